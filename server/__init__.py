@@ -1,0 +1,68 @@
+"""餐饮油烟与餐厨废弃物监管 — the API server.  ``create_app`` is the only way in."""
+import logging
+from pathlib import Path
+
+from flask import Flask
+from flask_swagger_ui import get_swaggerui_blueprint
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from server.api import api
+from server.config import load_config
+from server.database import configure_engine
+from server.errors import register_error_handlers
+from server.extensions import db, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config=None):
+    """Build the app.  ``config`` overrides settings read from the environment."""
+    app = Flask(__name__)
+    settings = load_config(config)
+    if not settings["SQLALCHEMY_DATABASE_URI"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        settings["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "app.db")
+    app.config.from_mapping(settings)
+    app.json.ensure_ascii = False
+    app.json.mimetype = "application/json; charset=utf-8"
+    if settings["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"],
+                                x_proto=settings["TRUSTED_PROXIES"])
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app):
+    import server.models  # noqa: F401  (every table known before the engine is used)
+    import server.services.audit  # noqa: F401  (installs the audit-entry guard)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    api.init_app(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_blueprints(app):
+    from server.routes import register_blueprints as register_api_blueprints
+
+    register_api_blueprints(api)
+    app.register_blueprint(get_swaggerui_blueprint(
+        "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": app.config["API_TITLE"]}))
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def register_commands(app):
+    from server.cli import register
+
+    register(app)

@@ -1,0 +1,94 @@
+"""Every setting, read from the environment in one place, with its default.
+
+``create_app(config)`` calls :func:`load_config` once; the mapping it returns is
+copied into ``app.config`` and never changed afterwards.  Tests pass overrides as
+the ``config`` argument instead of patching ``app.config``.
+"""
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run; the message says what to set."""
+
+
+def _int(env, name, default):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def normalise_database_url(url):
+    """Let ``postgres://`` and ``postgresql://`` URLs use psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config(overrides=None, environ=None):
+    """Return the settings as a dict: environment first, then ``overrides``."""
+    env = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    app_env = overrides.get("APP_ENV", env.get("APP_ENV") or "development")
+    if app_env not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {app_env!r}")
+
+    config = {
+        "APP_ENV": app_env,
+        "TESTING": app_env == "testing",
+        # None here means "a SQLite file in the instance folder" (decided by create_app).
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or None,
+        "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(PROJECT_ROOT / "uploads"),
+        "SECRET_KEY": env.get("SECRET_KEY") or None,
+        "WECHAT_APPID": env.get("WECHAT_APPID") or None,
+        "WECHAT_SECRET": env.get("WECHAT_SECRET") or None,
+        "WECHAT_API_BASE": env.get("WECHAT_API_BASE") or "https://api.weixin.qq.com",
+        "TOKEN_TTL_HOURS": _int(env, "TOKEN_TTL_HOURS", 72),
+        "PHOTO_URL_TTL_MINUTES": _int(env, "PHOTO_URL_TTL_MINUTES", 30),
+        "RETENTION_YEARS": _int(env, "RETENTION_YEARS", 5),
+        # Seconds a SQLite connection waits for another writer before giving up.
+        "SQLITE_BUSY_TIMEOUT_MS": _int(env, "SQLITE_BUSY_TIMEOUT_MS", 15000),
+        # Number of proxies in front of the app whose X-Forwarded-For may be trusted.
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
+        # Photos are at most 10 MB; the multipart envelope gets a little room on top.
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024 + 64 * 1024,
+        "JSON_AS_ASCII": False,
+        # flask-smorest / OpenAPI
+        "API_TITLE": "餐饮油烟与餐厨废弃物监管 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    for key, value in overrides.items():
+        if key == "DATABASE_URL":
+            key = "SQLALCHEMY_DATABASE_URI"
+        config[key] = value
+    config["TESTING"] = config["APP_ENV"] == "testing" or bool(overrides.get("TESTING"))
+
+    if config["APP_ENV"] == "production" and not config["SECRET_KEY"]:
+        raise ConfigError(
+            "APP_ENV=production needs SECRET_KEY: set it to a long random value, e.g. "
+            "the output of `python -c \"import secrets; print(secrets.token_hex(32))\"`."
+        )
+    if not config["SECRET_KEY"]:
+        # Development and tests only: a fixed, clearly non-secret key.
+        config["SECRET_KEY"] = "dev-insecure-secret-key-do-not-use-in-production"
+    if config["SQLALCHEMY_DATABASE_URI"]:
+        config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    return config
+
+
+def dev_login_enabled(config):
+    """Dev login (codes ``dev-<name>``) exists only in development without WeChat credentials."""
+    return config["APP_ENV"] == "development" and not config.get("WECHAT_APPID")

@@ -1,0 +1,44 @@
+"""The one pagination helper: ``?page=1&per_page=20`` → ``{items, page, per_page, total}``."""
+import functools
+
+import marshmallow as ma
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.schemas.base import StrictSchema
+
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20
+
+
+class PageArgs(StrictSchema):
+    """Query arguments of every list; filters subclass this."""
+
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000))
+    per_page = ma.fields.Integer(load_default=DEFAULT_PER_PAGE, validate=ma.validate.Range(min=1),
+                                 metadata={"description": f"larger values are clamped to {MAX_PER_PAGE}"})
+
+    @ma.post_load
+    def clamp(self, data, **_kwargs):
+        data["per_page"] = min(data["per_page"], MAX_PER_PAGE)
+        return data
+
+
+@functools.cache
+def page_of(item_schema):
+    """The envelope schema for a page of ``item_schema`` (one class per item schema)."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    return type(name, (ma.Schema,), {
+        "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+        "page": ma.fields.Integer(required=True),
+        "per_page": ma.fields.Integer(required=True),
+        "total": ma.fields.Integer(required=True),
+    })
+
+
+def paginate(statement, args):
+    """Run ``statement`` (a ``select`` of ORM entities, already ordered) for one page."""
+    page, per_page = args["page"], args["per_page"]
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    items = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
