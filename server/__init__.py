@@ -6,7 +6,7 @@ from flask import Flask
 from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server.api import api
+from server.api import Api
 from server.config import load_config
 from server.database import configure_engine
 from server.errors import register_error_handlers
@@ -44,7 +44,8 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    api.init_app(app)
+    # One Api per app: flask-smorest keeps the app and its OpenAPI spec on the instance.
+    app.extensions["smorest_api"] = Api(app)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -52,7 +53,7 @@ def register_extensions(app):
 def register_blueprints(app):
     from server.routes import register_blueprints as register_api_blueprints
 
-    register_api_blueprints(api)
+    register_api_blueprints(app.extensions["smorest_api"])
     app.register_blueprint(get_swaggerui_blueprint(
         "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": app.config["API_TITLE"]}))
 

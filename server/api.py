@@ -1,5 +1,12 @@
-"""flask-smorest's Api, taught our one error shape for the OpenAPI document."""
+"""flask-smorest's Api and Blueprint, taught our conventions.
+
+- Errors are documented (and rendered) in the one error shape.
+- Query strings are validated like JSON bodies: an unknown parameter is refused (422)
+  instead of ignored, so a misspelt filter never silently widens a list or an export.
+"""
 from flask_smorest import Api as _Api
+from flask_smorest import Blueprint as _Blueprint
+from webargs.flaskparser import FlaskParser
 
 from server.errors import ErrorSchema, handle_http_exception
 
@@ -11,4 +18,11 @@ class Api(_Api):
         return handle_http_exception(error)
 
 
-api = Api()
+class _StrictParser(FlaskParser):
+    # None = follow the schema's Meta.unknown (RAISE for StrictSchema).
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None,
+                                   "querystring": None}
+
+
+class Blueprint(_Blueprint):
+    ARGUMENTS_PARSER = _StrictParser()

@@ -1,5 +1,5 @@
 from flask import jsonify
-from flask_smorest import Blueprint
+from server.api import Blueprint
 
 from server.schemas.reference import HealthSchema
 from server.services.health import database_ok

@@ -1,4 +1,4 @@
-from flask_smorest import Blueprint
+from server.api import Blueprint
 
 from server.schemas.reference import ChecklistSchema, DistrictSchema
 from server.services import reference
