@@ -1,5 +1,48 @@
-"""Flask commands (``flask --app wsgi ...``).  Later features add theirs here."""
+"""Flask commands (``flask --app wsgi ...``)."""
+import getpass
+import os
+import re
+import sys
+
+import click
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from server.extensions import db
+from server.models.user import User
+from server.security import password_problem
+from server.services import audit
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 
 
 def register(app):
-    """Attach the project's commands to ``app.cli``."""
+    app.cli.add_command(create_admin)
+
+
+@click.command("create-admin")
+@click.option("--username", required=True, help="console login name (3–64 letters, digits, _ . -)")
+def create_admin(username):
+    """Create a city-wide admin.  The password comes from ADMIN_PASSWORD or a hidden prompt."""
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise click.ClickException("用户名为 3–64 位字母、数字或 _ . -")
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise click.ClickException(f"用户名 {username} 已存在，未做任何修改")
+    password = os.environ.get("ADMIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise click.ClickException("请设置环境变量 ADMIN_PASSWORD，或在终端中运行以输入密码")
+        password = getpass.getpass("密码: ")
+        if getpass.getpass("再次输入密码: ") != password:
+            raise click.ClickException("两次输入的密码不一致")
+    problem = password_problem(password, username)
+    if problem:
+        raise click.ClickException(problem)
+    user = User(username=username, password_hash=generate_password_hash(password), role="admin",
+                jurisdiction=None, display_name=username)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create_admin", "user", user.id, f"命令行创建管理员 {username}")
+    db.session.commit()
+    click.echo(f"已创建管理员 {username}（id {user.id}，全市范围）")

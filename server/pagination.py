@@ -37,8 +37,12 @@ def page_of(item_schema):
 
 
 def paginate(statement, args):
-    """Run ``statement`` (a ``select`` of ORM entities, already ordered) for one page."""
+    """One page of ``statement`` (an ordered ``select`` of ORM entities) or of a list already loaded."""
     page, per_page = args["page"], args["per_page"]
+    if isinstance(statement, list):
+        start = (page - 1) * per_page
+        return {"items": statement[start:start + per_page], "page": page, "per_page": per_page,
+                "total": len(statement)}
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     items = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
     return {"items": items, "page": page, "per_page": per_page, "total": total}

@@ -17,6 +17,10 @@ from flask_migrate import upgrade
 from server import clock, create_app
 from server.config import normalise_database_url
 from server.extensions import db
+from server.models import CollectorCompany, User
+from server.services import audit
+from server.validators import USCC_CHARSET, uscc_check_char
+from tests.fake_wechat import FakeWeChat
 
 REFERENCE_TABLES = {"alembic_version", "districts", "checklist_versions", "checklist_items"}
 
@@ -76,11 +80,20 @@ def db_url(database_url, tmp_path):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def fake_wechat():
+    """WeChat's API, faked over real HTTP on 127.0.0.1 (see tests/fake_wechat.py)."""
+    fake = FakeWeChat().start()
+    yield fake
+    fake.stop()
+
+
 @pytest.fixture
-def app_config(db_url, tmp_path):
+def app_config(db_url, tmp_path, fake_wechat):
     """The settings a test app is built with; override this fixture to change them."""
     return {"APP_ENV": "testing", "DATABASE_URL": db_url, "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "SECRET_KEY": "test-secret-key"}
+            "SECRET_KEY": "test-secret-key", "WECHAT_APPID": fake_wechat.server.appid,
+            "WECHAT_SECRET": fake_wechat.server.secret, "WECHAT_API_BASE": fake_wechat.base_url}
 
 
 @pytest.fixture
@@ -125,3 +138,75 @@ def error_of(response, status):
     assert error["code"] and error["message"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"]), "message should be Chinese"
     return error
+
+
+def bearer(token):
+    return {"Authorization": "Bearer " + token}
+
+
+def credit_code(seed):
+    """A valid 统一社会信用代码 derived from ``seed``."""
+    body = "91370811" + "".join(USCC_CHARSET[(seed * 7 + i * 13) % 31] for i in range(9))
+    return body + uscc_check_char(body)
+
+
+@pytest.fixture
+def make_company(app):
+    """Factory: a licensed collection company serving ``districts``."""
+    counter = iter(range(1, 10_000))
+
+    def make(districts=("370811",), valid_until=None, name=None):
+        n = next(counter)
+        company = CollectorCompany(name=name or f"收运公司{n}", uscc=credit_code(n), licence_no=f"LIC-{n}",
+                                   licence_valid_until=valid_until or dt.date(2099, 12, 31),
+                                   districts=list(districts))
+        db.session.add(company)
+        db.session.flush()
+        audit.record("collector.create", "collector_company", company.id, "test factory")
+        db.session.commit()
+        return company
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: a WeChat user with a role (``user`` by default), jurisdiction and company."""
+    counter = iter(range(1, 10_000))
+
+    def make(role="user", jurisdiction=("370811",), company=None, name=None, **extra):
+        n = next(counter)
+        staff = role in ("inspector", "regulator", "admin")
+        user = User(openid=f"openid-{role}-{n}", role=role, display_name=name or f"{role}{n}",
+                    jurisdiction=(list(jurisdiction) if jurisdiction is not None else None) if staff else None,
+                    collector_company_id=company.id if company else None, **extra)
+        db.session.add(user)
+        db.session.flush()
+        audit.record("user.create", "user", user.id, "test factory")
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Log ``user`` in through the real WeChat login (fake WeChat over HTTP); return auth headers."""
+
+    def do_login(user):
+        response = client.post("/api/v1/auth/wechat-login", json={"code": "ok-" + user.openid})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return bearer(response.get_json()["token"])
+
+    return do_login
+
+
+@pytest.fixture
+def login_as(make_user, login):
+    """Make a user with ``role`` (and the rest as ``make_user``) and log it in: (user, headers)."""
+
+    def do(role="user", **kwargs):
+        user = make_user(role, **kwargs)
+        return user, login(user)
+
+    return do

@@ -1,6 +1,10 @@
 """All models, imported here so that Alembic and the app see every table."""
 from server.models.audit import AuditEntry
+from server.models.collector import CollectorCompany
 from server.models.counter import Counter
+from server.models.invitation import Invitation
 from server.models.reference import ChecklistItem, ChecklistVersion, District
+from server.models.user import AuthToken, LoginFailure, User
 
-__all__ = ["AuditEntry", "ChecklistItem", "ChecklistVersion", "Counter", "District"]
+__all__ = ["AuditEntry", "AuthToken", "ChecklistItem", "ChecklistVersion", "CollectorCompany", "Counter",
+           "District", "Invitation", "LoginFailure", "User"]

@@ -1,9 +1,10 @@
 """One blueprint per resource; ``register_blueprints`` mounts them all under /api/v1."""
-from server.routes import meta, reference
+from server.routes import auth, collectors, meta, reference, users
 
-BLUEPRINTS = [meta.blp, reference.blp]
+BLUEPRINTS = [meta.blp, reference.blp, auth.blp, users.blp, collectors.blp]
 
 
 def register_blueprints(api):
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix="/api/v1" + blueprint.url_prefix)

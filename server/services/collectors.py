@@ -1,0 +1,56 @@
+"""Licensed collection companies (收运单位), managed by regulators."""
+from sqlalchemy import select
+
+from server.clock import today
+from server.errors import fail
+from server.extensions import db
+from server.models.collector import CollectorCompany
+from server.services import audit, scope
+
+
+def as_dict(company):
+    return {"id": company.id, "name": company.name, "uscc": company.uscc, "licence_no": company.licence_no,
+            "licence_valid_until": company.licence_valid_until, "districts": company.districts,
+            "licence_valid": company.licence_valid_on(today())}
+
+
+def list_companies():
+    return [as_dict(c) for c in db.session.scalars(select(CollectorCompany).order_by(CollectorCompany.id))]
+
+
+def _check_districts(actor, districts):
+    scope.check_district_codes(districts, field="districts")
+    if not scope.within_jurisdiction(actor, districts):
+        fail(403, "收运单位的服务区县超出您的辖区")
+
+
+def create(actor, data):
+    _check_districts(actor, data["districts"])
+    if db.session.scalar(select(CollectorCompany.id).where(CollectorCompany.uscc == data["uscc"])):
+        fail(409, "该统一社会信用代码的收运单位已存在")
+    company = CollectorCompany(**dict(data, districts=sorted(set(data["districts"]))))
+    db.session.add(company)
+    db.session.flush()
+    audit.record("collector.create", "collector_company", company.id, f"登记收运单位 {company.name}")
+    db.session.commit()
+    return as_dict(company)
+
+
+def update(actor, company_id, changes):
+    company = db.session.get(CollectorCompany, company_id)
+    if company is None or not scope.company_in_jurisdiction(actor, company):
+        fail(404, "收运单位不存在")
+    if "districts" in changes:
+        _check_districts(actor, changes["districts"])
+        changes["districts"] = sorted(set(changes["districts"]))
+    if "uscc" in changes and changes["uscc"] != company.uscc:
+        if db.session.scalar(select(CollectorCompany.id).where(CollectorCompany.uscc == changes["uscc"])):
+            fail(409, "该统一社会信用代码的收运单位已存在")
+    diff = []
+    for key, value in changes.items():
+        if getattr(company, key) != value:
+            diff.append(f"{key}: {getattr(company, key)} → {value}")
+            setattr(company, key, value)
+    audit.record("collector.update", "collector_company", company.id, "; ".join(diff) or "无变化")
+    db.session.commit()
+    return as_dict(company)
