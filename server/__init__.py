@@ -7,6 +7,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.api import Api
+from server.auth import forget_caller
 from server.config import load_config
 from server.database import configure_engine
 from server.errors import register_error_handlers
@@ -56,6 +57,8 @@ def register_blueprints(app):
     register_api_blueprints(app.extensions["smorest_api"])
     app.register_blueprint(get_swaggerui_blueprint(
         "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": app.config["API_TITLE"]}))
+
+    app.before_request(forget_caller)
 
     @app.after_request
     def _security_headers(response):

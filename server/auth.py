@@ -38,6 +38,11 @@ def _token_from_header():
     return token
 
 
+def forget_caller():
+    """Start every request knowing nobody (tests may share one app context across requests)."""
+    g.current_user = g.current_token = None
+
+
 def authenticate():
     """Load the caller from the bearer token into ``g.current_user``, or answer 401."""
     if getattr(g, "current_user", None) is not None:
