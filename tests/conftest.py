@@ -106,6 +106,22 @@ def app(app_config):
 
 
 @pytest.fixture
+def make_app():
+    """Build another app (other settings) inside a test; its connections are closed afterwards."""
+    made = []
+
+    def make(config):
+        made.append(create_app(config))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

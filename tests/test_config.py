@@ -26,8 +26,8 @@ def test_production_without_secret_key_fails_at_import_of_wsgi(tmp_path):
     assert "APP_ENV=production needs SECRET_KEY" in result.stderr
 
 
-def test_production_with_secret_key_starts(tmp_path):
-    app = create_app({"APP_ENV": "production", "SECRET_KEY": "x" * 40,
+def test_production_with_secret_key_starts(tmp_path, make_app):
+    app = make_app({"APP_ENV": "production", "SECRET_KEY": "x" * 40,
                       "DATABASE_URL": "sqlite:///" + str(tmp_path / "p.db")})
     assert not app.testing and app.config["SECRET_KEY"] == "x" * 40
 

@@ -1,7 +1,7 @@
 """GET /health answers 200 with a database, 503 without."""
 import sqlalchemy as sa
 
-from server import create_app
+
 
 
 def test_health_ok(client):
@@ -18,15 +18,15 @@ def unreachable(url, tmp_path):
     return "sqlite:///" + str(tmp_path / "no-such-dir" / "gone.db")
 
 
-def test_health_is_503_when_the_database_is_gone(db_url, tmp_path):
-    app = create_app({"APP_ENV": "testing", "DATABASE_URL": unreachable(db_url, tmp_path)})
+def test_health_is_503_when_the_database_is_gone(db_url, tmp_path, make_app):
+    app = make_app({"APP_ENV": "testing", "DATABASE_URL": unreachable(db_url, tmp_path)})
     response = app.test_client().get("/api/v1/health")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "unavailable"}
 
 
-def test_other_requests_are_503_in_the_error_shape_when_the_database_is_gone(db_url, tmp_path):
-    app = create_app({"APP_ENV": "testing", "DATABASE_URL": unreachable(db_url, tmp_path)})
+def test_other_requests_are_503_in_the_error_shape_when_the_database_is_gone(db_url, tmp_path, make_app):
+    app = make_app({"APP_ENV": "testing", "DATABASE_URL": unreachable(db_url, tmp_path)})
     response = app.test_client().get("/api/v1/districts")
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "service_unavailable"

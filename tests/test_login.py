@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from server import create_app
+
 from server.extensions import db
 from server.models import AuditEntry, AuthToken, User
 from tests.conftest import bearer, error_of
@@ -63,8 +63,8 @@ def test_a_hung_wechat_gives_502_promptly(client):
     assert time.monotonic() - started < 10
 
 
-def test_an_unreachable_wechat_gives_502(app_config):
-    app = create_app(dict(app_config, WECHAT_API_BASE="http://127.0.0.1:1"))
+def test_an_unreachable_wechat_gives_502(app_config, make_app):
+    app = make_app(dict(app_config, WECHAT_API_BASE="http://127.0.0.1:1"))
     assert error_of(wechat(app.test_client(), "ok-x"), 502)["code"] == "upstream_unavailable"
 
 
@@ -99,8 +99,8 @@ def test_dev_login_is_impossible_outside_development(client, fake_wechat):
         assert not dev_login_enabled(load_config(config, environ={}))
 
 
-def test_dev_login_works_in_development_without_wechat(db_url, tmp_path):
-    app = create_app({"APP_ENV": "development", "DATABASE_URL": db_url, "WECHAT_APPID": None,
+def test_dev_login_works_in_development_without_wechat(db_url, tmp_path, make_app):
+    app = make_app({"APP_ENV": "development", "DATABASE_URL": db_url, "WECHAT_APPID": None,
                       "UPLOAD_DIR": str(tmp_path)})
     client = app.test_client()
     response = wechat(client, "dev-alice")
