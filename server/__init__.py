@@ -6,6 +6,7 @@ from flask import Flask
 from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from server import idempotency
 from server.api import Api
 from server.auth import forget_caller
 from server.config import load_config
@@ -59,6 +60,7 @@ def register_blueprints(app):
         "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": app.config["API_TITLE"]}))
 
     app.before_request(forget_caller)
+    idempotency.init_app(app)
 
     @app.after_request
     def _security_headers(response):

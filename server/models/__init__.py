@@ -2,9 +2,10 @@
 from server.models.audit import AuditEntry
 from server.models.collector import CollectorCompany
 from server.models.counter import Counter
+from server.models.idempotency import IdempotencyKey
 from server.models.invitation import Invitation
 from server.models.reference import ChecklistItem, ChecklistVersion, District
 from server.models.user import AuthToken, LoginFailure, User
 
 __all__ = ["AuditEntry", "AuthToken", "ChecklistItem", "ChecklistVersion", "CollectorCompany", "Counter",
-           "District", "Invitation", "LoginFailure", "User"]
+           "District", "IdempotencyKey", "Invitation", "LoginFailure", "User"]
