@@ -7,6 +7,8 @@
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
 
 from server.errors import ErrorSchema, handle_http_exception
 
@@ -22,7 +24,15 @@ class _StrictParser(FlaskParser):
     # None = follow the schema's Meta.unknown (RAISE for StrictSchema).
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None,
                                    "querystring": None}
+    # "multipart": form fields and files of one multipart body, read by one schema, so the
+    # OpenAPI document shows a single multipart/form-data request body (as wx.uploadFile sends).
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, req, schema):
+        return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
 
 
 class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = _StrictParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**_Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+                                             "multipart": "multipart/form-data"}

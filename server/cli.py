@@ -18,6 +18,20 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 
 def register(app):
     app.cli.add_command(create_admin)
+    app.cli.add_command(photos_group)
+
+
+@click.group("photos")
+def photos_group():
+    """Photo housekeeping."""
+
+
+@photos_group.command("purge-orphans")
+def purge_orphans():
+    """Delete photos never attached to a record within 7 days (run daily from cron)."""
+    from server.services import photos
+
+    click.echo(f"已删除 {photos.purge_orphans()} 张未关联记录的照片")
 
 
 @click.command("create-admin")

@@ -55,6 +55,9 @@ def load_config(overrides=None, environ=None):
         "TOKEN_TTL_HOURS": _int(env, "TOKEN_TTL_HOURS", 72),
         "PHOTO_URL_TTL_MINUTES": _int(env, "PHOTO_URL_TTL_MINUTES", 30),
         "RETENTION_YEARS": _int(env, "RETENTION_YEARS", 5),
+        # Per-user daily photo upload quota (Asia/Shanghai days).
+        "PHOTO_DAILY_COUNT": _int(env, "PHOTO_DAILY_COUNT", 300),
+        "PHOTO_DAILY_MB": _int(env, "PHOTO_DAILY_MB", 1024),
         # Seconds a SQLite connection waits for another writer before giving up.
         "SQLITE_BUSY_TIMEOUT_MS": _int(env, "SQLITE_BUSY_TIMEOUT_MS", 15000),
         # Number of proxies in front of the app whose X-Forwarded-For may be trusted.

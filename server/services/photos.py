@@ -1,0 +1,206 @@
+"""Photo evidence: upload, reuse detection, quotas, signed links, access, attaching to records."""
+import datetime as dt
+import hashlib
+import hmac
+import logging
+
+from flask import current_app, url_for
+from sqlalchemy import delete, func, or_, select
+from werkzeug.datastructures import FileStorage
+
+from server.clock import end_of_day, start_of_day, today, utcnow
+from server.errors import fail
+from server.extensions import db
+from server.models.photo import Photo, PhotoLink
+from server.services import audit, imaging
+from server.storage import storage_for
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 10 * 1024 * 1024
+# Hamming distance between difference hashes at or under which two photos are the same picture.
+# Measured on the fixture photos (bench/photo_reuse.py): re-compressed (q40–95) and downscaled
+# (25 %–1080 px) copies 0–3; different photos 23–43 (the same street shot 10 minutes apart: 26).
+# A 2 % crop moves it 2–8 and is not caught.  At 3, four 16-bit bands guarantee a candidate:
+# three differing bits leave at least one band identical, so the banded lookup misses nothing.
+REUSE_DISTANCE = 3
+CAPTURE_SLACK = dt.timedelta(minutes=10)  # phone clocks drift a little
+CAPTURE_MAX_AGE = dt.timedelta(days=7)
+ORPHAN_AFTER = dt.timedelta(days=7)
+
+# record_type → function(user, record_id) → bool, registered by the features that attach photos,
+# so a photo is served to whoever may see a record it belongs to.
+RECORD_VISIBILITY = {}
+
+
+def _signed64(value):
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _unsigned64(value):
+    return value + (1 << 64) if value < 0 else value
+
+
+def bands(value):
+    return [(value >> shift) & 0xFFFF for shift in (48, 32, 16, 0)]
+
+
+def find_original(sha256, dhash):
+    """The earliest earlier photo with the same bytes or (nearly) the same perceptual hash."""
+    band = bands(dhash)
+    candidates = db.session.execute(select(Photo.id, Photo.dhash).where(or_(
+        Photo.sha256 == sha256, Photo.dhash_band0 == band[0], Photo.dhash_band1 == band[1],
+        Photo.dhash_band2 == band[2], Photo.dhash_band3 == band[3]))).all()
+    same = [pid for pid, other in candidates
+            if bin(_unsigned64(other) ^ dhash).count("1") <= REUSE_DISTANCE]
+    exact = db.session.scalar(select(func.min(Photo.id)).where(Photo.sha256 == sha256))
+    found = same + ([exact] if exact else [])
+    return min(found) if found else None
+
+
+def _check_quota(user, size):
+    config = current_app.config
+    count, used = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(Photo.size_bytes), 0))
+        .where(Photo.uploaded_by_id == user.id, Photo.received_at >= start_of_day(today()))).one()
+    if count + 1 > config["PHOTO_DAILY_COUNT"] or used + size > config["PHOTO_DAILY_MB"] * 1024 * 1024:
+        wait = max(1, int((end_of_day(today()) - utcnow()).total_seconds()))
+        fail(429, "今日上传的照片已达上限，请明天再试", headers={"Retry-After": str(wait)})
+
+
+def _client_capture(form, received_at):
+    captured_at = form.get("captured_at")
+    suspect = captured_at is not None and (
+        captured_at > received_at + CAPTURE_SLACK or captured_at < received_at - CAPTURE_MAX_AGE)
+    return captured_at, suspect
+
+
+def upload(user, file, form):
+    """Verify, process and keep one uploaded photo; nothing is stored for a rejected one."""
+    if not isinstance(file, FileStorage):
+        fail(422, fields={"file": ["请以文件形式上传照片（multipart 的 file 字段）"]})
+    data = file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        fail(413, "照片不能超过 10 MB")
+    if not data:
+        fail(422, "上传的文件是空的", fields={"file": ["文件为空"]})
+    if ("lat" in form) != ("lng" in form):
+        fail(422, fields={"lat": ["lat 与 lng 须同时提供"]})
+    _check_quota(user, len(data))
+    try:
+        image = imaging.process(data)
+    except imaging.ImageRejected as rejected:
+        fail(rejected.status, rejected.message, fields={"file": [rejected.message]} if rejected.status == 422 else None)
+    sha256 = hashlib.sha256(data).hexdigest()
+    received_at = utcnow()
+    captured_at, suspect = _client_capture(form, received_at)
+    storage = storage_for(current_app)
+    names = [storage.new_name(suffix) for suffix in (".orig", ".jpg", "_t.jpg")]
+    band = bands(image.dhash)
+    photo = Photo(
+        uploaded_by_id=user.id, received_at=received_at, purpose=form.get("purpose"), source=form.get("source"),
+        sha256=sha256, size_bytes=len(data), format=image.format, width=image.width, height=image.height,
+        dhash=_signed64(image.dhash), dhash_band0=band[0], dhash_band1=band[1], dhash_band2=band[2],
+        dhash_band3=band[3], taken_at=image.taken_at,
+        gps_lat=image.gps[0] if image.gps else None, gps_lng=image.gps[1] if image.gps else None,
+        client_lat=form.get("lat"), client_lng=form.get("lng"), captured_at=captured_at,
+        captured_at_suspect=suspect, reused_photo_id=find_original(sha256, image.dhash),
+        original_name=names[0], display_name=names[1], thumb_name=names[2])
+    try:
+        for name, content in zip(names, (data, image.display, image.thumb)):
+            storage.save(name, content)
+        db.session.add(photo)
+        db.session.flush()
+        audit.record("photo.upload", "photo", photo.id,
+                     f"上传照片 {image.width}×{image.height} {sha256[:12]}"
+                     + (f"，与照片 #{photo.reused_photo_id} 重复" if photo.reused_photo_id else ""))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        for name in names:
+            storage.delete(name)
+        raise
+    return photo
+
+
+def _signature(photo_id, variant, expires):
+    key = current_app.config["SECRET_KEY"].encode()
+    message = f"photo:{photo_id}:{variant}:{expires}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def signed_url(photo_id, variant):
+    expires = int((utcnow() + dt.timedelta(minutes=current_app.config["PHOTO_URL_TTL_MINUTES"])).timestamp())
+    endpoint = "photos.get_thumb" if variant == "thumb" else "photos.get_photo"
+    return url_for(endpoint, photo_id=photo_id, exp=expires, sig=_signature(photo_id, variant, expires),
+                   _external=True)
+
+
+def signature_valid(photo_id, variant, expires, signature):
+    if expires is None or signature is None or expires < utcnow().timestamp():
+        return False
+    return hmac.compare_digest(_signature(photo_id, variant, expires), signature)
+
+
+def may_see(user, photo):
+    if photo.uploaded_by_id == user.id:
+        return True
+    links = db.session.execute(select(PhotoLink.record_type, PhotoLink.record_id)
+                               .where(PhotoLink.photo_id == photo.id)).all()
+    return any(RECORD_VISIBILITY.get(kind, lambda *_: False)(user, record_id) for kind, record_id in links)
+
+
+def get_visible(user, photo_id):
+    photo = db.session.get(Photo, photo_id)
+    if photo is None or not may_see(user, photo):
+        fail(404, "照片不存在")
+    return photo
+
+
+def as_dict(photo):
+    return {
+        "id": photo.id, "sha256": photo.sha256, "width": photo.width, "height": photo.height,
+        "received_at": photo.received_at, "taken_at": photo.taken_at,
+        "gps": {"lat": photo.gps_lat, "lng": photo.gps_lng} if photo.gps_lat is not None else None,
+        "client_gps": {"lat": photo.client_lat, "lng": photo.client_lng} if photo.client_lat is not None else None,
+        "captured_at": photo.captured_at, "captured_at_suspect": photo.captured_at_suspect,
+        "purpose": photo.purpose, "source": photo.source,
+        "reused": photo.reused_photo_id is not None, "reused_photo_id": photo.reused_photo_id,
+        "url": signed_url(photo.id, "display"), "thumb_url": signed_url(photo.id, "thumb"),
+    }
+
+
+def attach(photo_ids, record_type, record_id, role, *, uploaders, field="photo_ids"):
+    """Link photos to a record.  Each must exist and have been uploaded by one of ``uploaders``
+    (user ids); otherwise 422 on ``field``.  Runs in the caller's transaction."""
+    ids = list(dict.fromkeys(photo_ids))
+    photos = {p.id: p for p in db.session.scalars(select(Photo).where(Photo.id.in_(ids)))} if ids else {}
+    missing = [pid for pid in ids if pid not in photos]
+    if missing:
+        fail(422, fields={field: ["照片不存在：" + "、".join(map(str, missing))]})
+    foreign = [pid for pid in ids if photos[pid].uploaded_by_id not in set(uploaders)]
+    if foreign:
+        fail(422, fields={field: ["照片须由本人或本店成员上传：" + "、".join(map(str, foreign))]})
+    for pid in ids:
+        db.session.add(PhotoLink(photo_id=pid, record_type=record_type, record_id=record_id, role=role))
+    return [photos[pid] for pid in ids]
+
+
+def purge_orphans(now=None):
+    """Delete photos never attached to a record after 7 days (files and rows).  A photo that a
+    later upload was flagged as reusing is kept: it is the evidence behind that flag."""
+    cutoff = (now or utcnow()) - ORPHAN_AFTER
+    referenced = select(Photo.reused_photo_id).where(Photo.reused_photo_id.is_not(None))
+    orphans = db.session.scalars(select(Photo).where(
+        Photo.received_at < cutoff, ~Photo.id.in_(select(PhotoLink.photo_id)),
+        ~Photo.id.in_(referenced))).all()
+    if not orphans:
+        return 0
+    names = [n for p in orphans for n in (p.original_name, p.display_name, p.thumb_name)]
+    db.session.execute(delete(Photo).where(Photo.id.in_([p.id for p in orphans])))
+    audit.record("photo.purge_orphans", "photo", None, f"删除 {len(orphans)} 张 7 天内未关联记录的照片")
+    db.session.commit()
+    storage = storage_for(current_app)
+    for name in names:
+        storage.delete(name)
+    return len(orphans)
