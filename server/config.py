@@ -55,6 +55,8 @@ def load_config(overrides=None, environ=None):
         "TOKEN_TTL_HOURS": _int(env, "TOKEN_TTL_HOURS", 72),
         "PHOTO_URL_TTL_MINUTES": _int(env, "PHOTO_URL_TTL_MINUTES", 30),
         "RETENTION_YEARS": _int(env, "RETENTION_YEARS", 5),
+        # The city's bounding box (south, west, north, east) for shop coordinates: 济宁市.
+        "CITY_BOUNDS": tuple(float(x) for x in (env.get("CITY_BOUNDS") or "34.4,115.7,36.1,117.7").split(",")),
         # Per-user daily photo upload quota (Asia/Shanghai days).
         "PHOTO_DAILY_COUNT": _int(env, "PHOTO_DAILY_COUNT", 300),
         "PHOTO_DAILY_MB": _int(env, "PHOTO_DAILY_MB", 1024),

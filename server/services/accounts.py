@@ -120,8 +120,11 @@ def revoke_tokens(user, kind=None):
 
 
 def shop_ids_of(user):
-    """Ids of the shops the user is a member of (filled in by the roster feature)."""
-    return []
+    """Ids of the shops the user is a member of."""
+    from server.models.shop import ShopMember
+
+    return list(db.session.scalars(select(ShopMember.shop_id).where(ShopMember.user_id == user.id)
+                                   .order_by(ShopMember.shop_id)))
 
 
 def me(user):

@@ -63,3 +63,58 @@ def get_company(company_id, field="collector_company_id"):
     if company is None:
         fail(422, fields={field: ["收运单位不存在"]})
     return company
+
+
+# --- shops -----------------------------------------------------------------------------------
+
+def shops_visible_to(user):
+    """``select(Shop)`` limited to what ``user`` may see: members their shops, staff their
+    jurisdiction, collectors the shops contracted to their company.  The only way shops are loaded."""
+    from server.models.shop import Contract, Shop, ShopMember
+
+    statement = select(Shop)
+    if user.is_staff:
+        return statement if user.jurisdiction is None else statement.where(
+            Shop.district_code.in_(user.jurisdiction))
+    if user.role in COLLECTOR_ROLES and user.collector_company_id:
+        contracted = select(Contract.shop_id).where(Contract.collector_company_id == user.collector_company_id)
+        return statement.where(Shop.id.in_(contracted))
+    return statement.where(Shop.id.in_(select(ShopMember.shop_id).where(ShopMember.user_id == user.id)))
+
+
+def get_shop_for(user, shop_id, *, for_update=False):
+    """The shop if ``user`` may see it, else 404."""
+    from server.models.shop import Shop
+
+    statement = shops_visible_to(user).where(Shop.id == shop_id)
+    if for_update:
+        statement = statement.with_for_update()
+    shop = db.session.scalar(statement)
+    if shop is None:
+        fail(404, "店铺不存在")
+    return shop
+
+
+def membership(user, shop_id):
+    """The user's role in the shop (``manager``/``staff``) or None."""
+    from server.models.shop import ShopMember
+
+    return db.session.scalar(select(ShopMember.role).where(ShopMember.shop_id == shop_id,
+                                                          ShopMember.user_id == user.id))
+
+
+def member_ids(shop_id):
+    from server.models.shop import ShopMember
+
+    return set(db.session.scalars(select(ShopMember.user_id).where(ShopMember.shop_id == shop_id)))
+
+
+def require_manager(user, shop):
+    if membership(user, shop.id) != "manager":
+        fail(403, "只有店铺负责人可以执行此操作")
+
+
+def require_staff(user, shop, roles=("inspector", "regulator", "admin")):
+    """Staff with one of ``roles`` whose jurisdiction covers the shop (the shop is already visible)."""
+    if user.role not in roles or not user.covers(shop.district_code):
+        fail(403, "没有权限执行此操作")

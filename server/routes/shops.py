@@ -1,0 +1,171 @@
+from werkzeug.datastructures import FileStorage
+
+from server.api import Blueprint
+from server.auth import current_user, login_required, roles_required
+from server.errors import fail
+from server.pagination import PageArgs, page_of
+from server.schemas.auth import CodeSchema
+from server.schemas.shops import (ChangeRequestSchema, CodeCreatedSchema, ContractInSchema, ContractSchema,
+                                  DecisionSchema, HistoryEntrySchema, ImportFileSchema, ImportResultSchema,
+                                  MemberSchema, ShopInSchema, ShopPatchSchema, ShopQuerySchema, ShopSchema,
+                                  StatusInSchema)
+from server.services import change_requests, contracts, members, scope, shop_import, shops
+
+blp = Blueprint("shops", __name__, url_prefix="", description="店铺名录")
+
+
+def _shop(shop_id, **kwargs):
+    return scope.get_shop_for(current_user(), shop_id, **kwargs)
+
+
+@blp.route("/shops", methods=["POST"])
+@login_required
+@blp.arguments(ShopInSchema)
+@blp.response(201, ShopSchema)
+def register(body):
+    """登记店铺（微信用户成为负责人；执法人员巡查时登记为待认领）."""
+    return shops.as_dict(shops.register(current_user(), body), current_user())
+
+
+@blp.route("/shops")
+@login_required
+@blp.arguments(ShopQuerySchema, location="query")
+@blp.response(200, page_of(ShopSchema))
+def list_shops(args):
+    """店铺列表（按角色限定范围；near=纬度,经度 + radius_m 查附近）."""
+    return shops.list_shops(current_user(), args)
+
+
+@blp.route("/shops/import", methods=["POST"])
+@roles_required("regulator", "admin")
+@blp.arguments(ImportFileSchema, location="multipart")
+@blp.response(200, ImportResultSchema)
+def import_shops(body):
+    """批量导入店铺名录（CSV/XLSX，中文表头），导入的店铺为待认领."""
+    if not isinstance(body["file"], FileStorage):
+        fail(422, fields={"file": ["请以文件形式上传"]})
+    return shop_import.import_file(current_user(), body["file"])
+
+
+@blp.route("/shops/<int:shop_id>")
+@login_required
+@blp.response(200, ShopSchema)
+def get_shop(shop_id):
+    """店铺详情."""
+    return shops.as_dict(_shop(shop_id), current_user())
+
+
+@blp.route("/shops/<int:shop_id>", methods=["PATCH"])
+@login_required
+@blp.arguments(ShopPatchSchema(partial=True))
+@blp.response(200, ShopSchema)
+@blp.alt_response(202, schema=ChangeRequestSchema, description="变更需审批：返回变更申请")
+def patch_shop(body, shop_id):
+    """修改店铺信息；负责人修改灶头数、净化设施、区县、坐标时生成变更申请（202）."""
+    shop = _shop(shop_id, for_update=True)
+    request = shops.update(current_user(), shop, body)
+    if request is not None:
+        return ChangeRequestSchema().dump(request), 202
+    return shops.as_dict(shop, current_user())
+
+
+@blp.route("/shops/<int:shop_id>/status", methods=["POST"])
+@roles_required("inspector", "regulator", "admin")
+@blp.arguments(StatusInSchema)
+@blp.response(200, ShopSchema)
+def set_status(body, shop_id):
+    """设置营业状态（正常、停业整顿/装修、关闭），附原因与生效日期."""
+    return shops.as_dict(shops.set_status(current_user(), _shop(shop_id), body), current_user())
+
+
+@blp.route("/shops/<int:shop_id>/claim-code", methods=["POST"])
+@roles_required("inspector", "regulator", "admin")
+@blp.response(201, CodeCreatedSchema)
+def claim_code(shop_id):
+    """签发认领码（一店一码，只显示一次；打印为二维码交给店铺）."""
+    return members.issue_claim_code(current_user(), _shop(shop_id))
+
+
+@blp.route("/shops/claim", methods=["POST"])
+@login_required
+@blp.arguments(CodeSchema)
+@blp.response(200, ShopSchema)
+def claim(body):
+    """以认领码认领店铺，成为负责人."""
+    return shops.as_dict(members.claim(current_user(), body["code"]), current_user())
+
+
+@blp.route("/shops/<int:shop_id>/members")
+@login_required
+@blp.response(200, MemberSchema(many=True))
+def list_members(shop_id):
+    """店铺成员（负责人与店员）."""
+    return members.members(current_user(), _shop(shop_id))
+
+
+@blp.route("/shops/<int:shop_id>/members/invite", methods=["POST"])
+@login_required
+@blp.response(201, CodeCreatedSchema)
+def invite_member(shop_id):
+    """负责人签发店员加入码."""
+    return members.issue_join_code(current_user(), _shop(shop_id))
+
+
+@blp.route("/shops/join", methods=["POST"])
+@login_required
+@blp.arguments(CodeSchema)
+@blp.response(200, ShopSchema)
+def join(body):
+    """以加入码成为店员."""
+    return shops.as_dict(members.join(current_user(), body["code"]), current_user())
+
+
+@blp.route("/shops/<int:shop_id>/members/<int:user_id>", methods=["DELETE"])
+@login_required
+@blp.response(204)
+def remove_member(shop_id, user_id):
+    """移出店员（负责人），或成员自行退出."""
+    members.remove(current_user(), _shop(shop_id), user_id)
+
+
+@blp.route("/shops/<int:shop_id>/members/<int:user_id>/make-manager", methods=["POST"])
+@login_required
+@blp.response(200, MemberSchema(many=True))
+def make_manager(shop_id, user_id):
+    """把负责人移交给另一名成员."""
+    return members.make_manager(current_user(), _shop(shop_id), user_id)
+
+
+@blp.route("/shops/<int:shop_id>/change-requests")
+@login_required
+@blp.response(200, ChangeRequestSchema(many=True))
+def list_change_requests(shop_id):
+    """店铺的变更申请（本店成员、辖区工作人员）."""
+    return change_requests.for_shop(current_user(), _shop(shop_id))
+
+
+@blp.route("/change-requests/<int:request_id>/decision", methods=["POST"])
+@roles_required("inspector", "regulator", "admin")
+@blp.arguments(DecisionSchema)
+@blp.response(200, ChangeRequestSchema)
+def decide(body, request_id):
+    """批准或驳回变更申请."""
+    return change_requests.decide(current_user(), request_id, body["approved"], body.get("note"))
+
+
+@blp.route("/shops/<int:shop_id>/contract", methods=["POST"])
+@roles_required("collector_manager", "regulator", "admin")
+@blp.arguments(ContractInSchema)
+@blp.response(201, ContractSchema)
+def record_contract(body, shop_id):
+    """登记收运合同（收运单位负责人或监管人员，附合同照片）."""
+    return contracts.record(current_user(), _shop(shop_id), body)
+
+
+@blp.route("/shops/<int:shop_id>/history")
+@roles_required("inspector", "regulator", "admin")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_of(HistoryEntrySchema))
+def history(args, shop_id):
+    """店铺操作记录（审计日志），新的在前."""
+    return shops.history(current_user(), _shop(shop_id), args)

@@ -1,0 +1,172 @@
+"""Shops, members, codes, status, change requests, contracts."""
+import re
+
+import marshmallow as ma
+
+from server.models.shop import STATUSES
+from server.pagination import PageArgs
+from server.schemas.base import ShanghaiDateTime, StrictSchema
+from server.validators import Name, Uscc, single_line
+
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+def validate_phone(value):
+    if not PHONE.match(value):
+        raise ma.ValidationError("电话格式不正确：11 位手机号或带区号的固定电话")
+
+
+class PurifierInSchema(StrictSchema):
+    installed = ma.fields.Boolean(required=True)
+    model = ma.fields.String(allow_none=True, validate=[ma.validate.Length(max=100), single_line])
+    rated_efficiency = ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0, max=100),
+                                       metadata={"description": "rated removal efficiency, %"})
+
+
+class ShopInSchema(StrictSchema):
+    name = Name(100, required=True)
+    uscc = Uscc(required=True, metadata={"description": "统一社会信用代码 (GB 32100-2015)"})
+    address = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), single_line])
+    district_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=16))
+    street = ma.fields.String(allow_none=True, validate=[ma.validate.Length(max=64), single_line])
+    lat = ma.fields.Float(required=True, allow_nan=False)
+    lng = ma.fields.Float(required=True, allow_nan=False)
+    cooking_heads = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=500),
+                                      metadata={"description": "基准灶头数"})
+    open_air_bbq = ma.fields.Boolean(load_default=False)
+    contact_name = ma.fields.String(allow_none=True, validate=[ma.validate.Length(max=64), single_line])
+    contact_phone = ma.fields.String(allow_none=True, validate=validate_phone)
+    purifier = ma.fields.Nested(PurifierInSchema, required=True)
+
+
+class ShopPatchSchema(ShopInSchema):
+    """Any subset of the profile; ``uscc`` is immutable and refused."""
+
+    @ma.validates_schema
+    def uscc_immutable(self, data, **_kwargs):
+        if "uscc" in data:
+            raise ma.ValidationError("统一社会信用代码不可修改", "uscc")
+
+
+class PurifierSchema(ma.Schema):
+    installed = ma.fields.Boolean(required=True)
+    model = ma.fields.String(allow_none=True)
+    rated_efficiency = ma.fields.Float(allow_none=True)
+    min_efficiency = ma.fields.Float(required=True, metadata={"description": "minimum for the shop's scale, %"})
+    undersized = ma.fields.Boolean(required=True)
+
+
+class ShopSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    uscc = ma.fields.String(required=True)
+    address = ma.fields.String(required=True)
+    district_code = ma.fields.String(required=True)
+    street = ma.fields.String(allow_none=True)
+    lat = ma.fields.Float(required=True)
+    lng = ma.fields.Float(required=True)
+    cooking_heads = ma.fields.Integer(required=True)
+    scale = ma.fields.String(required=True, validate=ma.validate.OneOf(["small", "medium", "large"]))
+    open_air_bbq = ma.fields.Boolean(required=True)
+    contact_name = ma.fields.String(allow_none=True)
+    contact_phone = ma.fields.String(allow_none=True, metadata={"description": "masked (138****1234) except "
+                                                                              "for the shop and staff"})
+    purifier = ma.fields.Nested(PurifierSchema, required=True)
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(STATUSES))
+    status_reason = ma.fields.String(allow_none=True)
+    status_effective_on = ma.fields.Date(allow_none=True)
+    claimed = ma.fields.Boolean(required=True)
+    registered_on = ma.fields.Date(required=True)
+    source = ma.fields.String(required=True)
+    distance_m = ma.fields.Float(metadata={"description": "with near=: metres from that point"})
+    pending_change_request_id = ma.fields.Integer(allow_none=True)
+
+
+class ShopQuerySchema(PageArgs):
+    district_code = ma.fields.String(validate=ma.validate.Length(max=16))
+    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
+    claimed = ma.fields.Boolean()
+    q = ma.fields.String(validate=ma.validate.Length(max=100), metadata={"description": "name, address or uscc"})
+    near = ma.fields.String(metadata={"description": "lat,lng"}, validate=ma.validate.Regexp(
+        r"^-?\d{1,3}(\.\d+)?,-?\d{1,3}(\.\d+)?$", error="应为“纬度,经度”，例如 35.415,116.587"))
+    radius_m = ma.fields.Integer(load_default=1000, validate=ma.validate.Range(min=1, max=50_000))
+
+
+class StatusInSchema(StrictSchema):
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(STATUSES))
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), single_line])
+    effective_on = ma.fields.Date(required=True)
+
+
+class CodeCreatedSchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "shown once"})
+    expires_at = ShanghaiDateTime(required=True)
+
+
+class MemberSchema(ma.Schema):
+    user_id = ma.fields.Integer(required=True)
+    display_name = ma.fields.String(allow_none=True)
+    role = ma.fields.String(required=True, validate=ma.validate.OneOf(["manager", "staff"]))
+    joined_at = ShanghaiDateTime(required=True)
+
+
+class ChangeRequestSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    shop_id = ma.fields.Integer(required=True)
+    requested_by_id = ma.fields.Integer(required=True)
+    requested_at = ShanghaiDateTime(required=True)
+    changes = ma.fields.Dict(required=True)
+    previous = ma.fields.Dict(required=True)
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(["pending", "approved", "rejected"]))
+    decided_by_id = ma.fields.Integer(allow_none=True)
+    decided_at = ShanghaiDateTime(allow_none=True)
+    note = ma.fields.String(allow_none=True)
+
+
+class DecisionSchema(StrictSchema):
+    approved = ma.fields.Boolean(required=True)
+    note = ma.fields.String(allow_none=True, validate=[ma.validate.Length(max=500), single_line])
+
+
+class ContractInSchema(StrictSchema):
+    collector_company_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    contract_no = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=64), single_line])
+    valid_from = ma.fields.Date(required=True)
+    valid_until = ma.fields.Date(required=True)
+    photo_ids = ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1)), required=True,
+                               validate=ma.validate.Length(min=1, max=10))
+
+    @ma.validates_schema
+    def period(self, data, **_kwargs):
+        if data.get("valid_from") and data.get("valid_until") and data["valid_until"] < data["valid_from"]:
+            raise ma.ValidationError("合同截止日期不能早于起始日期", "valid_until")
+
+
+class ContractSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    shop_id = ma.fields.Integer(required=True)
+    collector_company_id = ma.fields.Integer(required=True)
+    contract_no = ma.fields.String(required=True)
+    valid_from = ma.fields.Date(required=True)
+    valid_until = ma.fields.Date(required=True)
+    photo_ids = ma.fields.List(ma.fields.Integer(), required=True)
+
+
+class ImportResultSchema(ma.Schema):
+    created = ma.fields.Integer(required=True)
+    skipped = ma.fields.Integer(required=True)
+    errors = ma.fields.List(ma.fields.Dict(), required=True,
+                            metadata={"description": "[{row, message}], row = line in the file, header = 1"})
+
+
+class ImportFileSchema(StrictSchema):
+    file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class HistoryEntrySchema(ma.Schema):
+    at = ShanghaiDateTime(required=True)
+    actor_id = ma.fields.Integer(allow_none=True)
+    action = ma.fields.String(required=True)
+    object_type = ma.fields.String(required=True)
+    object_id = ma.fields.Integer(allow_none=True)
+    summary = ma.fields.String(required=True)

@@ -1,0 +1,37 @@
+"""Change requests: an owner's change to the facts behind the shop's obligations, decided by staff."""
+from sqlalchemy import select
+
+from server.clock import utcnow
+from server.errors import fail
+from server.extensions import db
+from server.models.shop import Shop, ShopChangeRequest
+from server.services import audit, scope, shops
+
+
+def for_shop(user, shop):
+    if not scope.membership(user, shop.id):
+        scope.require_staff(user, shop)
+    return db.session.scalars(select(ShopChangeRequest).where(ShopChangeRequest.shop_id == shop.id)
+                              .order_by(ShopChangeRequest.id.desc())).all()
+
+
+def decide(user, request_id, approved, note=None):
+    request = db.session.get(ShopChangeRequest, request_id)
+    shop = db.session.get(Shop, request.shop_id) if request else None
+    if shop is None or db.session.scalar(scope.shops_visible_to(user).where(Shop.id == shop.id)) is None:
+        fail(404, "变更申请不存在")
+    scope.require_staff(user, shop, roles=("inspector", "regulator", "admin"))
+    if request.status != "pending":
+        fail(409, "该变更申请已处理")
+    if approved and "district_code" in request.changes and not user.covers(request.changes["district_code"]):
+        fail(403, "变更后的区县不在您的辖区内，请由上级监管人员审批")
+    request.status = "approved" if approved else "rejected"
+    request.decided_by_id, request.decided_at, request.note = user.id, utcnow(), note
+    if approved:
+        shops.apply_change_request(shop, request)
+    audit.record("shop.change_request_decision", "change_request", request.id,
+                 ("批准" if approved else "驳回") + "变更申请：" + "; ".join(
+                     f"{k}: {request.previous.get(k)} → {v}" for k, v in request.changes.items())
+                 + (f"（{note}）" if note else ""), shop_id=shop.id)
+    db.session.commit()
+    return request

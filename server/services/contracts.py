@@ -1,0 +1,51 @@
+"""收运合同: recorded by the collection company's manager or by staff, never declared by the owner."""
+from sqlalchemy import select
+
+from server.clock import today
+from server.errors import fail
+from server.extensions import db
+from server.models.photo import PhotoLink
+from server.models.shop import Contract, Shop
+from server.services import audit, photos, scope
+
+
+def record(user, shop, data):
+    company = scope.get_company(data["collector_company_id"])
+    if user.role == "collector_manager":
+        if user.collector_company_id != company.id:
+            fail(403, "只能为本单位登记收运合同")
+    elif user.role not in ("regulator", "admin") or not user.covers(shop.district_code):
+        fail(403, "只有收运单位负责人或监管人员可以登记收运合同")
+    if not company.licence_valid_on(today()):
+        fail(422, f"收运单位“{company.name}”的许可证已于 {company.licence_valid_until} 过期，不能签订合同",
+             fields={"collector_company_id": ["收运单位许可证已过期"]})
+    if shop.district_code not in company.districts:
+        fail(422, f"收运单位“{company.name}”不服务该店铺所在区县",
+             fields={"collector_company_id": ["该收运单位不服务店铺所在区县"]})
+    contract = Contract(shop_id=shop.id, collector_company_id=company.id, contract_no=data["contract_no"].strip(),
+                        valid_from=data["valid_from"], valid_until=data["valid_until"], recorded_by_id=user.id)
+    db.session.add(contract)
+    db.session.flush()
+    photos.attach(data["photo_ids"], "contract", contract.id, "contract", uploaders={user.id})
+    audit.record("contract.create", "contract", contract.id,
+                 f"登记收运合同 {contract.contract_no}：{company.name}，{contract.valid_from} 至 {contract.valid_until}",
+                 shop_id=shop.id)
+    db.session.commit()
+    return as_dict(contract)
+
+
+def as_dict(contract):
+    photo_ids = db.session.scalars(select(PhotoLink.photo_id).where(
+        PhotoLink.record_type == "contract", PhotoLink.record_id == contract.id).order_by(PhotoLink.id)).all()
+    return {"id": contract.id, "shop_id": contract.shop_id, "collector_company_id": contract.collector_company_id,
+            "contract_no": contract.contract_no, "valid_from": contract.valid_from,
+            "valid_until": contract.valid_until, "photo_ids": photo_ids}
+
+
+def _contract_visible(user, contract_id):
+    contract = db.session.get(Contract, contract_id)
+    return contract is not None and db.session.scalar(
+        scope.shops_visible_to(user).where(Shop.id == contract.shop_id)) is not None
+
+
+photos.RECORD_VISIBILITY["contract"] = _contract_visible

@@ -1,0 +1,118 @@
+"""Who answers for a shop: claim codes (一店一码), members, join codes, handing over management."""
+import datetime as dt
+
+from sqlalchemy import select, update
+
+from server.clock import utcnow
+from server.errors import fail
+from server.extensions import db
+from server.models.shop import Shop, ShopCode, ShopMember
+from server.models.user import User
+from server.security import code_digest, new_code
+from server.services import audit, scope
+
+CLAIM_CODE_LIFETIME = dt.timedelta(days=30)  # printed and handed over on a visit
+JOIN_CODE_LIFETIME = dt.timedelta(days=7)
+INVALID = "认领码或加入码无效、已使用或已过期"
+
+
+def _issue(user, shop, kind, lifetime):
+    db.session.execute(update(ShopCode).where(ShopCode.shop_id == shop.id, ShopCode.kind == kind,
+                                              ShopCode.used_at.is_(None), ShopCode.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
+    code = new_code()
+    row = ShopCode(shop_id=shop.id, kind=kind, code_hash=code_digest(code), created_by_id=user.id,
+                   expires_at=utcnow() + lifetime)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(f"shop.{kind}_code", "shop", shop.id,
+                 {"claim": "签发认领码", "join": "签发店员加入码"}[kind] + "（此前未用的同类码作废）", shop_id=shop.id)
+    db.session.commit()
+    return {"code": code, "expires_at": row.expires_at}
+
+
+def issue_claim_code(user, shop):
+    scope.require_staff(user, shop)
+    return _issue(user, shop, "claim", CLAIM_CODE_LIFETIME)
+
+
+def issue_join_code(user, shop):
+    scope.require_manager(user, shop)
+    return _issue(user, shop, "join", JOIN_CODE_LIFETIME)
+
+
+def _redeem(user, code, kind):
+    if not user.openid:
+        fail(403, "请使用微信小程序登录")
+    row = db.session.scalar(select(ShopCode).where(ShopCode.code_hash == code_digest(code), ShopCode.kind == kind)
+                            .with_for_update())
+    if row is None or row.used_at or row.revoked_at or row.expires_at <= utcnow():
+        fail(422, INVALID, fields={"code": [INVALID]})
+    shop = db.session.get(Shop, row.shop_id)
+    if scope.membership(user, shop.id):
+        fail(409, "您已是该店铺的成员")
+    row.used_at, row.used_by_id = utcnow(), user.id
+    return shop
+
+
+def claim(user, code):
+    """认领: the caller becomes the manager of an unclaimed shop (or one left without a manager)."""
+    shop = _redeem(user, code, "claim")
+    if db.session.scalar(select(ShopMember.id).where(ShopMember.shop_id == shop.id, ShopMember.role == "manager")):
+        fail(409, "该店铺已有负责人；如需变更请联系负责人移交或联系区县城管部门")
+    db.session.add(ShopMember(shop_id=shop.id, user_id=user.id, role="manager"))
+    shop.claimed_at = shop.claimed_at or utcnow()
+    audit.record("shop.claim", "shop", shop.id, f"用户 {user.id} 以认领码认领店铺，成为负责人", shop_id=shop.id)
+    db.session.commit()
+    return shop
+
+
+def join(user, code):
+    shop = _redeem(user, code, "join")
+    db.session.add(ShopMember(shop_id=shop.id, user_id=user.id, role="staff"))
+    audit.record("shop.member_join", "shop", shop.id, f"用户 {user.id} 以加入码成为店员", shop_id=shop.id)
+    db.session.commit()
+    return shop
+
+
+def members(user, shop):
+    if not scope.membership(user, shop.id):
+        scope.require_staff(user, shop)
+    rows = db.session.execute(select(ShopMember, User.display_name).join(User, User.id == ShopMember.user_id)
+                              .where(ShopMember.shop_id == shop.id).order_by(ShopMember.id)).all()
+    return [{"user_id": m.user_id, "display_name": name, "role": m.role, "joined_at": m.joined_at}
+            for m, name in rows]
+
+
+def _member(shop, user_id):
+    row = db.session.scalar(select(ShopMember).where(ShopMember.shop_id == shop.id, ShopMember.user_id == user_id))
+    if row is None:
+        fail(404, "该用户不是本店成员")
+    return row
+
+
+def remove(user, shop, user_id):
+    """The manager removes a member, or a member leaves.  A manager hands over before leaving."""
+    if user.id != user_id:
+        scope.require_manager(user, shop)
+    elif not scope.membership(user, shop.id):
+        fail(404, "店铺不存在")
+    row = _member(shop, user_id)
+    if row.role == "manager":
+        fail(409, "负责人不能直接退出，请先把负责人移交给其他成员")
+    db.session.delete(row)
+    audit.record("shop.member_remove", "shop", shop.id,
+                 f"成员 {user_id} " + ("退出店铺" if user.id == user_id else "被负责人移出"), shop_id=shop.id)
+    db.session.commit()
+
+
+def make_manager(user, shop, user_id):
+    scope.require_manager(user, shop)
+    row = _member(shop, user_id)
+    if row.role == "manager":
+        return members(user, shop)
+    current = _member(shop, user.id)
+    current.role, row.role = "staff", "manager"
+    audit.record("shop.manager_handover", "shop", shop.id, f"负责人由 {user.id} 移交给 {user_id}", shop_id=shop.id)
+    db.session.commit()
+    return members(user, shop)

@@ -1,0 +1,160 @@
+"""Import the roster from CSV (UTF-8 with or without BOM, or GBK/GB18030 as Excel in China
+saves it) or XLSX.  Every row is checked with the registration rules; good rows become
+unclaimed shops in one transaction (all or nothing on a crash); bad rows come back with their
+line number (the header is row 1) and the reasons."""
+import csv
+import io
+
+import marshmallow as ma
+from openpyxl import load_workbook
+from sqlalchemy import select, tuple_
+
+from server.errors import ApiError, fail, flatten_messages
+from server.extensions import db
+from server.models.shop import Shop
+from server.schemas.shops import ShopInSchema
+from server.services import audit, shops
+
+MAX_ROWS = 50_000
+HEADERS = {  # column header → field of POST /shops
+    "名称": "name", "统一社会信用代码": "uscc", "地址": "address", "区县代码": "district_code",
+    "纬度": "lat", "经度": "lng", "基准灶头数": "cooking_heads", "街道": "street", "联系人": "contact_name",
+    "联系电话": "contact_phone", "净化设施": "purifier_installed", "净化效率": "purifier_rated_efficiency",
+}
+ENGLISH = {field: field for field in HEADERS.values()} | {"purifier_installed": "purifier_installed",
+                                                          "rated_efficiency": "purifier_rated_efficiency",
+                                                          "open_air_bbq": "open_air_bbq"}
+REQUIRED = ("name", "uscc", "address", "district_code", "lat", "lng", "cooking_heads")
+YES, NO = {"有", "是", "yes", "true", "1", "y"}, {"无", "否", "no", "false", "0", "n", ""}
+_schema = ShopInSchema()
+
+
+def _rows_from_xlsx(data):
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:
+        fail(415, "无法读取该 Excel 文件，请另存为 .xlsx 或 CSV（UTF-8）后再导入")
+    try:
+        for row in workbook.worksheets[0].iter_rows():
+            yield [("=FORMULA" if getattr(cell, "data_type", None) == "f" else cell.value) for cell in row]
+    finally:
+        workbook.close()
+
+
+def _rows_from_csv(data):
+    if b"\x00" in data[:4096]:
+        fail(415, "文件不是 CSV 或 XLSX 表格")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        fail(415, "无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV")
+    yield from csv.reader(io.StringIO(text))
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _columns(header):
+    columns, unknown = [], []
+    for name in header:
+        name = _text(name)
+        field = HEADERS.get(name) or ENGLISH.get(name)
+        if name and field is None:
+            unknown.append(name)
+        columns.append(field)
+    missing = [h for h, f in HEADERS.items() if f in REQUIRED and f not in columns]
+    if unknown or missing:
+        problems = (["缺少必需的列：" + "、".join(missing)] if missing else []) + (
+            ["无法识别的列：" + "、".join(unknown)] if unknown else [])
+        fail(422, "表头不正确：" + "；".join(problems), fields={"file": problems})
+    return columns
+
+
+def _row_to_body(columns, values):
+    raw = {field: _text(value) for field, value in zip(columns, values) if field}
+    if any(v.startswith(("=", "+", "@")) and k not in ("lat", "lng") for k, v in raw.items() if v):
+        raise ValueError("单元格含公式或以 = + @ 开头，请粘贴为数值后再导入")
+    body = {k: v for k, v in raw.items() if v and not k.startswith("purifier_")}
+    installed = raw.get("purifier_installed", "").lower()
+    if installed not in YES | NO:
+        raise ValueError("净化设施应填“有”或“无”")
+    body["purifier"] = {"installed": installed in YES}
+    if raw.get("purifier_rated_efficiency"):
+        body["purifier"]["rated_efficiency"] = raw["purifier_rated_efficiency"].rstrip("%")
+    if "open_air_bbq" in body:
+        body["open_air_bbq"] = body["open_air_bbq"].lower() in YES
+    return body
+
+
+def _reason(messages):
+    return "；".join(f"{field}：{'、'.join(reasons)}" for field, reasons in flatten_messages(messages).items())
+
+
+def import_file(user, file):
+    data = file.read()
+    if not data:
+        fail(422, "文件是空的", fields={"file": ["文件为空"]})
+    rows = _rows_from_xlsx(data) if data[:4] == b"PK\x03\x04" else _rows_from_csv(data)
+    try:
+        header = next(rows)
+    except StopIteration:
+        fail(422, "文件是空的", fields={"file": ["文件为空"]})
+    columns = _columns(header)
+    good, errors = [], []
+    for number, values in enumerate(rows, start=2):
+        if number - 1 > MAX_ROWS:
+            fail(422, f"单次最多导入 {MAX_ROWS} 行，请分批导入")
+        if not any(_text(v) for v in values):
+            continue
+        try:
+            body = _schema.load(_row_to_body(columns, values))
+            shops.validate_profile(body)
+            if not user.covers(body["district_code"]):
+                raise ValueError(f"区县 {body['district_code']} 不在您的辖区内")
+        except ma.ValidationError as exc:
+            errors.append({"row": number, "message": _reason(exc.messages)})
+            continue
+        except ApiError as exc:
+            errors.append({"row": number, "message": _reason(exc.fields or {}) or exc.description})
+            continue
+        except ValueError as exc:
+            errors.append({"row": number, "message": str(exc)})
+            continue
+        good.append((number, body))
+    created = _create(user, good, errors)
+    # skipped = every row not created: invalid ones and those already on the roster (both listed in errors)
+    return {"created": created, "skipped": len(errors), "errors": sorted(errors, key=lambda e: e["row"])}
+
+
+def _create(user, good, errors):
+    keys = {(b["uscc"], shops.address_key(b["address"])) for _, b in good}
+    existing = set()
+    key_list = list(keys)
+    for start in range(0, len(key_list), 500):
+        chunk = key_list[start:start + 500]
+        existing |= set(db.session.execute(select(Shop.uscc, Shop.address_key).where(
+            tuple_(Shop.uscc, Shop.address_key).in_(chunk))).all())
+    seen, new = set(), []
+    for number, body in good:
+        key = (body["uscc"], shops.address_key(body["address"]))
+        if key in existing or key in seen:
+            errors.append({"row": number, "message": "该店铺已在名录中（统一社会信用代码与地址相同），已跳过"})
+            continue
+        seen.add(key)
+        new.append(shops.new_shop(body, source="import", created_by=user))
+    db.session.add_all(new)
+    db.session.flush()
+    for shop in new:
+        audit.record("shop.import", "shop", shop.id, f"导入店铺 {shop.name}（待认领）", shop_id=shop.id)
+    audit.record("shop.import_file", "shop", None, f"导入名录：新增 {len(new)} 家，跳过或有误 {len(errors)} 行")
+    db.session.commit()
+    return len(new)
