@@ -226,3 +226,27 @@ def login_as(make_user, login):
         return user, login(user)
 
     return do
+
+
+def shop_body(seed=1, **changes):
+    """A valid POST /shops body in 任城区; ``seed`` varies the credit code."""
+    body = {"name": f"老王烧烤{seed}号店", "uscc": credit_code(1000 + seed), "address": f"济宁市任城区古槐路{seed}号",
+            "district_code": "370811", "street": "古槐街道", "lat": 35.4151, "lng": 116.5872, "cooking_heads": 3,
+            "contact_name": "王老板", "contact_phone": "13812341234",
+            "purifier": {"installed": True, "model": "JD-2000", "rated_efficiency": 80}}
+    body.update(changes)
+    return body
+
+
+@pytest.fixture
+def make_shop(client, login_as):
+    """Factory: a shop registered over HTTP by a new owner; returns (shop json, owner, owner headers)."""
+    counter = iter(range(1, 10_000))
+
+    def make(**changes):
+        owner, headers = login_as()
+        response = client.post("/api/v1/shops", json=shop_body(next(counter) + 100, **changes), headers=headers)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.get_json(), owner, headers
+
+    return make

@@ -1,3 +1,4 @@
+from flask import jsonify
 from werkzeug.datastructures import FileStorage
 
 from server.api import Blueprint
@@ -65,7 +66,9 @@ def patch_shop(body, shop_id):
     shop = _shop(shop_id, for_update=True)
     request = shops.update(current_user(), shop, body)
     if request is not None:
-        return ChangeRequestSchema().dump(request), 202
+        response = jsonify(ChangeRequestSchema().dump(request))
+        response.status_code = 202
+        return response
     return shops.as_dict(shop, current_user())
 
 
@@ -159,7 +162,7 @@ def decide(body, request_id):
 @blp.response(201, ContractSchema)
 def record_contract(body, shop_id):
     """登记收运合同（收运单位负责人或监管人员，附合同照片）."""
-    return contracts.record(current_user(), _shop(shop_id), body)
+    return contracts.record(current_user(), contracts.shop_for_contract(current_user(), shop_id), body)
 
 
 @blp.route("/shops/<int:shop_id>/history")

@@ -4,9 +4,22 @@ from sqlalchemy import select
 from server.clock import today
 from server.errors import fail
 from server.extensions import db
+from server.models.collector import CollectorCompany
 from server.models.photo import PhotoLink
 from server.models.shop import Contract, Shop
 from server.services import audit, photos, scope
+
+
+def shop_for_contract(user, shop_id):
+    """A collection company's manager signs shops it has no contract with yet: it may reach any
+    shop in a district its company serves (and no other).  Everyone else: the usual scope."""
+    if user.role != "collector_manager":
+        return scope.get_shop_for(user, shop_id)
+    company = db.session.get(CollectorCompany, user.collector_company_id)
+    shop = db.session.get(Shop, shop_id)
+    if shop is None or company is None or shop.district_code not in company.districts:
+        fail(404, "店铺不存在")
+    return shop
 
 
 def record(user, shop, data):
@@ -28,7 +41,8 @@ def record(user, shop, data):
     db.session.flush()
     photos.attach(data["photo_ids"], "contract", contract.id, "contract", uploaders={user.id})
     audit.record("contract.create", "contract", contract.id,
-                 f"登记收运合同 {contract.contract_no}：{company.name}，{contract.valid_from} 至 {contract.valid_until}",
+                 f"登记收运合同 {contract.contract_no}：{company.name}，"
+                 f"{contract.valid_from} 至 {contract.valid_until}",
                  shop_id=shop.id)
     db.session.commit()
     return as_dict(contract)

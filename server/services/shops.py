@@ -152,6 +152,8 @@ def _current(shop, field):
     if field == "purifier":
         return {"installed": shop.purifier_installed, "model": shop.purifier_model,
                 "rated_efficiency": shop.purifier_rated_efficiency}
+    if field == "contact_phone":
+        return decrypt(shop.contact_phone_encrypted)
     return getattr(shop, field)
 
 
@@ -203,7 +205,8 @@ def set_status(user, shop, data):
     db.session.add(ShopStatusChange(shop_id=shop.id, status=data["status"], reason=data["reason"],
                                     effective_on=data["effective_on"], changed_by_id=user.id))
     audit.record("shop.status", "shop", shop.id,
-                 f"营业状态 {before} → {data['status']}，自 {data['effective_on']} 起：{data['reason']}", shop_id=shop.id)
+                 f"营业状态 {before} → {data['status']}，自 {data['effective_on']} 起：{data['reason']}",
+                 shop_id=shop.id)
     db.session.commit()
     return shop
 
