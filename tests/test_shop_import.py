@@ -82,7 +82,7 @@ def test_xlsx_import_with_numbers_and_a_formula_cell(client, regulator):
 
 def test_english_headers_are_accepted(client, regulator):
     header = ["name", "uscc", "address", "district_code", "lat", "lng", "cooking_heads"]
-    data = csv_bytes([[f"英文表头饭店", credit_code(8001), "济宁市任城区英文路1号", "370811", "35.41", "116.58", "4"]],
+    data = csv_bytes([["英文表头饭店", credit_code(8001), "济宁市任城区英文路1号", "370811", "35.41", "116.58", "4"]],
                      header=header)
     assert post(client, regulator, data).get_json()["created"] == 1
 
