@@ -115,3 +115,18 @@ def test_ten_thousand_rows(client, regulator):
     result = post(client, regulator, csv_bytes([row(n) for n in range(10_000)])).get_json()
     assert result["created"] == 10_000 and result["errors"] == []
     assert shops_count() == 10_000
+
+
+def test_a_crash_mid_import_leaves_nothing_half_imported(client, regulator, monkeypatch):
+    from server.services import shops
+    real, calls = shops.new_shop, []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(shops, "new_shop", failing)
+    error_of(post(client, regulator, csv_bytes([row(n) for n in range(5)])), 500)
+    assert shops_count() == 0
