@@ -4,18 +4,23 @@ The same key from the same user on the same route (method + concrete path) withi
 replays the first response and creates nothing; while the first request still runs → 409;
 the same key with a different body → 422 ``idempotency_key_reused``.
 
-Only successful (2xx) answers are remembered: a request that failed created nothing, so
-the client may retry it with the same key.  A request that died between its commit and
-the storing of its answer leaves a key "in progress"; after ``ABANDONED_AFTER`` (longer
-than gunicorn's worker timeout) such a key is treated as never used.
+The key is recorded **in the same transaction as the business write**: the first commit of
+the request adds it (a session ``before_commit`` hook), so either both the record and the key
+exist or neither does.  Two identical requests racing each other cannot both commit: the
+unique constraint on (user, key, method, path) fails the second, which answers 409 and
+rolls its write back.  The answer itself is stored right after the view returns.  Should the
+process die in between, the write stands and a retry answers 409 (never a second write).
+
+A request that fails before committing anything (validation, permission) leaves no key, so
+the client may fix and retry with the same key.
 """
 import datetime as dt
 import hashlib
 import re
 
-from flask import current_app, g, request
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from flask import current_app, g, has_request_context, request
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session
 
 from server.auth import authenticate
 from server.clock import utcnow
@@ -26,87 +31,80 @@ from server.models.idempotency import IdempotencyKey
 HEADER = "Idempotency-Key"
 KEY_FORMAT = re.compile(r"^[\x21-\x7e]{1,64}$")
 REPLAY_WINDOW = dt.timedelta(days=7)
-ABANDONED_AFTER = dt.timedelta(seconds=180)
+IN_PROGRESS = "相同的请求正在处理或已处理，请稍后刷新查看结果"
 
 
 def init_app(app):
-    app.before_request(_claim_key)
+    app.before_request(_check_key)
     app.after_request(_remember_answer)
-    app.teardown_request(_release_unfinished)
 
 
-def _claim_key():
+def _where(user_id, key):
+    return (IdempotencyKey.user_id == user_id, IdempotencyKey.key == key,
+            IdempotencyKey.method == request.method, IdempotencyKey.path == request.path[:512])
+
+
+def _check_key():
     g.idempotency = None
     key = request.headers.get(HEADER)
     if request.method != "POST" or key is None:
         return None
     if not KEY_FORMAT.match(key):
         fail(400, "Idempotency-Key 应为 1–64 个可见 ASCII 字符")
-    if not request.headers.get("Authorization"):
-        return None  # anonymous calls (logins) have no "same user" to replay for
-    if request.url_rule is None:
-        return None  # unknown path or method: the 404/405 answers itself
+    if not request.headers.get("Authorization") or request.url_rule is None:
+        return None  # anonymous calls (logins) have no "same user"; unknown routes answer 404/405
     user = authenticate()
     body_sha256 = hashlib.sha256(request.get_data(cache=True)).hexdigest()
-    now = utcnow()
-    where = (IdempotencyKey.user_id == user.id, IdempotencyKey.key == key,
-             IdempotencyKey.method == request.method, IdempotencyKey.path == request.path[:512])
-    existing = db.session.scalar(select(IdempotencyKey).where(*where))
-    if existing is not None:
-        expired = existing.created_at <= now - REPLAY_WINDOW
-        abandoned = existing.status_code is None and existing.created_at <= now - ABANDONED_AFTER
-        if not (expired or abandoned):
-            if existing.body_sha256 != body_sha256:
-                fail(422, "该 Idempotency-Key 已用于内容不同的请求", code="idempotency_key_reused")
-            if existing.status_code is None:
-                fail(409, "相同的请求正在处理中，请稍后再试")
-            db.session.rollback()
-            return _replay(existing)
+    existing = db.session.scalar(select(IdempotencyKey).where(*_where(user.id, key)))
+    if existing is not None and existing.created_at <= utcnow() - REPLAY_WINDOW:
         db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == existing.id))
-    row = IdempotencyKey(user_id=user.id, key=key, method=request.method, path=request.path[:512],
-                         body_sha256=body_sha256, created_at=now)
-    db.session.add(row)
-    try:
         db.session.commit()
-    except IntegrityError:
+        existing = None
+    if existing is not None:
+        if existing.body_sha256 != body_sha256:
+            fail(422, "该 Idempotency-Key 已用于内容不同的请求", code="idempotency_key_reused")
+        if existing.status_code is None:
+            fail(409, IN_PROGRESS)
         db.session.rollback()
-        fail(409, "相同的请求正在处理中，请稍后再试")
-    g.idempotency = row.id
+        response = current_app.response_class(existing.body, status=existing.status_code,
+                                              content_type=existing.content_type)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    # Ends the read transaction (SQLite: frees the write lock) before the view runs.
+    db.session.rollback()
+    g.idempotency = {"user_id": user.id, "key": key, "body_sha256": body_sha256, "row_id": None}
     return None
 
 
-def _replay(row):
-    response = current_app.response_class(row.body, status=row.status_code, content_type=row.content_type)
-    response.headers["Idempotent-Replayed"] = "true"
-    return response
+@event.listens_for(Session, "before_commit")
+def _record_with_the_write(session):
+    """The request's first commit that writes something carries the key with it."""
+    if not has_request_context():
+        return
+    pending = g.get("idempotency")
+    if not pending or pending["row_id"] is not None or pending.get("adding"):
+        return
+    if not (session.new or session.dirty or session.deleted):
+        session.flush()  # nothing pending in the unit of work: this commit may still carry SQL writes
+    row = IdempotencyKey(user_id=pending["user_id"], key=pending["key"], method=request.method,
+                         path=request.path[:512], body_sha256=pending["body_sha256"], created_at=utcnow())
+    pending["adding"] = True
+    session.add(row)
+    session.flush()
+    pending["row_id"], pending["adding"] = row.id, False
 
 
 def _remember_answer(response):
-    row_id = getattr(g, "idempotency", None)
-    if row_id is None:
-        return response
+    pending = getattr(g, "idempotency", None)
     g.idempotency = None
-    db.session.rollback()  # whatever the view left uncommitted is not ours to keep
-    if 200 <= response.status_code < 300 and not response.is_streamed:
-        row = db.session.get(IdempotencyKey, row_id)
-        row.status_code = response.status_code
-        row.content_type = response.content_type
-        row.body = response.get_data()
-    else:
-        db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row_id))
+    if not pending or pending["row_id"] is None:
+        return response
+    db.session.rollback()
+    row = db.session.get(IdempotencyKey, pending["row_id"])
+    if row is None:  # the write that carried the key was rolled back after all
+        return response
+    # Whatever the answer, the write committed with the key: the same answer is replayed.
+    row.status_code, row.content_type = response.status_code, response.content_type
+    row.body = b"" if response.is_streamed else response.get_data()
     db.session.commit()
     return response
-
-
-def _release_unfinished(_exc):
-    """The request died before an answer was made: forget the key so a retry can run."""
-    row_id = getattr(g, "idempotency", None)
-    if row_id is None:
-        return
-    g.idempotency = None
-    try:
-        db.session.rollback()
-        db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row_id))
-        db.session.commit()
-    except Exception:  # the database may be what failed; the key then expires as abandoned
-        db.session.rollback()

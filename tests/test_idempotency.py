@@ -75,12 +75,37 @@ def test_failed_requests_are_not_remembered(client, regulator):
     assert db.session.scalar(select(IdempotencyKey.status_code)) == 201
 
 
-def test_an_abandoned_key_can_be_used_again(client, regulator, frozen_clock):
+def test_a_key_whose_answer_was_lost_never_writes_twice(client, regulator, frozen_clock):
+    """The write committed with its key but the process died before storing the answer."""
+    import hashlib
+    import json
+    payload = body()
+    raw = json.dumps(payload).encode()
     db.session.add(IdempotencyKey(user_id=1, key="k1", method="POST", path="/api/v1/collectors",
-                                  body_sha256="0" * 64, created_at=utcnow(), status_code=None))
+                                  body_sha256=hashlib.sha256(raw).hexdigest(), created_at=utcnow(),
+                                  status_code=None))
     db.session.commit()
-    frozen_clock.advance(dt.timedelta(minutes=5))
-    assert post(client, regulator, body(), key="k1").status_code == 201
+    frozen_clock.advance(dt.timedelta(hours=1))
+    response = client.post("/api/v1/collectors", data=raw, content_type="application/json",
+                           headers=dict(regulator, **{"Idempotency-Key": "k1"}))
+    assert error_of(response, 409)["code"] == "conflict"
+    assert companies() == 0
+
+
+def test_the_key_is_written_in_the_same_transaction_as_the_record(client, regulator, monkeypatch):
+    """If the business write fails at commit, no key is left behind, and a retry runs."""
+    from server.services import collectors
+    real = collectors.audit.record
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("crash between the write and its commit")
+
+    monkeypatch.setattr(collectors.audit, "record", explode)
+    error_of(post(client, regulator, body()), 500)
+    assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+    monkeypatch.setattr(collectors.audit, "record", real)
+    assert post(client, regulator, body()).status_code == 201
+    assert companies() == 1
 
 
 @pytest.mark.parametrize("key", ["", "x" * 65, "has space", "中文"])
