@@ -57,6 +57,10 @@ def load_config(overrides=None, environ=None):
         "RETENTION_YEARS": _int(env, "RETENTION_YEARS", 5),
         # The city's bounding box (south, west, north, east) for shop coordinates: 济宁市.
         "CITY_BOUNDS": tuple(float(x) for x in (env.get("CITY_BOUNDS") or "34.4,115.7,36.1,117.7").split(",")),
+        # 联单: weighed and declared kg differing by more than this percentage of the declared
+        # figure make the slip "disputed"; serials are PREFIX + yyyymmdd + "-" + daily number.
+        "HANDOVER_TOLERANCE_PERCENT": _int(env, "HANDOVER_TOLERANCE_PERCENT", 20),
+        "HANDOVER_SERIAL_PREFIX": env.get("HANDOVER_SERIAL_PREFIX") or "JN",
         # Per-user daily photo upload quota (Asia/Shanghai days).
         "PHOTO_DAILY_COUNT": _int(env, "PHOTO_DAILY_COUNT", 300),
         "PHOTO_DAILY_MB": _int(env, "PHOTO_DAILY_MB", 1024),

@@ -5,10 +5,11 @@ from server.models.counter import Counter
 from server.models.idempotency import IdempotencyKey
 from server.models.invitation import Invitation
 from server.models.photo import Photo, PhotoLink
-from server.models.shop import Contract, Shop, ShopChangeRequest, ShopCode, ShopMember, ShopStatusChange
+from server.models.records import Cleaning, Handover
 from server.models.reference import ChecklistItem, ChecklistVersion, District
+from server.models.shop import Contract, Shop, ShopChangeRequest, ShopCode, ShopMember, ShopStatusChange
 from server.models.user import AuthToken, LoginFailure, User
 
-__all__ = ["AuditEntry", "AuthToken", "ChecklistItem", "ChecklistVersion", "CollectorCompany", "Counter",
-           "District", "IdempotencyKey", "Invitation", "LoginFailure", "Photo", "PhotoLink",
-           "Shop", "ShopChangeRequest", "ShopCode", "ShopMember", "ShopStatusChange", "Contract", "User"]
+__all__ = ["AuditEntry", "AuthToken", "ChecklistItem", "ChecklistVersion", "Cleaning", "CollectorCompany",
+           "Contract", "Counter", "District", "Handover", "IdempotencyKey", "Invitation", "LoginFailure", "Photo",
+           "PhotoLink", "Shop", "ShopChangeRequest", "ShopCode", "ShopMember", "ShopStatusChange", "User"]

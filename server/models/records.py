@@ -1,0 +1,76 @@
+"""The records a shop keeps (中端严管): purifier cleanings and kitchen-waste handover slips.
+
+Records are evidence: never deleted, never edited in place.  A correction is a new row that
+supersedes the old one (``superseded_by_id``), with a reason; the old row stays.
+"""
+import datetime as dt
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.clock import utcnow
+from server.extensions import db
+from server.models.base import Audited
+
+CLEANING_PARTS = ("purifier", "hood", "duct", "fan")
+WASTE_TYPES = ("kitchen_waste", "waste_oil")
+HANDOVER_STATUSES = ("pending", "confirmed", "disputed", "rejected")
+
+
+class VersionedRecord:
+    """Columns every evidence record shares: who, when received, late entry, versions."""
+
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    late_entry: Mapped[bool] = mapped_column(default=False)
+    correction_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class Cleaning(VersionedRecord, Audited, db.Model):
+    """油烟净化设施清洗记录."""
+
+    __tablename__ = "cleanings"
+    __table_args__ = (Index("ix_cleanings_shop_id_cleaned_on", "shop_id", "cleaned_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
+    cleaned_on: Mapped[dt.date]
+    parts: Mapped[list] = mapped_column(JSON)
+    performed_by: Mapped[str] = mapped_column(String(16))  # self | company
+    company_name: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(500))
+    logged_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("cleanings.id"))
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("cleanings.id"), index=True)
+
+
+class Handover(VersionedRecord, Audited, db.Model):
+    """餐厨废弃物收运联单.  One serial per slip; corrections keep the serial with a new version."""
+
+    __tablename__ = "handovers"
+    __table_args__ = (
+        UniqueConstraint("serial", "version"),
+        Index("ix_handovers_shop_id_handed_over_at", "shop_id", "handed_over_at"),
+        Index("ix_handovers_company_status", "collector_company_id", "status"),
+        Index("ix_handovers_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(default=1)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
+    collector_company_id: Mapped[int] = mapped_column(ForeignKey("collector_companies.id"))
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    handed_over_at: Mapped[dt.datetime]
+    waste_type: Mapped[str] = mapped_column(String(16))
+    bins: Mapped[int | None]
+    declared_kg: Mapped[float | None] = mapped_column(Numeric(10, 2, asdecimal=False))
+    weighed_kg: Mapped[float | None] = mapped_column(Numeric(10, 2, asdecimal=False))
+    vehicle_plate: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    started_by_party: Mapped[str] = mapped_column(String(16))  # shop | collector
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[dt.datetime | None]
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"))
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"), index=True)

@@ -1,0 +1,137 @@
+"""Purifier cleanings and kitchen-waste handover slips."""
+import marshmallow as ma
+
+from server.models.records import CLEANING_PARTS, HANDOVER_STATUSES, WASTE_TYPES
+from server.pagination import PageArgs
+from server.schemas.base import ShanghaiDateTime, StrictSchema
+from server.validators import single_line
+
+PHOTO_IDS = dict(validate=ma.validate.Length(max=20))
+MAX_KG = 5000  # one slip, one vehicle: anything above is a typing error
+
+
+def _photo_ids(**kwargs):
+    return ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1)), **PHOTO_IDS, **kwargs)
+
+
+def _text(max_length, **kwargs):
+    return ma.fields.String(validate=[ma.validate.Length(max=max_length), single_line], **kwargs)
+
+
+class CleaningInSchema(StrictSchema):
+    cleaned_on = ma.fields.Date(required=True)
+    parts = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(CLEANING_PARTS)), required=True,
+                           validate=ma.validate.Length(min=1, max=4))
+    performed_by = ma.fields.String(required=True, validate=ma.validate.OneOf(["self", "company"]))
+    company_name = _text(100, allow_none=True)
+    before_photo_ids = _photo_ids(required=True)
+    after_photo_ids = _photo_ids(required=True)
+    invoice_photo_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
+    note = _text(500, allow_none=True)
+
+    @ma.validates_schema
+    def rules(self, data, **_kwargs):
+        errors = {}
+        if data.get("performed_by") == "company" and not (data.get("company_name") or "").strip():
+            errors["company_name"] = ["由清洗公司完成时请填写公司名称"]
+        for field, label in (("before_photo_ids", "清洗前"), ("after_photo_ids", "清洗后")):
+            if field in data and not data[field]:
+                errors[field] = [f"请至少上传一张{label}照片"]
+        if errors:
+            raise ma.ValidationError(errors)
+
+
+class CleaningCorrectionSchema(CleaningInSchema):
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=500), single_line],
+                              metadata={"description": "why the record is corrected"})
+
+
+class PhotoRefSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    reused = ma.fields.Boolean(required=True)
+    reused_photo_id = ma.fields.Integer(allow_none=True)
+    thumb_url = ma.fields.String(required=True)
+    url = ma.fields.String(required=True)
+
+
+class CleaningSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    shop_id = ma.fields.Integer(required=True)
+    cleaned_on = ma.fields.Date(required=True)
+    parts = ma.fields.List(ma.fields.String(), required=True)
+    performed_by = ma.fields.String(required=True)
+    company_name = ma.fields.String(allow_none=True)
+    note = ma.fields.String(allow_none=True)
+    before_photos = ma.fields.List(ma.fields.Nested(PhotoRefSchema), required=True)
+    after_photos = ma.fields.List(ma.fields.Nested(PhotoRefSchema), required=True)
+    invoice_photos = ma.fields.List(ma.fields.Nested(PhotoRefSchema), required=True)
+    logged_by_id = ma.fields.Integer(required=True)
+    received_at = ShanghaiDateTime(required=True)
+    late_entry = ma.fields.Boolean(required=True)
+    supersedes_id = ma.fields.Integer(allow_none=True)
+    superseded_by = ma.fields.Integer(allow_none=True)
+    correction_reason = ma.fields.String(allow_none=True)
+
+
+class RecordListArgs(PageArgs):
+    include_superseded = ma.fields.Boolean(load_default=False,
+                                           metadata={"description": "staff: include corrected old versions"})
+
+
+kg = dict(allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0, max=MAX_KG, min_inclusive=False))
+
+
+class HandoverInSchema(StrictSchema):
+    handed_over_at = ma.fields.AwareDateTime(required=True)
+    waste_type = ma.fields.String(required=True, validate=ma.validate.OneOf(WASTE_TYPES))
+    bins = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=100))
+    declared_kg = ma.fields.Float(**kg)
+    weighed_kg = ma.fields.Float(**kg, metadata={"description": "collectors only"})
+    collector_company_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    vehicle_plate = _text(16, allow_none=True)
+    photo_ids = _photo_ids(load_default=list)
+
+
+class HandoverCorrectionSchema(HandoverInSchema):
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=500), single_line],
+                              metadata={"description": "why the record is corrected"})
+
+
+class ConfirmSchema(StrictSchema):
+    weighed_kg = ma.fields.Float(**kg, metadata={"description": "the collector's weighed quantity"})
+    declared_kg = ma.fields.Float(**kg, metadata={"description": "the shop's figure, when the collector started"})
+
+
+class RejectSchema(StrictSchema):
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=500), single_line])
+
+
+class HandoverSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    serial = ma.fields.String(required=True, metadata={"example": "JN20240322-000123"})
+    version = ma.fields.Integer(required=True)
+    shop_id = ma.fields.Integer(required=True)
+    handed_over_at = ShanghaiDateTime(required=True)
+    waste_type = ma.fields.String(required=True)
+    bins = ma.fields.Integer(allow_none=True)
+    declared_kg = ma.fields.Float(allow_none=True)
+    weighed_kg = ma.fields.Float(allow_none=True)
+    collector_company_id = ma.fields.Integer(required=True)
+    vehicle_plate = ma.fields.String(allow_none=True)
+    photos = ma.fields.List(ma.fields.Nested(PhotoRefSchema), required=True)
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(HANDOVER_STATUSES))
+    started_by_party = ma.fields.String(required=True)
+    started_by_id = ma.fields.Integer(required=True)
+    answered_by_id = ma.fields.Integer(allow_none=True)
+    answered_at = ShanghaiDateTime(allow_none=True)
+    reject_reason = ma.fields.String(allow_none=True)
+    received_at = ShanghaiDateTime(required=True)
+    late_entry = ma.fields.Boolean(required=True)
+    supersedes_id = ma.fields.Integer(allow_none=True)
+    superseded_by = ma.fields.Integer(allow_none=True)
+    correction_reason = ma.fields.String(allow_none=True)
+
+
+class HandoverQuerySchema(RecordListArgs):
+    status = ma.fields.String(validate=ma.validate.OneOf(HANDOVER_STATUSES))
+    company_id = ma.fields.Integer(validate=ma.validate.Range(min=1))

@@ -1,0 +1,203 @@
+"""餐厨废弃物收运联单: started by either party, answered by the other, corrected by new versions.
+
+Serial: ``JN`` + the receipt date (yyyymmdd, Asia/Shanghai) + ``-`` + a six-digit number that
+counts the day's slips (named counter, safe under concurrency).  Disputed: both kg figures
+exist and the weighed one differs from the declared one by more than the tolerance
+(``HANDOVER_TOLERANCE_PERCENT`` of the declared figure, default 20 %).
+"""
+import datetime as dt
+
+from flask import current_app
+from sqlalchemy import select
+
+from server.clock import business_date, utcnow
+from server.errors import fail
+from server.extensions import db
+from server.models.collector import CollectorCompany
+from server.models.records import Handover
+from server.models.shop import Contract, Shop
+from server.models.user import COLLECTOR_ROLES, User
+from server.pagination import paginate
+from server.services import audit, photos, records, scope, sequences
+
+FIELDS = ("serial", "version", "shop_id", "handed_over_at", "waste_type", "bins", "declared_kg", "weighed_kg",
+          "collector_company_id", "vehicle_plate", "status", "started_by_party", "started_by_id",
+          "answered_by_id", "answered_at", "reject_reason", "received_at", "late_entry", "supersedes_id",
+          "correction_reason")
+CLOCK_SLACK = dt.timedelta(minutes=5)
+records.register_visibility("handover", Handover)
+
+
+def _party(user, shop, company_id):
+    """Which side of the slip ``user`` is on for this shop: ``shop`` or ``collector``; else 403."""
+    if scope.membership(user, shop.id):
+        return "shop"
+    if user.role in COLLECTOR_ROLES:
+        if user.collector_company_id != company_id:
+            fail(403, "只能处理本单位的联单")
+        return "collector"
+    fail(403, "只有本店成员或签约收运单位人员可以处理联单")
+
+
+def _contract(shop, company_id, day):
+    """The shop's contract with ``company_id`` valid on ``day``; 422 explains what is wrong."""
+    contracts = db.session.scalars(select(Contract).where(Contract.shop_id == shop.id)).all()
+    if not contracts:
+        fail(422, "该店铺没有收运合同，无法开具联单", fields={"collector_company_id": ["店铺没有收运合同"]})
+    valid = [c for c in contracts if c.valid_from <= day <= c.valid_until]
+    mine = [c for c in valid if c.collector_company_id == company_id]
+    if not mine:
+        if valid:
+            fail(422, "联单须填写与店铺签订有效合同的收运单位",
+                 fields={"collector_company_id": ["不是与该店铺签订有效合同的收运单位"]})
+        fail(422, "店铺的收运合同已过期", fields={"collector_company_id": ["收运合同已过期"]})
+    company = db.session.get(CollectorCompany, company_id)
+    if not company.licence_valid_on(day):
+        fail(422, f"收运单位“{company.name}”的许可证已过期", fields={"collector_company_id": ["收运单位许可证已过期"]})
+    return max(mine, key=lambda c: c.valid_until)
+
+
+def _serial():
+    day = business_date(utcnow()).strftime("%Y%m%d")
+    number = sequences.next_value(f"handover-serial:{day}")
+    return f"{current_app.config['HANDOVER_SERIAL_PREFIX']}{day}-{number:06d}"
+
+
+def _disputed(declared, weighed):
+    if declared is None or weighed is None:
+        return False
+    return abs(weighed - declared) > declared * current_app.config["HANDOVER_TOLERANCE_PERCENT"] / 100
+
+
+def _uploaders(party, shop, company_id):
+    if party == "shop":
+        return scope.member_ids(shop.id)
+    return set(db.session.scalars(select(User.id).where(User.collector_company_id == company_id)))
+
+
+def _write(user, shop, data, party, *, serial, version=1, supersedes=None):
+    if data["handed_over_at"] > utcnow() + CLOCK_SLACK:
+        fail(422, fields={"handed_over_at": ["交接时间不能晚于现在"]})
+    if party == "shop" and data.get("weighed_kg") is not None:
+        fail(422, fields={"weighed_kg": ["称重数量由收运单位填写"]})
+    company_id = data["collector_company_id"]
+    contract = _contract(shop, company_id, business_date(data["handed_over_at"]))
+    received_at = utcnow()
+    handover = Handover(
+        serial=serial, version=version, shop_id=shop.id, collector_company_id=company_id, contract_id=contract.id,
+        handed_over_at=data["handed_over_at"], waste_type=data["waste_type"], bins=data.get("bins"),
+        declared_kg=data.get("declared_kg"), weighed_kg=data.get("weighed_kg"),
+        vehicle_plate=(data.get("vehicle_plate") or "").strip().upper() or None, status="pending",
+        started_by_party=party, started_by_id=user.id, received_at=received_at,
+        late_entry=records.is_late(business_date(data["handed_over_at"]), received_at),
+        supersedes_id=supersedes.id if supersedes else None, correction_reason=data.get("reason"))
+    db.session.add(handover)
+    db.session.flush()
+    photos.attach(data.get("photo_ids") or [], "handover", handover.id, "evidence",
+                  uploaders=_uploaders(party, shop, company_id))
+    return handover
+
+
+def start(user, shop, data):
+    party = _party(user, shop, data["collector_company_id"])
+    handover = _write(user, shop, data, party, serial=_serial())
+    audit.record("handover.create", "handover", handover.id,
+                 f"开具联单 {handover.serial}（{'店铺' if party == 'shop' else '收运单位'}发起）"
+                 + ("（补录）" if handover.late_entry else ""), shop_id=shop.id)
+    db.session.commit()
+    return handover
+
+
+def _load(user, handover_id):
+    handover = db.session.get(Handover, handover_id)
+    if handover is None or db.session.scalar(
+            _visible_statement(user).where(Handover.id == handover_id)) is None:
+        fail(404, "联单不存在")
+    return handover, db.session.get(Shop, handover.shop_id)
+
+
+def _other_party(user, handover, shop):
+    party = _party(user, shop, handover.collector_company_id)
+    if party == handover.started_by_party:
+        fail(403, "联单须由另一方确认或拒绝")
+    if handover.superseded_by_id is not None:
+        fail(409, "该联单已被更正，请处理最新版本")
+    if handover.status != "pending":
+        fail(409, "该联单已处理，不能重复确认或拒绝")
+    return party
+
+
+def confirm(user, handover_id, data):
+    handover, shop = _load(user, handover_id)
+    party = _other_party(user, handover, shop)
+    if party == "shop" and data.get("weighed_kg") is not None:
+        fail(422, fields={"weighed_kg": ["称重数量由收运单位填写"]})
+    if party == "collector" and data.get("declared_kg") is not None:
+        fail(422, fields={"declared_kg": ["申报数量由店铺填写"]})
+    for key in ("weighed_kg", "declared_kg"):
+        if data.get(key) is not None:
+            setattr(handover, key, data[key])
+    handover.status = "disputed" if _disputed(handover.declared_kg, handover.weighed_kg) else "confirmed"
+    handover.answered_by_id, handover.answered_at = user.id, utcnow()
+    audit.record("handover.confirm", "handover", handover.id,
+                 f"确认联单 {handover.serial}：申报 {handover.declared_kg} kg，称重 {handover.weighed_kg} kg"
+                 + ("，差异超出允许范围（有争议）" if handover.status == "disputed" else ""), shop_id=shop.id)
+    db.session.commit()
+    return handover
+
+
+def reject(user, handover_id, reason):
+    handover, shop = _load(user, handover_id)
+    _other_party(user, handover, shop)
+    handover.status, handover.reject_reason = "rejected", reason
+    handover.answered_by_id, handover.answered_at = user.id, utcnow()
+    audit.record("handover.reject", "handover", handover.id, f"拒绝联单 {handover.serial}：{reason}", shop_id=shop.id)
+    db.session.commit()
+    return handover
+
+
+def correct(user, handover_id, data):
+    old, shop = _load(user, handover_id)
+    party = _party(user, shop, old.collector_company_id)
+    if party != old.started_by_party:
+        fail(403, "只有开具联单的一方可以更正")
+    if party == "shop" and old.started_by_id != user.id and scope.membership(user, shop.id) != "manager":
+        fail(403, "只有开具人或店铺负责人可以更正联单")
+    if old.superseded_by_id is not None:
+        fail(409, "该联单已被更正，请更正最新版本")
+    if data["collector_company_id"] != old.collector_company_id:
+        _party(user, shop, data["collector_company_id"])
+    new = _write(user, shop, data, party, serial=old.serial, version=old.version + 1, supersedes=old)
+    old.superseded_by_id = new.id
+    audit.record("handover.correct", "handover", new.id,
+                 f"更正联单 {old.serial}（第 {old.version} 版 → 第 {new.version} 版）：{data['reason']}",
+                 shop_id=shop.id)
+    db.session.commit()
+    return new
+
+
+def as_dict(handover):
+    return {**{k: getattr(handover, k) for k in FIELDS}, "id": handover.id,
+            "superseded_by": handover.superseded_by_id,
+            "photos": records.photo_refs("handover", handover.id).get("evidence", [])}
+
+
+def _visible_statement(user):
+    visible_shops = scope.shops_visible_to(user).with_only_columns(Shop.id)
+    statement = select(Handover).where(Handover.shop_id.in_(visible_shops))
+    if user.role in COLLECTOR_ROLES:
+        statement = statement.where(Handover.collector_company_id == user.collector_company_id)
+    return statement
+
+
+def list_handovers(user, args, shop=None):
+    statement = records.current_only(_visible_statement(user), Handover, args, user)
+    if shop is not None:
+        statement = statement.where(Handover.shop_id == shop.id)
+    if "status" in args:
+        statement = statement.where(Handover.status == args["status"])
+    if "company_id" in args:
+        statement = statement.where(Handover.collector_company_id == args["company_id"])
+    page = paginate(statement.order_by(Handover.handed_over_at.desc(), Handover.id.desc()), args)
+    page["items"] = [as_dict(h) for h in page["items"]]
+    return page

@@ -1,0 +1,50 @@
+"""What cleanings and handover slips share: late entries, photo references, visibility."""
+import datetime as dt
+
+from sqlalchemy import select
+
+from server.clock import business_date
+from server.extensions import db
+from server.models.photo import Photo, PhotoLink
+from server.models.shop import Shop
+from server.services import photos, scope
+
+LATE_AFTER = dt.timedelta(days=7)
+
+
+def is_late(event_date, received_at):
+    """补录: the event happened more than 7 days before the record reached us."""
+    return event_date < business_date(received_at) - LATE_AFTER
+
+
+def photo_refs(record_type, record_id):
+    """{role: [photo summary, ...]} for one record, in the order they were attached."""
+    rows = db.session.execute(select(PhotoLink.role, Photo).join(Photo, Photo.id == PhotoLink.photo_id)
+                              .where(PhotoLink.record_type == record_type, PhotoLink.record_id == record_id)
+                              .order_by(PhotoLink.id)).all()
+    refs = {}
+    for role, photo in rows:
+        refs.setdefault(role, []).append({
+            "id": photo.id, "reused": photo.reused_photo_id is not None, "reused_photo_id": photo.reused_photo_id,
+            "url": photos.signed_url(photo.id, "display"), "thumb_url": photos.signed_url(photo.id, "thumb")})
+    return refs
+
+
+def _visible(model):
+    def check(user, record_id):
+        shop_id = db.session.scalar(select(model.shop_id).where(model.id == record_id))
+        return shop_id is not None and db.session.scalar(
+            scope.shops_visible_to(user).where(Shop.id == shop_id)) is not None
+    return check
+
+
+def register_visibility(record_type, model):
+    """Photos attached to ``record_type`` are served to whoever may see the record's shop."""
+    photos.RECORD_VISIBILITY[record_type] = _visible(model)
+
+
+def current_only(statement, model, args, user):
+    """Lists show current versions; staff may ask for the corrected ones too."""
+    if args.get("include_superseded") and user.is_staff:
+        return statement
+    return statement.where(model.superseded_by_id.is_(None))
