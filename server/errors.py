@@ -152,7 +152,12 @@ def error_response(status, message=None, *, code=None, fields=None, headers=None
 
 
 def handle_http_exception(error):
-    """HTTPException (werkzeug's, flask-smorest's abort, or :class:`ApiError`) → the one shape."""
+    """HTTPException (werkzeug's, flask-smorest's abort, or :class:`ApiError`) → the one shape.
+
+    A failed request writes nothing: whatever its view flushed is rolled back here."""
+    from server.extensions import db
+
+    db.session.rollback()
     status = error.code or 500
     if isinstance(error, ApiError):
         return error_response(status, error.description, code=error.error_code,
@@ -199,7 +204,13 @@ def handle_database_unavailable(error):
 
 
 def handle_unexpected(error):
+    from server.extensions import db
+
     log.exception("unhandled error: %s", error)
+    try:
+        db.session.rollback()
+    except Exception:  # the connection may be what failed
+        log.exception("rollback after an unhandled error failed")
     return error_response(500)
 
 

@@ -250,3 +250,35 @@ def make_shop(client, login_as):
         return response.get_json(), owner, headers
 
     return make
+
+
+def upload_photo(client, headers, seed=0):
+    """Upload a small made-up JPEG as ``headers``' user; return its id."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    from tests.images import encode, scene
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(encode(scene(seed))), "p.jpg")})
+    response = client.post("/api/v1/photos", data=body, headers=headers,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["id"]
+
+
+@pytest.fixture
+def contracted(client, login_as, make_shop, make_company):
+    """A shop with a valid contract with a company, its manager, and a driver of that company."""
+    import types
+    shop, manager, manager_headers = make_shop()
+    company = make_company(["370811"])
+    _, regulator = login_as("regulator", jurisdiction=["370811"])
+    response = client.post(f"/api/v1/shops/{shop['id']}/contract", headers=regulator, json={
+        "collector_company_id": company.id, "contract_no": "HT-1", "valid_from": "2024-01-01",
+        "valid_until": "2099-12-31", "photo_ids": [upload_photo(client, regulator, 900)]})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    driver, driver_headers = login_as("collector", company=company)
+    return types.SimpleNamespace(shop=shop, shop_id=shop["id"], manager=manager, owner=manager_headers,
+                                 company=company, company_id=company.id, driver=driver, collector=driver_headers,
+                                 regulator=regulator)
