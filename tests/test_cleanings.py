@@ -1,5 +1,4 @@
 """Purifier cleanings: logged by members with before/after photos, corrected by new versions."""
-import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
