@@ -1,12 +1,10 @@
 """Every roster endpoint, tried by someone who must not reach it: always 404 or 403, nothing changed."""
-import io
-
 import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import AuditEntry, Shop, ShopMember
-from tests.images import encode, scene
+from tests.conftest import upload_photo
 
 
 @pytest.fixture
@@ -20,8 +18,7 @@ def victim(client, login_as, make_shop, make_company):
                            headers=manager_headers).get_json()
     company = make_company(["370811"])
     _, regulator = login_as("regulator", jurisdiction=["370811"])
-    photo = client.post("/api/v1/photos", data={"file": (io.BytesIO(encode(scene(3))), "c.jpg")},
-                        headers=regulator, content_type="multipart/form-data").get_json()["id"]
+    photo = upload_photo(client, regulator, 3)
     contract = client.post(f"/api/v1/shops/{shop['id']}/contract", headers=regulator, json={
         "collector_company_id": company.id, "contract_no": "HT-A", "valid_from": "2024-01-01",
         "valid_until": "2099-12-31", "photo_ids": [photo]})

@@ -6,8 +6,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AuditEntry, Shop
-from tests.conftest import credit_code, error_of, shop_body
-from tests.images import encode, scene
+from tests.conftest import credit_code, error_of, shop_body, upload_photo
 
 
 def register(client, headers, **changes):
@@ -140,8 +139,7 @@ def test_contact_phone_is_masked_for_collectors(client, login_as, make_shop, mak
     company = make_company(["370811"])
     manager, manager_headers = login_as("collector_manager", company=company)
     _, regulator = login_as("regulator", jurisdiction=["370811"])
-    photo = client.post("/api/v1/photos", data={"file": (__import__("io").BytesIO(encode(scene(1))), "c.jpg")},
-                        headers=manager_headers, content_type="multipart/form-data").get_json()["id"]
+    photo = upload_photo(client, manager_headers, 1)
     response = client.post(f"/api/v1/shops/{shop['id']}/contract", headers=manager_headers, json={
         "collector_company_id": company.id, "contract_no": "HT-1", "valid_from": "2024-01-01",
         "valid_until": "2099-12-31", "photo_ids": [photo]})
@@ -232,17 +230,11 @@ def contract_body(company, photo_id, **changes):
                  "valid_until": "2099-12-31", "photo_ids": [photo_id]}, **changes)
 
 
-def upload(client, headers, seed):
-    import io
-    return client.post("/api/v1/photos", data={"file": (io.BytesIO(encode(scene(seed))), "c.jpg")},
-                       headers=headers, content_type="multipart/form-data").get_json()["id"]
-
-
 def test_contracts_are_refused_for_expired_licences_and_districts_not_served(client, login_as, make_shop,
                                                                             make_company, frozen_clock):
     shop, _, owner_headers = make_shop()
     _, regulator = login_as("regulator", jurisdiction=["370811"])
-    photo = upload(client, regulator, 1)
+    photo = upload_photo(client, regulator, 1)
     url = f"/api/v1/shops/{shop['id']}/contract"
     expired = make_company(["370811"], valid_until=dt.date(2024, 3, 1))
     assert "过期" in error_of(client.post(url, json=contract_body(expired, photo), headers=regulator), 422)["message"]
@@ -250,7 +242,7 @@ def test_contracts_are_refused_for_expired_licences_and_districts_not_served(cli
     error_of(client.post(url, json=contract_body(elsewhere, photo), headers=regulator), 422)
     good = make_company(["370811"])
     error_of(client.post(url, json=contract_body(good, photo, valid_until="2023-01-01"), headers=regulator), 422)
-    error_of(client.post(url, json=contract_body(good, upload(client, owner_headers, 2)), headers=regulator), 422)
+    error_of(client.post(url, json=contract_body(good, upload_photo(client, owner_headers, 2)), headers=regulator), 422)
     created = client.post(url, json=contract_body(good, photo), headers=regulator)
     assert created.status_code == 201 and created.get_json()["photo_ids"] == [photo]
     # The owner never declares a contract.
