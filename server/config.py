@@ -61,6 +61,11 @@ def load_config(overrides=None, environ=None):
         # figure make the slip "disputed"; serials are PREFIX + yyyymmdd + "-" + daily number.
         "HANDOVER_TOLERANCE_PERCENT": _int(env, "HANDOVER_TOLERANCE_PERCENT", 20),
         "HANDOVER_SERIAL_PREFIX": env.get("HANDOVER_SERIAL_PREFIX") or "JN",
+        # Inspections: farther than this from the shop is flagged; rectification deadlines in days.
+        "INSPECTION_FAR_METRES": _int(env, "INSPECTION_FAR_METRES", 500),
+        "RECTIFICATION_DAYS": _int(env, "RECTIFICATION_DAYS", 7),
+        "RECTIFICATION_RETRY_DAYS": _int(env, "RECTIFICATION_RETRY_DAYS", 3),
+        "CASE_DAYS": _int(env, "CASE_DAYS", 15),
         # Per-user daily photo upload quota (Asia/Shanghai days).
         "PHOTO_DAILY_COUNT": _int(env, "PHOTO_DAILY_COUNT", 300),
         "PHOTO_DAILY_MB": _int(env, "PHOTO_DAILY_MB", 1024),

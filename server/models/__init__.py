@@ -3,6 +3,8 @@ from server.models.audit import AuditEntry
 from server.models.collector import CollectorCompany
 from server.models.counter import Counter
 from server.models.idempotency import IdempotencyKey
+from server.models.inspection import (Case, CaseEvent, Inspection, InspectionItem, Rectification,
+                                      RectificationEvent)
 from server.models.invitation import Invitation
 from server.models.photo import Photo, PhotoLink
 from server.models.records import Cleaning, Handover
@@ -10,6 +12,7 @@ from server.models.reference import ChecklistItem, ChecklistVersion, District
 from server.models.shop import Contract, Shop, ShopChangeRequest, ShopCode, ShopMember, ShopStatusChange
 from server.models.user import AuthToken, LoginFailure, User
 
-__all__ = ["AuditEntry", "AuthToken", "ChecklistItem", "ChecklistVersion", "Cleaning", "CollectorCompany",
+__all__ = ["AuditEntry", "AuthToken", "Case", "CaseEvent", "Inspection", "InspectionItem", "Rectification",
+           "RectificationEvent", "ChecklistItem", "ChecklistVersion", "Cleaning", "CollectorCompany",
            "Contract", "Counter", "District", "Handover", "IdempotencyKey", "Invitation", "LoginFailure", "Photo",
            "PhotoLink", "Shop", "ShopChangeRequest", "ShopCode", "ShopMember", "ShopStatusChange", "User"]

@@ -1,0 +1,115 @@
+"""一店三查 inspections, rectification orders (整改通知) and cases (案件)."""
+import datetime as dt
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.clock import utcnow
+from server.extensions import db
+from server.models.base import Audited
+
+RESULTS = ("pass", "fail", "na", "not_checked")
+CASE_STATUSES = ("accepted", "assigned", "handled", "returned", "closed")
+
+
+class Inspection(Audited, db.Model):
+    """A check filed on patrol.  Evidence: never edited or deleted; a regulator may void it."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (Index("ix_inspections_shop_id_inspected_at", "shop_id", "inspected_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    co_inspector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"))
+    inspected_at: Mapped[dt.datetime] = mapped_column(index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    late_entry: Mapped[bool] = mapped_column(default=False)
+    lat: Mapped[float]
+    lng: Mapped[float]
+    distance_m: Mapped[float]
+    far_from_shop: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str | None] = mapped_column(String(1000))
+    voided_at: Mapped[dt.datetime | None]
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    void_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class InspectionItem(db.Model):
+    __tablename__ = "inspection_items"
+    __table_args__ = (UniqueConstraint("inspection_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"))
+    code: Mapped[str] = mapped_column(String(8))
+    result: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class Rectification(Audited, db.Model):
+    """整改通知: open → submitted → closed, or back to open with a new deadline.  Overdue is derived."""
+
+    __tablename__ = "rectifications"
+    __table_args__ = (Index("ix_rectifications_shop_id_status", "shop_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    items: Mapped[list] = mapped_column(JSON)  # the failed checklist codes
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    deadline: Mapped[dt.date] = mapped_column(index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[dt.datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[dt.datetime | None]
+
+
+class RectificationEvent(db.Model):
+    """Who moved an order, when, and with what (acknowledged, responded, rejected, accepted)."""
+
+    __tablename__ = "rectification_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rectification_id: Mapped[int] = mapped_column(ForeignKey("rectifications.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(String(1000))
+    deadline: Mapped[dt.date | None]
+    reinspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
+
+
+class Case(Audited, db.Model):
+    """案件: 受理 (accepted) → 转办 (assigned) → 处置 (handled) → 结案 (closed); 退回重办 (returned)
+    sends a handled case back to assigned."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_source", "source", "source_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # rectification | handover
+    source_id: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="accepted")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deadline: Mapped[dt.date | None]
+    external_case_no: Mapped[str | None] = mapped_column(String(64))
+    returned_count: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[dt.datetime | None]
+
+
+class CaseEvent(db.Model):
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(String(1000))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    payload: Mapped[dict | None] = mapped_column(JSON)

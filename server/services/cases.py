@@ -1,0 +1,130 @@
+"""案件: an overdue rectification order or a disputed slip escalated for enforcement.
+
+    accepted (受理) ──► assigned (转办) ──► handled (处置) ──► closed (结案)
+                              ▲                   │
+                              └──── returned ◄────┘  (退回重办, counted)
+overdue = not closed and past its deadline (derived).  Anything else is 409.
+"""
+import datetime as dt
+
+from flask import current_app
+from sqlalchemy import select
+
+from server.clock import today, utcnow
+from server.errors import fail
+from server.extensions import db
+from server.models.inspection import Case, CaseEvent, Rectification
+from server.models.records import Handover
+from server.models.shop import Shop
+from server.models.user import User
+from server.pagination import paginate
+from server.services import audit, rectifications, scope
+
+TRANSITIONS = {"accepted": {"assigned"}, "assigned": {"handled"}, "handled": {"returned", "closed"},
+               "returned": {"assigned"}, "closed": set()}
+LABELS = {"accepted": "受理", "assigned": "转办", "handled": "处置", "returned": "退回重办", "closed": "结案"}
+
+
+def _source(user, source, source_id):
+    model = Rectification if source == "rectification" else Handover
+    row = db.session.get(model, source_id)
+    shop = db.session.get(Shop, row.shop_id) if row else None
+    if shop is None or not user.covers(shop.district_code):
+        fail(404, "来源记录不存在")
+    if source == "rectification" and not rectifications.is_overdue(row):
+        fail(409, "只有逾期未整改的整改通知可以立案")
+    if source == "handover" and (row.status != "disputed" or row.superseded_by_id is not None):
+        fail(409, "只有有争议的联单可以立案")
+    return shop
+
+
+def _assignee(shop, assignee_id):
+    if assignee_id is None:
+        return None
+    assignee = db.session.get(User, assignee_id)
+    if assignee is None or assignee.disabled or not assignee.covers(shop.district_code):
+        fail(422, fields={"assignee_id": ["承办人须为本辖区的工作人员"]})
+    return assignee.id
+
+
+def _event(case, user, from_status, note, assignee_id=None):
+    db.session.add(CaseEvent(case_id=case.id, from_status=from_status, to_status=case.status, actor_id=user.id,
+                             at=utcnow(), note=note, assignee_id=assignee_id))
+
+
+def create(user, data):
+    shop = _source(user, data["source"], data["source_id"])
+    open_case = db.session.scalar(select(Case.id).where(Case.source == data["source"],
+                                                        Case.source_id == data["source_id"], Case.status != "closed"))
+    if open_case:
+        fail(409, f"该记录已立案（案件 #{open_case}）")
+    case = Case(shop_id=shop.id, source=data["source"], source_id=data["source_id"], status="accepted",
+                assignee_id=_assignee(shop, data.get("assignee_id")), created_by_id=user.id, created_at=utcnow(),
+                deadline=data.get("deadline") or today() + dt.timedelta(days=current_app.config["CASE_DAYS"]),
+                external_case_no=data.get("external_case_no"))
+    db.session.add(case)
+    db.session.flush()
+    _event(case, user, None, data["note"], case.assignee_id)
+    audit.record("case.create", "case", case.id, f"立案（受理）：{data['note']}", shop_id=shop.id)
+    db.session.commit()
+    return case
+
+
+def _load(user, case_id):
+    case = db.session.get(Case, case_id)
+    shop = db.session.get(Shop, case.shop_id) if case else None
+    if shop is None or not user.covers(shop.district_code):
+        fail(404, "案件不存在")
+    return case, shop
+
+
+def transition(user, case_id, data):
+    case, shop = _load(user, case_id)
+    to = data["to"]
+    if to not in TRANSITIONS[case.status]:
+        fail(409, f"案件当前为“{LABELS[case.status]}”，不能转为“{LABELS[to]}”")
+    before = case.status
+    if "assignee_id" in data:
+        case.assignee_id = _assignee(shop, data["assignee_id"])
+    if to == "assigned" and case.assignee_id is None:
+        fail(422, fields={"assignee_id": ["转办须指定承办人"]})
+    if "external_case_no" in data:
+        case.external_case_no = data["external_case_no"]
+    case.status = to
+    if to == "returned":
+        case.returned_count += 1
+    if to == "closed":
+        case.closed_at = utcnow()
+    _event(case, user, before, data["note"], case.assignee_id)
+    audit.record("case.transition", "case", case.id, f"{LABELS[before]} → {LABELS[to]}：{data['note']}",
+                 shop_id=shop.id)
+    db.session.commit()
+    return case
+
+
+def is_overdue(case, on=None):
+    return case.status != "closed" and case.deadline is not None and case.deadline < (on or today())
+
+
+def as_dict(case):
+    events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
+    return {"id": case.id, "shop_id": case.shop_id, "source": case.source, "source_id": case.source_id,
+            "status": case.status, "overdue": is_overdue(case), "assignee_id": case.assignee_id,
+            "deadline": case.deadline, "external_case_no": case.external_case_no,
+            "returned_count": case.returned_count, "created_by_id": case.created_by_id, "created_at": case.created_at,
+            "closed_at": case.closed_at,
+            "events": [{"from_": e.from_status, "to": e.to_status, "actor_id": e.actor_id, "at": e.at, "note": e.note,
+                        "assignee_id": e.assignee_id} for e in events]}
+
+
+def list_for(user, args):
+    visible = scope.shops_visible_to(user).with_only_columns(Shop.id)
+    statement = select(Case).where(Case.shop_id.in_(visible))
+    status = args.get("status")
+    if status == "overdue":
+        statement = statement.where(Case.status != "closed", Case.deadline < today())
+    elif status:
+        statement = statement.where(Case.status == status)
+    page = paginate(statement.order_by(Case.id.desc()), args)
+    page["items"] = [as_dict(c) for c in page["items"]]
+    return page

@@ -1,0 +1,155 @@
+"""一店三查 inspections on patrol: one answer per checklist item, GPS distance, photos per failure."""
+import datetime as dt
+
+from flask import current_app
+from sqlalchemy import select
+
+from server.clock import business_date, end_of_day, start_of_day, utcnow
+from server.errors import fail
+from server.extensions import db
+from server.geo import haversine_m
+from server.models.inspection import Inspection, InspectionItem, Rectification
+from server.models.shop import Shop
+from server.models.user import User
+from server.pagination import paginate
+from server.services import audit, photos, records, reference, scope
+
+CLOCK_SLACK = dt.timedelta(minutes=5)
+records.register_visibility("inspection", Inspection)
+
+
+def _check_items(items, checklist, shop):
+    codes = [item.code for item in checklist.items]
+    given = [i["code"] for i in items]
+    errors = []
+    unknown = sorted(set(given) - set(codes))
+    if unknown:
+        errors.append("未知的检查项：" + "、".join(unknown))
+    repeated = sorted({c for c in given if given.count(c) > 1})
+    if repeated:
+        errors.append("检查项重复：" + "、".join(repeated))
+    missing = [c for c in codes if c not in given]
+    if missing:
+        errors.append("以下检查项未作答：" + "、".join(missing))
+    if errors:
+        fail(422, fields={"items": errors})
+    for index, item in enumerate(items):
+        if item["result"] == "fail":
+            if not (item.get("note") or "").strip():
+                fail(422, fields={f"items.{index}.note": [f"{item['code']} 不合格，请填写说明"]})
+            if not item.get("photo_ids"):
+                fail(422, fields={f"items.{index}.photo_ids": [f"{item['code']} 不合格，请至少附一张照片"]})
+
+
+def _co_inspector(user, shop, co_id):
+    if co_id is None:
+        return None
+    co = db.session.get(User, co_id)
+    if co is None or co.id == user.id or co.disabled or co.role != "inspector" or not co.covers(shop.district_code):
+        fail(422, fields={"co_inspector_id": ["协同执法人员须为本辖区的另一名执法人员"]})
+    return co
+
+
+def file(user, shop, data):
+    """Record an inspection; any failed item opens a rectification order in the same transaction."""
+    scope.require_staff(user, shop, roles=("inspector",))
+    now = utcnow()
+    if data["inspected_at"] > now + CLOCK_SLACK:
+        fail(422, fields={"inspected_at": ["检查时间不能晚于现在"]})
+    co = _co_inspector(user, shop, data.get("co_inspector_id"))
+    checklist = reference.current_checklist()
+    _check_items(data["items"], checklist, shop)
+    distance = haversine_m(data["lat"], data["lng"], shop.lat, shop.lng)
+    inspection = Inspection(
+        shop_id=shop.id, inspector_id=user.id, co_inspector_id=co.id if co else None,
+        checklist_version_id=checklist.id, inspected_at=data["inspected_at"], received_at=now,
+        late_entry=records.is_late(business_date(data["inspected_at"]), now), lat=data["lat"], lng=data["lng"],
+        distance_m=round(distance, 1), far_from_shop=distance > current_app.config["INSPECTION_FAR_METRES"],
+        note=data.get("note"))
+    db.session.add(inspection)
+    db.session.flush()
+    uploaders = {user.id} | ({co.id} if co else set())
+    for index, item in enumerate(data["items"]):
+        db.session.add(InspectionItem(inspection_id=inspection.id, code=item["code"], result=item["result"],
+                                      note=item.get("note")))
+        if item.get("photo_ids"):
+            photos.attach(item["photo_ids"], "inspection", inspection.id, item["code"], uploaders=uploaders,
+                          field=f"items.{index}.photo_ids")
+    failed = [i["code"] for i in data["items"] if i["result"] == "fail"]
+    if failed:
+        from server.services import rectifications
+        rectifications.open_order(user, shop, inspection, failed)
+    audit.record("inspection.create", "inspection", inspection.id,
+                 f"一店三查：{len(failed)} 项不合格" + (f"（{'、'.join(failed)}）" if failed else "")
+                 + f"，距店铺 {inspection.distance_m:.0f} 米" + ("（偏远）" if inspection.far_from_shop else ""),
+                 shop_id=shop.id)
+    db.session.commit()
+    return inspection
+
+
+def void(user, inspection_id, reason):
+    inspection = db.session.get(Inspection, inspection_id)
+    shop = db.session.get(Shop, inspection.shop_id) if inspection else None
+    if shop is None or not user.covers(shop.district_code):
+        fail(404, "检查记录不存在")
+    if user.role not in ("regulator", "admin"):
+        fail(403, "只有监管人员可以作废检查记录")
+    if inspection.voided_at is not None:
+        fail(409, "该检查记录已作废")
+    inspection.voided_at, inspection.voided_by_id, inspection.void_reason = utcnow(), user.id, reason
+    audit.record("inspection.void", "inspection", inspection.id, f"作废检查记录：{reason}", shop_id=shop.id)
+    db.session.commit()
+    return inspection
+
+
+def reinspection(inspection):
+    """For each order of the shop still open when this inspection was filed: its items, now."""
+    results = dict(db.session.execute(select(InspectionItem.code, InspectionItem.result)
+                                      .where(InspectionItem.inspection_id == inspection.id)).all())
+    orders = db.session.scalars(select(Rectification).where(
+        Rectification.shop_id == inspection.shop_id, Rectification.inspection_id != inspection.id,
+        Rectification.status != "closed", Rectification.created_at < inspection.received_at)).all()
+    return [{"rectification_id": o.id, "items": {code: results.get(code) for code in o.items}} for o in orders]
+
+
+def as_dict(inspection):
+    from server.services import rectifications
+
+    refs = records.photo_refs("inspection", inspection.id)
+    items = db.session.scalars(select(InspectionItem).where(InspectionItem.inspection_id == inspection.id)
+                               .order_by(InspectionItem.id)).all()
+    order = db.session.scalar(select(Rectification).where(Rectification.inspection_id == inspection.id))
+    return {
+        "id": inspection.id, "shop_id": inspection.shop_id, "inspector_id": inspection.inspector_id,
+        "co_inspector_id": inspection.co_inspector_id, "inspected_at": inspection.inspected_at,
+        "received_at": inspection.received_at, "late_entry": inspection.late_entry,
+        "lat": inspection.lat, "lng": inspection.lng, "distance_m": inspection.distance_m,
+        "far_from_shop": inspection.far_from_shop, "checklist_version_id": inspection.checklist_version_id,
+        "note": inspection.note, "voided": inspection.voided_at is not None, "voided_at": inspection.voided_at,
+        "void_reason": inspection.void_reason,
+        "items": [{"code": i.code, "result": i.result, "note": i.note, "photos": refs.get(i.code, [])}
+                  for i in items],
+        "rectification": rectifications.as_dict(order) if order else None,
+        "reinspection": reinspection(inspection),
+    }
+
+
+def list_for(user, args, shop=None):
+    if shop is not None:
+        if not scope.membership(user, shop.id):
+            scope.require_staff(user, shop)
+        statement = select(Inspection).where(Inspection.shop_id == shop.id)
+    else:
+        if not user.is_staff:
+            fail(403, "没有权限查看检查记录")
+        visible = scope.shops_visible_to(user).with_only_columns(Shop.id)
+        if "district_code" in args:
+            visible = visible.where(Shop.district_code == args["district_code"])
+        statement = select(Inspection).where(Inspection.shop_id.in_(visible))
+    if "from_" in args:
+        statement = statement.where(Inspection.inspected_at >= start_of_day(args["from_"]))
+    if "to" in args:
+        statement = statement.where(Inspection.inspected_at < end_of_day(args["to"]))
+    page = paginate(statement.order_by(Inspection.inspected_at.desc(), Inspection.id.desc()), args)
+    page["items"] = [as_dict(i) for i in page["items"]]
+    return page
