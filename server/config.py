@@ -66,6 +66,12 @@ def load_config(overrides=None, environ=None):
         "RECTIFICATION_DAYS": _int(env, "RECTIFICATION_DAYS", 7),
         "RECTIFICATION_RETRY_DAYS": _int(env, "RECTIFICATION_RETRY_DAYS", 3),
         "CASE_DAYS": _int(env, "CASE_DAYS", 15),
+        # Compliance engine (分类+精准): cleaning interval by scale (small, medium, large), days;
+        # "due soon" window; the longest gap between kitchen-waste handovers; how long a pending slip counts.
+        "PURIFIER_INTERVAL_DAYS": tuple(int(x) for x in (env.get("PURIFIER_INTERVAL_DAYS") or "90,60,30").split(",")),
+        "DUE_SOON_DAYS": _int(env, "DUE_SOON_DAYS", 7),
+        "WASTE_MAX_GAP_DAYS": _int(env, "WASTE_MAX_GAP_DAYS", 3),
+        "PENDING_SLIP_HOURS": _int(env, "PENDING_SLIP_HOURS", 48),
         # Per-user daily photo upload quota (Asia/Shanghai days).
         "PHOTO_DAILY_COUNT": _int(env, "PHOTO_DAILY_COUNT", 300),
         "PHOTO_DAILY_MB": _int(env, "PHOTO_DAILY_MB", 1024),

@@ -23,6 +23,9 @@ class VersionedRecord:
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     late_entry: Mapped[bool] = mapped_column(default=False)
     correction_reason: Mapped[str | None] = mapped_column(String(500))
+    # When a correction replaced this version: the compliance engine evaluated as of an earlier
+    # date still counts this version, as that is what was known then.
+    superseded_at: Mapped[dt.datetime | None]
 
 
 class Cleaning(VersionedRecord, Audited, db.Model):

@@ -6,11 +6,13 @@ from server.auth import current_user, login_required, roles_required
 from server.errors import fail
 from server.pagination import PageArgs, page_of
 from server.schemas.auth import CodeSchema
-from server.schemas.shops import (ChangeRequestSchema, CodeCreatedSchema, ContractInSchema, ContractSchema,
+from server.schemas.shops import (ChangeRequestSchema, CodeCreatedSchema, ComplianceQuerySchema, ComplianceSchema,
+                                  ContractInSchema, ContractSchema, PatrolQuerySchema,
                                   DecisionSchema, HistoryEntrySchema, ImportFileSchema, ImportResultSchema,
                                   MemberSchema, ShopInSchema, ShopPatchSchema, ShopQuerySchema, ShopSchema,
                                   StatusInSchema)
 from server.services import change_requests, contracts, members, scope, shop_import, shops
+from server.services.compliance import compliance_of
 
 blp = Blueprint("shops", __name__, url_prefix="", description="店铺名录")
 
@@ -163,6 +165,24 @@ def decide(body, request_id):
 def record_contract(body, shop_id):
     """登记收运合同（收运单位负责人或监管人员，附合同照片）."""
     return contracts.record(current_user(), contracts.shop_for_contract(current_user(), shop_id), body)
+
+
+@blp.route("/shops/<int:shop_id>/compliance")
+@login_required
+@blp.arguments(ComplianceQuerySchema, location="query")
+@blp.response(200, ComplianceSchema)
+def shop_compliance(args, shop_id):
+    """店铺合规状况（任一日期；只计该日结束前收到的记录）."""
+    return compliance_of(_shop(shop_id), args.get("as_of"))
+
+
+@blp.route("/patrol")
+@roles_required("inspector")
+@blp.arguments(PatrolQuerySchema, location="query")
+@blp.response(200, page_of(ShopSchema))
+def patrol(args):
+    """巡查清单：辖区内正常营业的店铺，优先级高的在前，再按距离."""
+    return shops.patrol(current_user(), args)
 
 
 @blp.route("/shops/<int:shop_id>/history")

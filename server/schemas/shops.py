@@ -80,6 +80,52 @@ class ShopSchema(ma.Schema):
     source = ma.fields.String(required=True)
     distance_m = ma.fields.Float(metadata={"description": "with near=: metres from that point"})
     pending_change_request_id = ma.fields.Integer(allow_none=True)
+    compliance = ma.fields.Nested("ComplianceSchema", required=True)
+
+
+class ReasonSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+
+
+class PurifierStatusSchema(ma.Schema):
+    status = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(
+        ["ok", "due_soon", "overdue", "never_cleaned", "no_purifier"]))
+    last_cleaned_on = ma.fields.Date(allow_none=True)
+    due_on = ma.fields.Date(allow_none=True)
+
+
+class WasteStatusSchema(ma.Schema):
+    status = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(
+        ["ok", "overdue", "no_contract", "contract_expired"]))
+    last_handover_at = ShanghaiDateTime(allow_none=True)
+
+
+class RectificationCountsSchema(ma.Schema):
+    open = ma.fields.Integer(required=True)
+    overdue = ma.fields.Integer(required=True)
+
+
+class ComplianceSchema(ma.Schema):
+    as_of = ma.fields.Date(required=True)
+    active = ma.fields.Boolean(required=True, metadata={"description": "false: suspended/closed, not graded"})
+    purifier = ma.fields.Nested(PurifierStatusSchema, required=True)
+    waste = ma.fields.Nested(WasteStatusSchema, required=True)
+    rectification = ma.fields.Nested(RectificationCountsSchema, required=True)
+    grade = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(["A", "B", "C"]))
+    reasons = ma.fields.List(ma.fields.Nested(ReasonSchema), required=True)
+    priority = ma.fields.Integer(required=True, metadata={"description": "higher = visit sooner"})
+
+
+class ComplianceQuerySchema(StrictSchema):
+    as_of = ma.fields.Date(metadata={"description": "default: today (Asia/Shanghai)"})
+
+
+class PatrolQuerySchema(PageArgs):
+    lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(min=-90, max=90))
+    lng = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(min=-180, max=180))
+    radius_m = ma.fields.Integer(load_default=5000, validate=ma.validate.Range(min=100, max=50_000),
+                                 metadata={"description": "only shops within this distance"})
 
 
 class ShopQuerySchema(PageArgs):
@@ -90,6 +136,10 @@ class ShopQuerySchema(PageArgs):
     near = ma.fields.String(metadata={"description": "lat,lng"}, validate=ma.validate.Regexp(
         r"^-?\d{1,3}(\.\d+)?,-?\d{1,3}(\.\d+)?$", error="应为“纬度,经度”，例如 35.415,116.587"))
     radius_m = ma.fields.Integer(load_default=1000, validate=ma.validate.Range(min=1, max=50_000))
+    grade = ma.fields.String(validate=ma.validate.OneOf(["A", "B", "C"]))
+    purifier_status = ma.fields.String(validate=ma.validate.OneOf(
+        ["ok", "due_soon", "overdue", "never_cleaned", "no_purifier"]))
+    waste_status = ma.fields.String(validate=ma.validate.OneOf(["ok", "overdue", "no_contract", "contract_expired"]))
 
 
 class StatusInSchema(StrictSchema):

@@ -68,7 +68,7 @@ def correct(user, cleaning_id, data):
     if old.superseded_by_id is not None:
         fail(409, "该记录已被更正，请更正最新版本")
     new = _write(user, shop, data, supersedes=old)
-    old.superseded_by_id = new.id
+    old.superseded_by_id, old.superseded_at = new.id, new.received_at
     audit.record("cleaning.correct", "cleaning", new.id,
                  f"更正清洗记录 #{old.id} → #{new.id}：{data['reason']}", shop_id=shop.id)
     db.session.commit()

@@ -168,7 +168,7 @@ def correct(user, handover_id, data):
     if data["collector_company_id"] != old.collector_company_id:
         _party(user, shop, data["collector_company_id"])
     new = _write(user, shop, data, party, serial=old.serial, version=old.version + 1, supersedes=old)
-    old.superseded_by_id = new.id
+    old.superseded_by_id, old.superseded_at = new.id, new.received_at
     audit.record("handover.correct", "handover", new.id,
                  f"更正联单 {old.serial}（第 {old.version} 版 → 第 {new.version} 版）：{data['reason']}",
                  shop_id=shop.id)

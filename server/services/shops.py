@@ -11,6 +11,7 @@ from server.models.shop import Shop, ShopChangeRequest, ShopMember, ShopStatusCh
 from server.pagination import paginate
 from server.security import decrypt, encrypt, mask_phone
 from server.services import audit, scope
+from server.services.compliance import compliance_bulk, compliance_of
 
 MIN_EFFICIENCY = {"small": 60.0, "medium": 75.0, "large": 85.0}  # GB 18483-2001, %
 # Facts that decide a shop's obligations: an owner's change waits for staff approval.
@@ -93,7 +94,8 @@ def may_see_contact(user, shop):
     return scope.membership(user, shop.id) is not None or user.covers(shop.district_code)
 
 
-def as_dict(shop, viewer, distance=None):
+def as_dict(shop, viewer, distance=None, compliance=None):
+    """The shop as ``viewer`` may see it, with its compliance today (computed unless given)."""
     phone = decrypt(shop.contact_phone_encrypted)
     pending = db.session.scalar(select(ShopChangeRequest.id).where(
         ShopChangeRequest.shop_id == shop.id, ShopChangeRequest.status == "pending"))
@@ -111,6 +113,7 @@ def as_dict(shop, viewer, distance=None):
         "status": shop.status, "status_reason": shop.status_reason,
         "status_effective_on": shop.status_effective_on, "claimed": shop.claimed,
         "registered_on": shop.registered_on, "source": shop.source, "pending_change_request_id": pending,
+        "compliance": compliance if compliance is not None else compliance_of(shop),
     }
     if distance is not None:
         body["distance_m"] = round(distance, 1)
@@ -133,19 +136,54 @@ def list_shops(user, args):
         statement = statement.where(or_(Shop.name.ilike(pattern, escape="\\"),
                                         Shop.address.ilike(pattern, escape="\\"),
                                         Shop.uscc.ilike(pattern, escape="\\")))
-    if "near" not in args:
+    wanted = {key: args[key] for key in COMPLIANCE_FILTERS if key in args}
+    if "near" in args:
+        lat, lng = (float(x) for x in args["near"].split(","))
+        south, west, north, east = bounding_box(lat, lng, args["radius_m"])
+        statement = statement.where(Shop.lat.between(south, north), Shop.lng.between(west, east))
+        rows = sorted(((haversine_m(lat, lng, s.lat, s.lng), s) for s in db.session.scalars(statement)),
+                      key=lambda pair: (pair[0], pair[1].id))
+        rows = [pair for pair in rows if pair[0] <= args["radius_m"]]
+    elif wanted:
+        rows = [(None, shop) for shop in db.session.scalars(statement)]
+    else:
         page = paginate(statement, args)
-        page["items"] = [as_dict(shop, user) for shop in page["items"]]
+        graded = compliance_bulk([shop.id for shop in page["items"]])
+        page["items"] = [as_dict(shop, user, compliance=graded[shop.id]) for shop in page["items"]]
         return page
-    lat, lng = (float(x) for x in args["near"].split(","))
-    south, west, north, east = bounding_box(lat, lng, args["radius_m"])
-    boxed = statement.where(Shop.lat.between(south, north), Shop.lng.between(west, east))
-    nearby = sorted(((haversine_m(lat, lng, s.lat, s.lng), s) for s in db.session.scalars(boxed)),
-                    key=lambda pair: (pair[0], pair[1].id))
-    nearby = [pair for pair in nearby if pair[0] <= args["radius_m"]]
-    page = paginate(nearby, args)
-    page["items"] = [as_dict(shop, user, distance) for distance, shop in page["items"]]
+    # Graded in one pass over the same selection (a subquery, not a list of ids: it may be the whole city).
+    graded = compliance_bulk(statement.with_only_columns(Shop.id).order_by(None)) if rows else {}
+    if wanted:
+        rows = [(d, s) for d, s in rows if _matches(graded[s.id], wanted)]
+    page = paginate(rows, args)
+    page["items"] = [as_dict(shop, user, distance, graded[shop.id]) for distance, shop in page["items"]]
     return page
+
+
+COMPLIANCE_FILTERS = ("grade", "purifier_status", "waste_status")
+
+
+def patrol(user, args):
+    """The inspector's active shops near it: highest priority first, then nearest."""
+    south, west, north, east = bounding_box(args["lat"], args["lng"], args["radius_m"])
+    statement = scope.shops_visible_to(user).where(Shop.lat.between(south, north), Shop.lng.between(west, east))
+    shops = {shop.id: shop for shop in db.session.scalars(statement)}
+    graded = compliance_bulk(statement.with_only_columns(Shop.id)) if shops else {}
+    rows = []
+    for shop_id, shop in shops.items():
+        distance = haversine_m(args["lat"], args["lng"], shop.lat, shop.lng)
+        if distance <= args["radius_m"] and graded[shop_id]["active"]:
+            rows.append((-graded[shop_id]["priority"], distance, shop_id))
+    rows.sort()
+    page = paginate(rows, args)
+    page["items"] = [as_dict(shops[shop_id], user, distance, graded[shop_id]) for _, distance, shop_id in page["items"]]
+    return page
+
+
+def _matches(compliance, wanted):
+    actual = {"grade": compliance["grade"], "purifier_status": compliance["purifier"]["status"],
+              "waste_status": compliance["waste"]["status"]}
+    return all(actual[key] == value for key, value in wanted.items())
 
 
 def _current(shop, field):

@@ -1,0 +1,165 @@
+"""The compliance engine (分类+精准): statuses, grade, reasons and priority of a shop on a date.
+
+Nothing stores a status.  ``compliance_of(shop, as_of)`` derives it for one shop from its
+records in Python; ``compliance_bulk(shop_ids, as_of)`` derives the same facts for many shops
+with set-based SQL (aggregates over the latest record per shop).  Both feed one rule set,
+:func:`evaluate`, so the rules live here only.
+
+"As of" a date D: only records received by the end of D count (backdating cannot rewrite the
+past), a correction counts from when it was made, answers (confirm/reject/void/review) count
+from when they were given, voided inspections count for nothing, and a shop that is not active
+on D (suspended/closed from an effective date, or not yet registered) is left out (grade null).
+"""
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from server.clock import end_of_day, start_of_day, to_shanghai, today, utcnow
+from server.models.shop import scale_of
+
+SCALE_NAMES = {"small": "小型", "medium": "中型", "large": "大型"}
+MIN_EFFICIENCY = {"small": 60.0, "medium": 75.0, "large": 85.0}  # GB 18483-2001, %
+GRADE_WEIGHT = {"C": 2, "B": 1, "A": 0}
+NEVER_INSPECTED_WEEKS = 999
+OPEN_ACTIONS = ("created", "acknowledged", "rejected")  # the order is open after these events
+COUNTING_SLIP_STATUSES = ("confirmed", "disputed")
+
+
+@dataclass
+class Facts:
+    """What the records say about one shop as of a date (gathered per shop or in bulk)."""
+
+    shop_id: int
+    registered_on: dt.date
+    cooking_heads: int
+    purifier_installed: bool
+    rated_efficiency: float | None
+    status: str = "active"
+    last_cleaned_on: dt.date | None = None
+    last_handover_at: dt.datetime | None = None
+    any_contract: bool = False
+    valid_contract: bool = False
+    open_orders: int = 0
+    overdue_orders: int = 0
+    failures: dict = field(default_factory=dict)  # checklist code → inspections that failed it (12 months)
+    last_inspected_at: dt.datetime | None = None
+
+
+def as_of_bounds(as_of):
+    """(cutoff, moment): records received before ``cutoff`` count; ``moment`` is when "now" is."""
+    cutoff = end_of_day(as_of)
+    return cutoff, min(utcnow(), cutoff)
+
+
+def _settings():
+    config = current_app.config
+    small, medium, large = config["PURIFIER_INTERVAL_DAYS"]
+    return {"interval": {"small": small, "medium": medium, "large": large}, "due_soon": config["DUE_SOON_DAYS"],
+            "gap": dt.timedelta(days=config["WASTE_MAX_GAP_DAYS"]),
+            "pending": dt.timedelta(hours=config["PENDING_SLIP_HOURS"])}
+
+
+def pending_window():
+    return _settings()["pending"]
+
+
+def _reason(code, message):
+    return {"code": code, "message": message}
+
+
+def evaluate(facts, as_of):
+    """The one rule set: facts → statuses, grade with reasons, priority."""
+    settings = _settings()
+    cutoff, moment = as_of_bounds(as_of)
+    if facts.registered_on > as_of or facts.status != "active":
+        why = "店铺尚未登记" if facts.registered_on > as_of else {
+            "suspended": "店铺停业整顿或装修中，不参与评级", "closed": "店铺已关闭，不参与评级"}[facts.status]
+        return {"as_of": as_of, "active": False, "purifier": {"status": None, "last_cleaned_on": None, "due_on": None},
+                "waste": {"status": None, "last_handover_at": None}, "rectification": {"open": 0, "overdue": 0},
+                "grade": None, "reasons": [_reason("not_active", why)], "priority": 0}
+    scale = scale_of(facts.cooking_heads)
+    c_reasons, b_reasons = [], []
+
+    # 净化设施
+    due_on = None
+    if not facts.purifier_installed:
+        purifier = "no_purifier"
+        c_reasons.append(_reason("no_purifier", "未安装油烟净化设施"))
+    else:
+        base = facts.last_cleaned_on or facts.registered_on
+        due_on = base + dt.timedelta(days=settings["interval"][scale])
+        if as_of > due_on:
+            purifier = "overdue"
+            late = (as_of - due_on).days
+            c_reasons.append(_reason("purifier_overdue", f"油烟净化设施清洗已逾期 {late} 天" if facts.last_cleaned_on
+                                     else f"从未登记清洗记录，已逾期 {late} 天"))
+        elif facts.last_cleaned_on is None:
+            purifier = "never_cleaned"
+            b_reasons.append(_reason("never_cleaned", f"尚未登记清洗记录，请于 {due_on} 前完成首次清洗"))
+        elif as_of >= due_on - dt.timedelta(days=settings["due_soon"]):
+            purifier = "due_soon"
+            b_reasons.append(_reason("purifier_due_soon",
+                                     f"油烟净化设施应于 {due_on} 前清洗（还有 {(due_on - as_of).days} 天）"))
+        else:
+            purifier = "ok"
+        minimum = MIN_EFFICIENCY[scale]
+        if facts.rated_efficiency is not None and facts.rated_efficiency < minimum:
+            c_reasons.append(_reason("purifier_undersized", f"净化设施额定去除效率 {facts.rated_efficiency:g}% 低于"
+                                     f"{SCALE_NAMES[scale]}餐饮的最低要求 {minimum:g}%"))
+
+    # 餐厨废弃物
+    if not facts.any_contract:
+        waste = "no_contract"
+        c_reasons.append(_reason("no_contract", "未与有资质的收运单位签订收运合同"))
+    elif not facts.valid_contract:
+        waste = "contract_expired"
+        c_reasons.append(_reason("contract_expired", "收运合同或收运单位许可证已过期"))
+    else:
+        since = facts.last_handover_at or start_of_day(facts.registered_on)
+        if moment - since > settings["gap"]:
+            waste = "overdue"
+            last = to_shanghai(facts.last_handover_at).date() if facts.last_handover_at else "无"
+            c_reasons.append(_reason("waste_overdue",
+                                     f"超过 {settings['gap'].days} 天未交接餐厨废弃物（最近一次：{last}）"))
+        else:
+            waste = "ok"
+
+    # 整改与检查
+    if facts.overdue_orders:
+        c_reasons.append(_reason("rectification_overdue", f"有 {facts.overdue_orders} 份整改通知逾期未整改"))
+    if facts.open_orders:
+        b_reasons.append(_reason("rectification_open", f"有 {facts.open_orders} 份整改通知尚未结案"))
+    repeated = sorted(code for code, count in facts.failures.items() if count >= 2)
+    if repeated:
+        c_reasons.append(_reason("repeat_failure", "12 个月内同一检查项重复不合格：" + "、".join(repeated)))
+    if facts.failures:
+        b_reasons.append(_reason("recent_failure", "12 个月内检查有不合格项：" + "、".join(sorted(facts.failures))))
+
+    grade = "C" if c_reasons else "B" if b_reasons else "A"
+    if facts.last_inspected_at is None:
+        weeks = NEVER_INSPECTED_WEEKS
+    else:
+        weeks = min(NEVER_INSPECTED_WEEKS, (as_of - to_shanghai(facts.last_inspected_at).date()).days // 7)
+    return {"as_of": as_of, "active": True,
+            "purifier": {"status": purifier, "last_cleaned_on": facts.last_cleaned_on, "due_on": due_on},
+            "waste": {"status": waste, "last_handover_at": facts.last_handover_at},
+            "rectification": {"open": facts.open_orders, "overdue": facts.overdue_orders},
+            "grade": grade, "reasons": c_reasons if grade == "C" else b_reasons,
+            "priority": GRADE_WEIGHT[grade] * 1000 + weeks}
+
+
+def compliance_of(shop, as_of=None):
+    """One shop, from its records (the per-shop form)."""
+    from server.services.compliance_facts import facts_one
+
+    as_of = as_of or today()
+    return evaluate(facts_one(shop, as_of), as_of)
+
+
+def compliance_bulk(shop_ids, as_of=None):
+    """Many shops at once, by set-based SQL (the bulk form): ``{shop_id: compliance}``."""
+    from server.services.compliance_facts import facts_bulk
+
+    as_of = as_of or today()
+    return {shop_id: evaluate(facts, as_of) for shop_id, facts in facts_bulk(shop_ids, as_of).items()}

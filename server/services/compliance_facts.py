@@ -1,0 +1,173 @@
+"""Gathering the facts the compliance engine grades: per shop (Python over its records) and
+in bulk (set-based SQL, one aggregate query per kind of record).  Both apply the same "as of"
+rules; tests compare them on random data."""
+import datetime as dt
+
+from sqlalchemy import and_, case, func, or_, select
+
+from server.extensions import db
+from server.models.collector import CollectorCompany
+from server.models.inspection import Inspection, InspectionItem, Rectification, RectificationEvent
+from server.models.records import Cleaning, Handover
+from server.models.shop import Contract, Shop, ShopStatusChange
+from server.services.compliance import (COUNTING_SLIP_STATUSES, OPEN_ACTIONS, Facts, as_of_bounds,
+                                        pending_window)
+
+YEAR = dt.timedelta(days=365)
+
+
+def _base(shop):
+    return Facts(shop_id=shop.id, registered_on=shop.registered_on, cooking_heads=shop.cooking_heads,
+                 purifier_installed=shop.purifier_installed, rated_efficiency=shop.purifier_rated_efficiency)
+
+
+# --- per shop --------------------------------------------------------------------------------
+
+def facts_one(shop, as_of):
+    cutoff, moment = as_of_bounds(as_of)
+    facts = _base(shop)
+
+    def known(row):
+        return row.received_at < cutoff and (row.superseded_at is None or row.superseded_at >= cutoff)
+
+    change = db.session.scalars(select(ShopStatusChange).where(
+        ShopStatusChange.shop_id == shop.id, ShopStatusChange.effective_on <= as_of,
+        ShopStatusChange.changed_at < cutoff).order_by(ShopStatusChange.id.desc())).first()
+    facts.status = change.status if change else "active"
+
+    cleaned = [c.cleaned_on for c in db.session.scalars(select(Cleaning).where(Cleaning.shop_id == shop.id))
+               if known(c) and c.cleaned_on <= as_of]
+    facts.last_cleaned_on = max(cleaned, default=None)
+
+    def counts(slip):
+        if not known(slip) or slip.handed_over_at > moment:
+            return False
+        if slip.answered_at is not None and slip.answered_at < cutoff:
+            return slip.status in COUNTING_SLIP_STATUSES
+        return slip.handed_over_at >= moment - pending_window()
+
+    slips = [h.handed_over_at for h in db.session.scalars(select(Handover).where(Handover.shop_id == shop.id))
+             if counts(h)]
+    facts.last_handover_at = max(slips, default=None)
+
+    contracts = [c for c in db.session.scalars(select(Contract).where(Contract.shop_id == shop.id))
+                 if c.recorded_at < cutoff]
+    facts.any_contract = bool(contracts)
+    facts.valid_contract = any(
+        c.valid_from <= as_of <= c.valid_until and db.session.get(CollectorCompany, c.collector_company_id)
+        .licence_valid_until >= as_of for c in contracts)
+
+    inspections = {i.id: i for i in db.session.scalars(select(Inspection).where(Inspection.shop_id == shop.id))
+                   if (i.voided_at is None or i.voided_at >= cutoff) and i.received_at < cutoff
+                   and i.inspected_at <= moment}
+    facts.last_inspected_at = max((i.inspected_at for i in inspections.values()), default=None)
+    for order in db.session.scalars(select(Rectification).where(Rectification.shop_id == shop.id)):
+        if order.created_at >= cutoff or order.inspection_id not in inspections:
+            continue
+        events = db.session.scalars(select(RectificationEvent).where(
+            RectificationEvent.rectification_id == order.id, RectificationEvent.at < cutoff)
+            .order_by(RectificationEvent.id)).all()
+        if not events:
+            continue
+        action = events[-1].action
+        deadline = [e.deadline for e in events if e.deadline is not None][-1]
+        facts.open_orders += action != "accepted"
+        facts.overdue_orders += action in OPEN_ACTIONS and deadline < as_of
+    recent = {i for i, inspection in inspections.items() if inspection.inspected_at > moment - YEAR}
+    if recent:
+        for code, inspection_id in db.session.execute(select(InspectionItem.code, InspectionItem.inspection_id).where(
+                InspectionItem.inspection_id.in_(recent), InspectionItem.result == "fail")).all():
+            facts.failures.setdefault(code, set()).add(inspection_id)
+        facts.failures = {code: len(ids) for code, ids in facts.failures.items()}
+    return facts
+
+
+# --- bulk -------------------------------------------------------------------------------------
+
+def _ids_filter(column, shop_ids):
+    return column.in_(shop_ids)
+
+
+def facts_bulk(shop_ids, as_of):
+    """``shop_ids``: a list of ids or a ``select`` of shop ids.  One query per kind of record."""
+    cutoff, moment = as_of_bounds(as_of)
+    shops = db.session.scalars(select(Shop).where(_ids_filter(Shop.id, shop_ids))).all()
+    facts = {shop.id: _base(shop) for shop in shops}
+    if not facts:
+        return facts
+
+    latest_change = (select(ShopStatusChange.shop_id, func.max(ShopStatusChange.id).label("last_id"))
+                     .where(_ids_filter(ShopStatusChange.shop_id, shop_ids), ShopStatusChange.effective_on <= as_of,
+                            ShopStatusChange.changed_at < cutoff)
+                     .group_by(ShopStatusChange.shop_id).subquery())
+    for shop_id, status in db.session.execute(select(ShopStatusChange.shop_id, ShopStatusChange.status)
+                                              .join(latest_change, ShopStatusChange.id == latest_change.c.last_id)):
+        facts[shop_id].status = status
+
+    def known(model):
+        return and_(model.received_at < cutoff, or_(model.superseded_at.is_(None), model.superseded_at >= cutoff))
+
+    for shop_id, last in db.session.execute(
+            select(Cleaning.shop_id, func.max(Cleaning.cleaned_on))
+            .where(_ids_filter(Cleaning.shop_id, shop_ids), known(Cleaning), Cleaning.cleaned_on <= as_of)
+            .group_by(Cleaning.shop_id)):
+        facts[shop_id].last_cleaned_on = last
+
+    answered = and_(Handover.answered_at.is_not(None), Handover.answered_at < cutoff)
+    counting = or_(and_(answered, Handover.status.in_(COUNTING_SLIP_STATUSES)),
+                   and_(~answered, Handover.handed_over_at >= moment - pending_window()))
+    for shop_id, last in db.session.execute(
+            select(Handover.shop_id, func.max(Handover.handed_over_at))
+            .where(_ids_filter(Handover.shop_id, shop_ids), known(Handover), Handover.handed_over_at <= moment,
+                   counting)
+            .group_by(Handover.shop_id)):
+        facts[shop_id].last_handover_at = last
+
+    valid = and_(Contract.valid_from <= as_of, Contract.valid_until >= as_of,
+                 CollectorCompany.licence_valid_until >= as_of)
+    for shop_id, valid_count in db.session.execute(
+            select(Contract.shop_id, func.sum(case((valid, 1), else_=0)))
+            .join(CollectorCompany, CollectorCompany.id == Contract.collector_company_id)
+            .where(_ids_filter(Contract.shop_id, shop_ids), Contract.recorded_at < cutoff)
+            .group_by(Contract.shop_id)):
+        facts[shop_id].any_contract, facts[shop_id].valid_contract = True, bool(valid_count)
+
+    live = and_(or_(Inspection.voided_at.is_(None), Inspection.voided_at >= cutoff), Inspection.received_at < cutoff,
+                Inspection.inspected_at <= moment)
+    for shop_id, last in db.session.execute(
+            select(Inspection.shop_id, func.max(Inspection.inspected_at))
+            .where(_ids_filter(Inspection.shop_id, shop_ids), live).group_by(Inspection.shop_id)):
+        facts[shop_id].last_inspected_at = last
+
+    for shop_id, code, times in db.session.execute(
+            select(Inspection.shop_id, InspectionItem.code, func.count(func.distinct(Inspection.id)))
+            .join(InspectionItem, InspectionItem.inspection_id == Inspection.id)
+            .where(_ids_filter(Inspection.shop_id, shop_ids), live, Inspection.inspected_at > moment - YEAR,
+                   InspectionItem.result == "fail")
+            .group_by(Inspection.shop_id, InspectionItem.code)):
+        facts[shop_id].failures[code] = times
+
+    events = RectificationEvent
+    last_event = (select(events.rectification_id, func.max(events.id).label("last_id"))
+                  .where(events.at < cutoff).group_by(events.rectification_id).subquery())
+    last_deadline = (select(events.rectification_id, func.max(events.id).label("deadline_id"))
+                     .where(events.at < cutoff, events.deadline.is_not(None))
+                     .group_by(events.rectification_id).subquery())
+    action_event, deadline_event = events.__table__.alias("action_event"), events.__table__.alias("deadline_event")
+    orders = (select(Rectification.shop_id, action_event.c.action, deadline_event.c.deadline)
+              .join(Inspection, Inspection.id == Rectification.inspection_id)
+              .join(last_event, last_event.c.rectification_id == Rectification.id)
+              .join(action_event, action_event.c.id == last_event.c.last_id)
+              .join(last_deadline, last_deadline.c.rectification_id == Rectification.id)
+              .join(deadline_event, deadline_event.c.id == last_deadline.c.deadline_id)
+              .where(_ids_filter(Rectification.shop_id, shop_ids), Rectification.created_at < cutoff,
+                     or_(Inspection.voided_at.is_(None), Inspection.voided_at >= cutoff),
+                     Inspection.received_at < cutoff, Inspection.inspected_at <= moment)
+              .subquery())
+    is_open = orders.c.action != "accepted"
+    is_overdue = and_(orders.c.action.in_(OPEN_ACTIONS), orders.c.deadline < as_of)
+    for shop_id, open_count, overdue_count in db.session.execute(
+            select(orders.c.shop_id, func.sum(case((is_open, 1), else_=0)), func.sum(case((is_overdue, 1), else_=0)))
+            .group_by(orders.c.shop_id)):
+        facts[shop_id].open_orders, facts[shop_id].overdue_orders = int(open_count), int(overdue_count)
+    return facts
