@@ -1,0 +1,49 @@
+import marshmallow as ma
+
+from server.schemas.base import StrictSchema
+
+
+class PeriodSchema(StrictSchema):
+    from_ = ma.fields.Date(data_key="from", metadata={"description": "default: first day of this quarter"})
+    to = ma.fields.Date(metadata={"description": "default: today"})
+
+
+class KgSchema(ma.Schema):
+    kitchen_waste = ma.fields.Float(required=True)
+    waste_oil = ma.fields.Float(required=True)
+
+
+class DistrictStatsSchema(ma.Schema):
+    district_code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    shops = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True,
+                           metadata={"description": "active, unclaimed (active shops not yet claimed)"})
+    grades = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True)
+    overdue = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True,
+                             metadata={"description": "shops overdue on purifier, waste, rectification at `to`"})
+    inspections = ma.fields.Integer(required=True)
+    rectifications = ma.fields.Dict(required=True, metadata={
+        "description": "issued in the period, closed by `to`, closure_rate, mean_days_to_close"})
+    waste_kg = ma.fields.Nested(KgSchema, required=True)
+
+
+class DistrictStatsPageSchema(ma.Schema):
+    from_ = ma.fields.Date(data_key="from", required=True)
+    to = ma.fields.Date(required=True)
+    items = ma.fields.List(ma.fields.Nested(DistrictStatsSchema), required=True)
+
+
+class CollectorStatsSchema(ma.Schema):
+    collector_company_id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    slips = ma.fields.Integer(required=True)
+    waste_kg = ma.fields.Nested(KgSchema, required=True, metadata={"description": "confirmed and disputed slips"})
+    disputed = ma.fields.Integer(required=True)
+    rejected = ma.fields.Integer(required=True)
+    pending = ma.fields.Integer(required=True)
+
+
+class CollectorStatsPageSchema(ma.Schema):
+    from_ = ma.fields.Date(data_key="from", required=True)
+    to = ma.fields.Date(required=True)
+    items = ma.fields.List(ma.fields.Nested(CollectorStatsSchema), required=True)

@@ -1,0 +1,64 @@
+"""District and collector statistics, scoped to the caller's jurisdiction."""
+import datetime as dt
+
+from tests.conftest import error_of, upload_photo
+
+NOW = "2024-03-22T09:00:00+08:00"
+CODES = ["P1", "P2", "P3", "P4", "W1", "W2", "W3", "W4", "W5", "O1", "O2", "O3"]
+
+
+def slip(client, c, kg, waste_type="kitchen_waste"):
+    return client.post(f"/api/v1/shops/{c.shop_id}/handovers", headers=c.owner, json={
+        "handed_over_at": NOW, "waste_type": waste_type, "declared_kg": kg,
+        "collector_company_id": c.company_id}).get_json()["id"]
+
+
+def test_district_and_collector_statistics(client, frozen_clock, contracted, login_as, make_shop, login):
+    c = contracted
+    make_shop(district_code="370883", lat=35.40, lng=116.97)
+    a, b, d = slip(client, c, 40), slip(client, c, 10, "waste_oil"), slip(client, c, 20)
+    client.post(f"/api/v1/handovers/{a}/confirm", json={"weighed_kg": 42}, headers=c.collector)
+    client.post(f"/api/v1/handovers/{b}/confirm", json={"weighed_kg": 30}, headers=c.collector)  # disputed
+    client.post(f"/api/v1/handovers/{d}/reject", json={"reason": "未收到"}, headers=c.collector)
+    inspector_user, inspector = login_as("inspector", jurisdiction=["370811"])
+    items = [{"code": code, "result": "pass"} for code in CODES if code != "O3"]
+    items.append({"code": "O3", "result": "fail", "note": "门前脏乱",
+                  "photo_ids": [upload_photo(client, inspector, 7)]})
+    order = client.post(f"/api/v1/shops/{c.shop_id}/inspections", headers=inspector, json={
+        "inspected_at": NOW, "lat": 35.4151, "lng": 116.5872, "items": items}).get_json()["rectification"]
+    client.post(f"/api/v1/rectifications/{order['id']}/responses", headers=c.owner,
+                json={"note": "已清扫", "photo_ids": [upload_photo(client, c.owner, 8)]})
+    frozen_clock.advance(dt.timedelta(days=2))
+    inspector = login(inspector_user)
+    assert client.post(f"/api/v1/rectifications/{order['id']}/review", json={"accepted": True},
+                       headers=inspector).status_code == 200
+
+    regulator = login(login_as("regulator", jurisdiction=["370811"])[0])
+    body = client.get("/api/v1/stats/districts?from=2024-03-01&to=2024-03-24", headers=regulator).get_json()
+    assert body["from"] == "2024-03-01" and [r["district_code"] for r in body["items"]] == ["370811"]
+    row = body["items"][0]
+    assert row["name"] == "任城区" and row["shops"] == {"active": 1, "unclaimed": 0}
+    assert sum(row["grades"].values()) == 1 and row["inspections"] == 1
+    assert row["rectifications"] == {"issued": 1, "closed": 1, "closure_rate": 1.0, "mean_days_to_close": 2.0}
+    assert row["waste_kg"] == {"kitchen_waste": 42.0, "waste_oil": 30.0}
+
+    collectors = client.get("/api/v1/stats/collectors?from=2024-03-01&to=2024-03-24", headers=regulator).get_json()
+    assert collectors["items"] == [{"collector_company_id": c.company_id, "name": c.company.name, "slips": 3,
+                                    "waste_kg": {"kitchen_waste": 42.0, "waste_oil": 30.0}, "disputed": 1,
+                                    "rejected": 1, "pending": 0}]
+
+    _, far = login_as("regulator", jurisdiction=["370883"])
+    far_rows = client.get("/api/v1/stats/districts?from=2024-03-01&to=2024-03-24", headers=far).get_json()["items"]
+    assert [r["district_code"] for r in far_rows] == ["370883"] and far_rows[0]["waste_kg"]["kitchen_waste"] == 0
+    assert client.get("/api/v1/stats/collectors", headers=far).get_json()["items"] == []
+    _, admin = login_as("admin", jurisdiction=None)
+    assert len(client.get("/api/v1/stats/districts", headers=admin).get_json()["items"]) == 14
+
+
+def test_statistics_are_for_regulators(client, login_as):
+    for role in ("user", "inspector"):
+        _, headers = login_as(role)
+        error_of(client.get("/api/v1/stats/districts", headers=headers), 403)
+        error_of(client.get("/api/v1/stats/collectors", headers=headers), 403)
+    _, regulator = login_as("regulator", jurisdiction=["370811"])
+    error_of(client.get("/api/v1/stats/districts?from=2024-03-10&to=2024-03-01", headers=regulator), 422)
