@@ -1,8 +1,8 @@
 """One blueprint per resource; ``register_blueprints`` mounts them all under /api/v1."""
-from server.routes import auth, collectors, inspections, meta, photos, records, reference, shops, stats, users
+from server.routes import auth, collectors, exports, inspections, meta, photos, records, reference, shops, stats, users
 
 BLUEPRINTS = [meta.blp, reference.blp, auth.blp, users.blp, collectors.blp, photos.blp, shops.blp, records.blp,
-              inspections.blp, stats.blp]
+              inspections.blp, stats.blp, exports.blp]
 
 
 def register_blueprints(api):
