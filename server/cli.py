@@ -19,6 +19,21 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 def register(app):
     app.cli.add_command(create_admin)
     app.cli.add_command(photos_group)
+    app.cli.add_command(seed_demo)
+
+
+@click.command("seed-demo")
+@click.option("--shops", type=click.IntRange(1, 200_000), default=200, show_default=True,
+              help="how many shops (50000 for a city-sized benchmark)")
+@click.option("--seed", type=int, default=2024, show_default=True)
+def seed_demo(shops, seed):
+    """Fill an empty database with a demo city and a year of records."""
+    from server.services import demo
+
+    try:
+        demo.seed(shops, seed, echo=click.echo)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group("photos")

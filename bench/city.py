@@ -1,0 +1,80 @@
+"""Latency of GET /shops/{id} and /patrol on a generated city, through the app.
+
+    .venv/bin/python bench/city.py [--shops 50000] [--requests 200] [--database-url URL]
+
+Without --database-url a temporary SQLite file is used; with a PostgreSQL URL the database
+must be empty (it is migrated and seeded).  Seeds with `seed-demo`'s generator, then times
+requests through the Flask test client (no network) and prints median and p95.
+Goal: /patrol p95 ≤ 50 ms.
+"""
+import argparse
+import datetime as dt
+import logging
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from server import create_app  # noqa: E402
+from server.extensions import db  # noqa: E402
+from server.models import User  # noqa: E402
+from server.services import demo  # noqa: E402
+from server.services.accounts import _issue_token  # noqa: E402
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shops", type=int, default=50_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{tmp}/city.db"
+        app = create_app({"APP_ENV": "testing", "DATABASE_URL": url, "UPLOAD_DIR": f"{tmp}/uploads"})
+        with app.app_context():
+            upgrade()
+            started = time.perf_counter()
+            totals = demo.seed(args.shops, echo=lambda *_: None)
+            seeded = time.perf_counter() - started
+            inspector = db.session.scalar(select(User).where(User.openid == "demo-inspector"))
+            token = _issue_token(inspector, "wechat", dt.timedelta(hours=2))["token"]
+            db.session.commit()
+            db.session.remove()
+        client = app.test_client()
+        headers = {"Authorization": "Bearer " + token}
+        rnd = random.Random(7)
+        timings = {"GET /shops/{id}": [], "GET /patrol": []}
+        for _ in range(args.requests):
+            shop_id = rnd.randint(1, args.shops)
+            t = time.perf_counter()
+            response = client.get(f"/api/v1/shops/{shop_id}", headers=headers)
+            timings["GET /shops/{id}"].append(time.perf_counter() - t)
+            assert response.status_code == 200, response.get_data(as_text=True)
+            lat, lng = rnd.choice(list(demo.CENTRES.values()))
+            t = time.perf_counter()
+            response = client.get(f"/api/v1/patrol?lat={lat}&lng={lng}&radius_m=2000", headers=headers)
+            timings["GET /patrol"].append(time.perf_counter() - t)
+            assert response.status_code == 200, response.get_data(as_text=True)
+    kind = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+    print(f"{kind}: {args.shops} shops, {totals['handovers']} slips, {totals['cleanings']} cleanings, "
+          f"{totals['inspections']} inspections; seeded in {seeded:.0f} s; {args.requests} requests each")
+    for name, values in timings.items():
+        print(f"{name:18s} median {statistics.median(values) * 1000:7.1f} ms   p95 {percentile(values, 95) * 1000:7.1f} ms")
+    print("goal: /patrol p95 ≤ 50 ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""A demo city for newcomers and benchmarks (``flask --app wsgi seed-demo --shops N``).
+
+Bulk inserts (SQLAlchemy Core ``executemany`` in batches), about a year of records per shop:
+~6 cleanings, ~40 handover slips (confirmed, a few disputed, rejected or pending), ~2
+inspections (some failing, with rectification orders), a licensed company and contract per
+district.  50,000 shops make about 2 million slips.  Deterministic for a given seed.
+"""
+import datetime as dt
+import random
+
+from sqlalchemy import func, insert, select
+
+from server.clock import UTC, business_date, utcnow
+from server.extensions import db
+from server.models.collector import CollectorCompany
+from server.models.inspection import Inspection, InspectionItem, Rectification, RectificationEvent
+from server.models.records import Cleaning, Handover
+from server.models.reference import ChecklistVersion, District
+from server.models.shop import Contract, Shop, ShopMember
+from server.models.user import User
+from server.services import audit
+from server.validators import USCC_CHARSET, uscc_check_char
+
+BATCH = 10_000
+CENTRES = {  # rough centre of each jurisdiction (lat, lng)
+    "370811": (35.41, 116.59), "370812": (35.55, 116.78), "370826": (34.81, 117.13), "370827": (35.00, 116.65),
+    "370828": (35.07, 116.31), "370829": (35.41, 116.34), "370830": (35.73, 116.50), "370831": (35.66, 117.27),
+    "370832": (35.80, 116.10), "370881": (35.58, 116.99), "370883": (35.40, 116.97), "370871": (35.38, 116.52),
+    "370891": (35.36, 116.60), "370800-JK": (35.30, 116.55)}
+NAMES = ["老王烧烤", "鸿运火锅", "川味小馆", "家常菜馆", "鲁菜馆", "快餐店", "面馆", "羊汤馆", "饺子馆", "大排档"]
+CODES = ["P1", "P2", "P3", "P4", "W1", "W2", "W3", "W4", "W5", "O1", "O2", "O3"]
+
+
+def _uscc(n):
+    body = "92370800" + "".join(USCC_CHARSET[(n // 31 ** i) % 31] for i in range(9))
+    return body + uscc_check_char(body)
+
+
+def _flush(model, rows):
+    if rows:
+        db.session.execute(insert(model), rows)
+        rows.clear()
+
+
+def seed(shops, seed=2024, echo=print):
+    if db.session.scalar(select(func.count()).select_from(Shop)):
+        raise RuntimeError("数据库中已有店铺：seed-demo 只能用于空数据库")
+    rnd = random.Random(seed)
+    now = utcnow()
+    start = now - dt.timedelta(days=365)
+    checklist_id = db.session.scalar(select(ChecklistVersion.id).order_by(ChecklistVersion.version.desc()))
+    districts = list(db.session.scalars(select(District.code).order_by(District.position)))
+    owner = User(openid="demo-owner", role="user", display_name="演示店主")
+    inspector = User(openid="demo-inspector", role="inspector", display_name="演示执法人员", jurisdiction=None)
+    db.session.add_all([owner, inspector])
+    db.session.flush()
+    companies = {}
+    for i, code in enumerate(districts):
+        company = CollectorCompany(name=f"{code} 餐厨收运有限公司", uscc=_uscc(10_000_000 + i), licence_no=f"DEMO-{i}",
+                                   licence_valid_until=business_date(now) + dt.timedelta(days=365), districts=[code])
+        db.session.add(company)
+        db.session.flush()
+        companies[code] = company.id
+    shop_rows, member_rows = [], []
+    for n in range(1, shops + 1):
+        code = districts[n % len(districts)]
+        lat, lng = CENTRES.get(code, (35.41, 116.59))
+        heads = rnd.choice([1, 2, 2, 3, 3, 4, 6, 8])
+        address = f"{code} 演示路 {n} 号"
+        shop_rows.append({"id": n, "name": f"{rnd.choice(NAMES)}{n}号店", "uscc": _uscc(n), "address": address,
+                          "address_key": address.replace(" ", ""), "district_code": code,
+                          "lat": lat + rnd.uniform(-0.05, 0.05), "lng": lng + rnd.uniform(-0.05, 0.05),
+                          "cooking_heads": heads, "open_air_bbq": rnd.random() < 0.1,
+                          "purifier_installed": rnd.random() > 0.03,
+                          "purifier_rated_efficiency": rnd.choice([None, 70.0, 80.0, 90.0, 95.0]),
+                          "status": "active", "registered_on": business_date(start), "source": "import",
+                          "claimed_at": start if n % 5 else None, "created_by_id": inspector.id,
+                          "created_at": start, "updated_at": start})
+        if n % 5:
+            member_rows.append({"shop_id": n, "user_id": owner.id, "role": "manager", "joined_at": start})
+        if len(shop_rows) >= BATCH:
+            _flush(Shop, shop_rows)
+    _flush(Shop, shop_rows)
+    _flush(ShopMember, member_rows)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(db.text("SELECT setval(pg_get_serial_sequence('shops', 'id'), :n)"), {"n": shops})
+    echo(f"{shops} 家店铺")
+
+    contracts = [{"id": n, "shop_id": n, "collector_company_id": companies[districts[n % len(districts)]],
+                  "contract_no": f"HT-{n}", "valid_from": business_date(start),
+                  "valid_until": business_date(now) + dt.timedelta(days=rnd.choice([-20, 200, 300, 365])),
+                  "recorded_by_id": inspector.id, "recorded_at": start} for n in range(1, shops + 1)
+                 if rnd.random() > 0.05]
+    for i in range(0, len(contracts), BATCH):
+        db.session.execute(insert(Contract), contracts[i:i + BATCH])
+    contract_of = {c["shop_id"]: c for c in contracts}
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(db.text("SELECT setval(pg_get_serial_sequence('contracts', 'id'), :n)"), {"n": shops})
+
+    cleanings, slips, inspections, items, orders, events = [], [], [], [], [], []
+    counts = {"slips": 0}
+    inspection_id = order_id = 0
+    for n in range(1, shops + 1):
+        day = start
+        while True:
+            day += dt.timedelta(days=rnd.randint(40, 80))
+            if day >= now:
+                break
+            cleanings.append({"shop_id": n, "cleaned_on": business_date(day), "parts": ["purifier", "hood"],
+                              "performed_by": "company", "company_name": "演示清洗公司", "logged_by_id": owner.id,
+                              "received_at": day + dt.timedelta(hours=rnd.randint(1, 30)), "late_entry": False})
+        contract = contract_of.get(n)
+        if contract:
+            moment = start
+            while True:
+                moment += dt.timedelta(hours=rnd.randint(150, 260))
+                if moment >= now:
+                    break
+                counts["slips"] += 1
+                declared = round(rnd.uniform(10, 80), 1)
+                roll = rnd.random()
+                status = "confirmed" if roll < 0.9 else "disputed" if roll < 0.95 else "rejected" if roll < 0.98 \
+                    else "pending"
+                weighed = declared * (rnd.uniform(1.3, 1.6) if status == "disputed" else rnd.uniform(0.9, 1.1))
+                slips.append({"serial": f"DEMO{counts['slips']:09d}", "version": 1, "shop_id": n,
+                              "collector_company_id": contract["collector_company_id"], "contract_id": contract["id"],
+                              "handed_over_at": moment, "waste_type": "kitchen_waste" if rnd.random() < 0.8
+                              else "waste_oil", "declared_kg": declared,
+                              "weighed_kg": None if status == "pending" else round(weighed, 1), "status": status,
+                              "started_by_party": "shop", "started_by_id": owner.id, "received_at": moment,
+                              "late_entry": False, "reject_reason": "未见实物" if status == "rejected" else None,
+                              "answered_at": None if status == "pending" else moment + dt.timedelta(hours=1)})
+        for _ in range(rnd.choice([1, 2, 2, 3])):
+            inspection_id += 1
+            when = start + dt.timedelta(days=rnd.randint(0, 364), hours=rnd.randint(1, 10))
+            inspections.append({"id": inspection_id, "shop_id": n, "inspector_id": inspector.id,
+                                "checklist_version_id": checklist_id, "inspected_at": when, "received_at": when,
+                                "late_entry": False, "lat": 35.4, "lng": 116.6, "distance_m": 20.0,
+                                "far_from_shop": False})
+            failed = rnd.sample(CODES, 1) if rnd.random() < 0.25 else []
+            items.extend({"inspection_id": inspection_id, "code": c, "result": "fail" if c in failed else "pass"}
+                         for c in CODES)
+            if failed:
+                order_id += 1
+                deadline = business_date(when) + dt.timedelta(days=7)
+                closed = rnd.random() < 0.7
+                orders.append({"id": order_id, "shop_id": n, "inspection_id": inspection_id, "items": failed,
+                               "status": "closed" if closed else "open", "deadline": deadline, "created_at": when,
+                               "closed_at": when + dt.timedelta(days=5) if closed else None})
+                events.append({"rectification_id": order_id, "action": "created", "actor_id": inspector.id,
+                               "at": when, "deadline": deadline})
+                if closed:
+                    events.append({"rectification_id": order_id, "action": "accepted", "actor_id": inspector.id,
+                                   "at": when + dt.timedelta(days=5)})
+        for model, rows in ((Cleaning, cleanings), (Handover, slips)):
+            if len(rows) >= BATCH:
+                _flush(model, rows)
+        if len(items) >= BATCH:
+            _flush(Inspection, inspections)
+            _flush(InspectionItem, items)
+            _flush(Rectification, orders)
+            _flush(RectificationEvent, events)
+        if n % 10_000 == 0:
+            echo(f"… {n} 家店铺的记录已生成")
+    for model, rows in ((Cleaning, cleanings), (Handover, slips), (Inspection, inspections),
+                        (InspectionItem, items), (Rectification, orders), (RectificationEvent, events)):
+        _flush(model, rows)
+    audit.record("demo.seed", "shop", None, f"生成演示数据：{shops} 家店铺")
+    db.session.commit()
+    totals = {name: db.session.scalar(select(func.count()).select_from(model)) for name, model in
+              (("cleanings", Cleaning), ("handovers", Handover), ("inspections", Inspection))}
+    echo(f"完成：{shops} 家店铺，{totals['cleanings']} 条清洗记录，{totals['handovers']} 张联单，"
+         f"{totals['inspections']} 次检查（{now.astimezone(UTC):%Y-%m-%d} 前一年）")
+    return totals
