@@ -72,7 +72,8 @@ def main():
     print(f"{kind}: {args.shops} shops, {totals['handovers']} slips, {totals['cleanings']} cleanings, "
           f"{totals['inspections']} inspections; seeded in {seeded:.0f} s; {args.requests} requests each")
     for name, values in timings.items():
-        print(f"{name:18s} median {statistics.median(values) * 1000:7.1f} ms   p95 {percentile(values, 95) * 1000:7.1f} ms")
+        median, p95 = statistics.median(values) * 1000, percentile(values, 95) * 1000
+        print(f"{name:18s} median {median:7.1f} ms   p95 {p95:7.1f} ms")
     print("goal: /patrol p95 ≤ 50 ms")
 
 
