@@ -49,7 +49,7 @@ def main():
             started = time.perf_counter()
             totals = demo.seed(args.shops, echo=lambda *_: None)
             seeded = time.perf_counter() - started
-            inspector = db.session.scalar(select(User).where(User.openid == "demo-inspector"))
+            inspector = db.session.scalar(select(User).where(User.openid == "dev-demo-inspector"))
             token = _issue_token(inspector, "wechat", dt.timedelta(hours=2))["token"]
             db.session.commit()
             db.session.remove()

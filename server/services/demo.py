@@ -50,8 +50,8 @@ def seed(shops, seed=2024, echo=print):
     start = now - dt.timedelta(days=365)
     checklist_id = db.session.scalar(select(ChecklistVersion.id).order_by(ChecklistVersion.version.desc()))
     districts = list(db.session.scalars(select(District.code).order_by(District.position)))
-    owner = User(openid="demo-owner", role="user", display_name="演示店主")
-    inspector = User(openid="demo-inspector", role="inspector", display_name="演示执法人员", jurisdiction=None)
+    owner = User(openid="dev-demo-owner", role="user", display_name="演示店主")
+    inspector = User(openid="dev-demo-inspector", role="inspector", display_name="演示执法人员", jurisdiction=None)
     db.session.add_all([owner, inspector])
     db.session.flush()
     companies = {}
