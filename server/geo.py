@@ -18,3 +18,18 @@ def bounding_box(lat, lng, radius_m):
     dlat = radius_m / METRES_PER_DEGREE_LAT
     dlng = radius_m / (METRES_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 0.01))
     return lat - dlat, lng - dlng, lat + dlat, lng + dlng
+
+
+CELL_DEGREES = 0.01  # about 1.1 km by 0.9 km around Jining
+
+
+def cell_of(lat, lng):
+    """The grid cell (0.01° square) a point lies in, as one indexable integer."""
+    return math.floor(lat / CELL_DEGREES) * 100_000 + math.floor(lng / CELL_DEGREES)
+
+
+def cells_covering(south, west, north, east):
+    """Every cell that meets the box: an exact index lookup instead of a scan of a latitude strip."""
+    return [row * 100_000 + col
+            for row in range(math.floor(south / CELL_DEGREES), math.floor(north / CELL_DEGREES) + 1)
+            for col in range(math.floor(west / CELL_DEGREES), math.floor(east / CELL_DEGREES) + 1)]

@@ -2,11 +2,12 @@
 change requests and collection contracts."""
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.clock import utcnow
 from server.extensions import db
+from server.geo import cell_of
 from server.models.base import Audited, TimestampMixin
 
 SCALES = ("small", "medium", "large")
@@ -35,6 +36,8 @@ class Shop(Audited, TimestampMixin, db.Model):
     street: Mapped[str | None] = mapped_column(String(64))
     lat: Mapped[float]
     lng: Mapped[float]
+    # Grid cell of (lat, lng), kept by the before-insert/update hook below; radius queries look up cells.
+    geo_cell: Mapped[int | None] = mapped_column(index=True)
     cooking_heads: Mapped[int]
     open_air_bbq: Mapped[bool] = mapped_column(default=False)
     contact_name: Mapped[str | None] = mapped_column(String(64))
@@ -133,3 +136,9 @@ class Contract(Audited, db.Model):
     valid_until: Mapped[dt.date]
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+@event.listens_for(Shop, "before_insert")
+@event.listens_for(Shop, "before_update")
+def _keep_geo_cell(_mapper, _connection, shop):
+    shop.geo_cell = cell_of(shop.lat, shop.lng)

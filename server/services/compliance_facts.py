@@ -148,10 +148,12 @@ def facts_bulk(shop_ids, as_of):
         facts[shop_id].failures[code] = times
 
     events = RectificationEvent
+    in_scope = events.rectification_id.in_(
+        select(Rectification.id).where(_ids_filter(Rectification.shop_id, shop_ids)))
     last_event = (select(events.rectification_id, func.max(events.id).label("last_id"))
-                  .where(events.at < cutoff).group_by(events.rectification_id).subquery())
+                  .where(in_scope, events.at < cutoff).group_by(events.rectification_id).subquery())
     last_deadline = (select(events.rectification_id, func.max(events.id).label("deadline_id"))
-                     .where(events.at < cutoff, events.deadline.is_not(None))
+                     .where(in_scope, events.at < cutoff, events.deadline.is_not(None))
                      .group_by(events.rectification_id).subquery())
     action_event, deadline_event = events.__table__.alias("action_event"), events.__table__.alias("deadline_event")
     orders = (select(Rectification.shop_id, action_event.c.action, deadline_event.c.deadline)

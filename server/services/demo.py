@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 
 from server.clock import UTC, business_date, utcnow
 from server.extensions import db
+from server.geo import cell_of
 from server.models.collector import CollectorCompany
 from server.models.inspection import Inspection, InspectionItem, Rectification, RectificationEvent
 from server.models.records import Cleaning, Handover
@@ -67,9 +68,10 @@ def seed(shops, seed=2024, echo=print):
         lat, lng = CENTRES.get(code, (35.41, 116.59))
         heads = rnd.choice([1, 2, 2, 3, 3, 4, 6, 8])
         address = f"{code} 演示路 {n} 号"
+        shop_lat, shop_lng = lat + rnd.uniform(-0.05, 0.05), lng + rnd.uniform(-0.05, 0.05)
         shop_rows.append({"id": n, "name": f"{rnd.choice(NAMES)}{n}号店", "uscc": _uscc(n), "address": address,
                           "address_key": address.replace(" ", ""), "district_code": code,
-                          "lat": lat + rnd.uniform(-0.05, 0.05), "lng": lng + rnd.uniform(-0.05, 0.05),
+                          "lat": shop_lat, "lng": shop_lng, "geo_cell": cell_of(shop_lat, shop_lng),
                           "cooking_heads": heads, "open_air_bbq": rnd.random() < 0.1,
                           "purifier_installed": rnd.random() > 0.03,
                           "purifier_rated_efficiency": rnd.choice([None, 70.0, 80.0, 90.0, 95.0]),

@@ -5,7 +5,7 @@ from sqlalchemy import or_, select
 from server.clock import today, utcnow
 from server.errors import fail
 from server.extensions import db
-from server.geo import bounding_box, haversine_m
+from server.geo import bounding_box, cells_covering, haversine_m
 from server.models.audit import AuditEntry
 from server.models.shop import Shop, ShopChangeRequest, ShopMember, ShopStatusChange
 from server.pagination import paginate
@@ -140,7 +140,8 @@ def list_shops(user, args):
     if "near" in args:
         lat, lng = (float(x) for x in args["near"].split(","))
         south, west, north, east = bounding_box(lat, lng, args["radius_m"])
-        statement = statement.where(Shop.lat.between(south, north), Shop.lng.between(west, east))
+        statement = statement.where(Shop.geo_cell.in_(cells_covering(south, west, north, east)),
+                                    Shop.lat.between(south, north), Shop.lng.between(west, east))
         rows = sorted(((haversine_m(lat, lng, s.lat, s.lng), s) for s in db.session.scalars(statement)),
                       key=lambda pair: (pair[0], pair[1].id))
         rows = [pair for pair in rows if pair[0] <= args["radius_m"]]
@@ -166,7 +167,8 @@ COMPLIANCE_FILTERS = ("grade", "purifier_status", "waste_status")
 def patrol(user, args):
     """The inspector's active shops near it: highest priority first, then nearest."""
     south, west, north, east = bounding_box(args["lat"], args["lng"], args["radius_m"])
-    statement = scope.shops_visible_to(user).where(Shop.lat.between(south, north), Shop.lng.between(west, east))
+    statement = scope.shops_visible_to(user).where(Shop.geo_cell.in_(cells_covering(south, west, north, east)),
+                                                   Shop.lat.between(south, north), Shop.lng.between(west, east))
     shops = {shop.id: shop for shop in db.session.scalars(statement)}
     graded = compliance_bulk(statement.with_only_columns(Shop.id)) if shops else {}
     rows = []
