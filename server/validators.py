@@ -50,3 +50,14 @@ class Uscc(ma.fields.String):
 def Name(max_length=64, **kwargs):  # noqa: N802 - reads like a field class
     """A one-line name field."""
     return ma.fields.String(validate=[ma.validate.Length(min=1, max=max_length), single_line], **kwargs)
+
+
+def Text(max_length, minimum=0, **kwargs):  # noqa: N802
+    """One line of free text, at most ``max_length`` characters."""
+    return ma.fields.String(validate=[ma.validate.Length(min=minimum, max=max_length), single_line], **kwargs)
+
+
+def PhotoIds(minimum=0, **kwargs):  # noqa: N802
+    """A list of uploaded photo ids (at most 20)."""
+    return ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1)),
+                          validate=ma.validate.Length(min=minimum, max=20), **kwargs)

@@ -5,27 +5,14 @@ from server.models.inspection import CASE_STATUSES, RESULTS
 from server.pagination import PageArgs
 from server.schemas.base import ShanghaiDateTime, StrictSchema
 from server.schemas.records import PhotoRefSchema
-from server.validators import single_line
-
-
-def _text(max_length, **kwargs):
-    return ma.fields.String(validate=[ma.validate.Length(max=max_length), single_line], **kwargs)
-
-
-def _required_text(max_length):
-    return ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=max_length), single_line])
-
-
-def _photo_ids(minimum=0, **kwargs):
-    return ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1)),
-                          validate=ma.validate.Length(min=minimum, max=20), **kwargs)
+from server.validators import PhotoIds, Text
 
 
 class ItemInSchema(StrictSchema):
     code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=8))
     result = ma.fields.String(required=True, validate=ma.validate.OneOf(RESULTS))
-    note = _text(500, allow_none=True)
-    photo_ids = _photo_ids(load_default=list)
+    note = Text(500, allow_none=True)
+    photo_ids = PhotoIds(load_default=list)
 
 
 class InspectionInSchema(StrictSchema):
@@ -34,11 +21,11 @@ class InspectionInSchema(StrictSchema):
     lng = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(min=-180, max=180))
     co_inspector_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
     items = ma.fields.List(ma.fields.Nested(ItemInSchema), required=True, validate=ma.validate.Length(min=1, max=50))
-    note = _text(1000, allow_none=True)
+    note = Text(1000, allow_none=True)
 
 
 class VoidSchema(StrictSchema):
-    reason = _required_text(500)
+    reason = Text(minimum=1, required=True, max_length=500)
 
 
 class RectificationEventSchema(ma.Schema):
@@ -111,13 +98,13 @@ class RectificationQuerySchema(PageArgs):
 
 
 class ResponseInSchema(StrictSchema):
-    note = _required_text(1000)
-    photo_ids = _photo_ids(minimum=1, required=True)
+    note = Text(minimum=1, required=True, max_length=1000)
+    photo_ids = PhotoIds(minimum=1, required=True)
 
 
 class ReviewInSchema(StrictSchema):
     accepted = ma.fields.Boolean(required=True)
-    note = _text(1000, allow_none=True)
+    note = Text(1000, allow_none=True)
     reinspection_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
 
 
@@ -126,15 +113,15 @@ class CaseInSchema(StrictSchema):
     source_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
     assignee_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
     deadline = ma.fields.Date(allow_none=True)
-    external_case_no = _text(64, allow_none=True, metadata={"description": "运管服平台案件编号"})
-    note = _required_text(1000)
+    external_case_no = Text(64, allow_none=True, metadata={"description": "运管服平台案件编号"})
+    note = Text(minimum=1, required=True, max_length=1000)
 
 
 class CaseTransitionSchema(StrictSchema):
     to = ma.fields.String(required=True, validate=ma.validate.OneOf(["assigned", "handled", "returned", "closed"]))
-    note = _required_text(1000)
+    note = Text(minimum=1, required=True, max_length=1000)
     assignee_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
-    external_case_no = _text(64, allow_none=True)
+    external_case_no = Text(64, allow_none=True)
 
 
 class CaseEventSchema(ma.Schema):

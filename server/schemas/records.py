@@ -4,18 +4,9 @@ import marshmallow as ma
 from server.models.records import CLEANING_PARTS, HANDOVER_STATUSES, WASTE_TYPES
 from server.pagination import PageArgs
 from server.schemas.base import ShanghaiDateTime, StrictSchema
-from server.validators import single_line
+from server.validators import PhotoIds, Text, single_line
 
-PHOTO_IDS = dict(validate=ma.validate.Length(max=20))
 MAX_KG = 5000  # one slip, one vehicle: anything above is a typing error
-
-
-def _photo_ids(**kwargs):
-    return ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1)), **PHOTO_IDS, **kwargs)
-
-
-def _text(max_length, **kwargs):
-    return ma.fields.String(validate=[ma.validate.Length(max=max_length), single_line], **kwargs)
 
 
 class CleaningInSchema(StrictSchema):
@@ -23,11 +14,11 @@ class CleaningInSchema(StrictSchema):
     parts = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(CLEANING_PARTS)), required=True,
                            validate=ma.validate.Length(min=1, max=4))
     performed_by = ma.fields.String(required=True, validate=ma.validate.OneOf(["self", "company"]))
-    company_name = _text(100, allow_none=True)
-    before_photo_ids = _photo_ids(required=True)
-    after_photo_ids = _photo_ids(required=True)
+    company_name = Text(100, allow_none=True)
+    before_photo_ids = PhotoIds(required=True)
+    after_photo_ids = PhotoIds(required=True)
     invoice_photo_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
-    note = _text(500, allow_none=True)
+    note = Text(500, allow_none=True)
 
     @ma.validates_schema
     def rules(self, data, **_kwargs):
@@ -88,8 +79,8 @@ class HandoverInSchema(StrictSchema):
     declared_kg = ma.fields.Float(**kg)
     weighed_kg = ma.fields.Float(**kg, metadata={"description": "collectors only"})
     collector_company_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
-    vehicle_plate = _text(16, allow_none=True)
-    photo_ids = _photo_ids(load_default=list)
+    vehicle_plate = Text(16, allow_none=True)
+    photo_ids = PhotoIds(load_default=list)
 
 
 class HandoverCorrectionSchema(HandoverInSchema):

@@ -157,16 +157,20 @@ def get_visible(user, photo_id):
     return photo
 
 
+def summary(photo):
+    """What a record shows of each attached photo: the reuse flag and fresh signed links."""
+    return {"id": photo.id, "reused": photo.reused_photo_id is not None, "reused_photo_id": photo.reused_photo_id,
+            "url": signed_url(photo.id, "display"), "thumb_url": signed_url(photo.id, "thumb")}
+
+
 def as_dict(photo):
-    return {
-        "id": photo.id, "sha256": photo.sha256, "width": photo.width, "height": photo.height,
+    return {**summary(photo),
+        "sha256": photo.sha256, "width": photo.width, "height": photo.height,
         "received_at": photo.received_at, "taken_at": photo.taken_at,
         "gps": {"lat": photo.gps_lat, "lng": photo.gps_lng} if photo.gps_lat is not None else None,
         "client_gps": {"lat": photo.client_lat, "lng": photo.client_lng} if photo.client_lat is not None else None,
         "captured_at": photo.captured_at, "captured_at_suspect": photo.captured_at_suspect,
         "purpose": photo.purpose, "source": photo.source,
-        "reused": photo.reused_photo_id is not None, "reused_photo_id": photo.reused_photo_id,
-        "url": signed_url(photo.id, "display"), "thumb_url": signed_url(photo.id, "thumb"),
     }
 
 

@@ -24,9 +24,7 @@ def photo_refs(record_type, record_id):
                               .order_by(PhotoLink.id)).all()
     refs = {}
     for role, photo in rows:
-        refs.setdefault(role, []).append({
-            "id": photo.id, "reused": photo.reused_photo_id is not None, "reused_photo_id": photo.reused_photo_id,
-            "url": photos.signed_url(photo.id, "display"), "thumb_url": photos.signed_url(photo.id, "thumb")})
+        refs.setdefault(role, []).append(photos.summary(photo))
     return refs
 
 
