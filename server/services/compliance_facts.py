@@ -14,6 +14,7 @@ from server.services.compliance import (COUNTING_SLIP_STATUSES, OPEN_ACTIONS, Fa
                                         pending_window)
 
 YEAR = dt.timedelta(days=365)
+RECENT_SLIPS = dt.timedelta(days=14)
 
 
 def _base(shop):
@@ -91,8 +92,11 @@ def _ids_filter(column, shop_ids):
 def facts_bulk(shop_ids, as_of):
     """``shop_ids``: a list of ids or a ``select`` of shop ids.  One query per kind of record."""
     cutoff, moment = as_of_bounds(as_of)
-    shops = db.session.scalars(select(Shop).where(_ids_filter(Shop.id, shop_ids))).all()
-    facts = {shop.id: _base(shop) for shop in shops}
+    shops = db.session.execute(select(Shop.id, Shop.registered_on, Shop.cooking_heads, Shop.purifier_installed,
+                                      Shop.purifier_rated_efficiency).where(_ids_filter(Shop.id, shop_ids))).all()
+    facts = {shop.id: Facts(shop_id=shop.id, registered_on=shop.registered_on, cooking_heads=shop.cooking_heads,
+                            purifier_installed=shop.purifier_installed,
+                            rated_efficiency=shop.purifier_rated_efficiency) for shop in shops}
     if not facts:
         return facts
 
@@ -116,12 +120,22 @@ def facts_bulk(shop_ids, as_of):
     answered = and_(Handover.answered_at.is_not(None), Handover.answered_at < cutoff)
     counting = or_(and_(answered, Handover.status.in_(COUNTING_SLIP_STATUSES)),
                    and_(~answered, Handover.handed_over_at >= moment - pending_window()))
-    for shop_id, last in db.session.execute(
-            select(Handover.shop_id, func.max(Handover.handed_over_at))
-            .where(_ids_filter(Handover.shop_id, shop_ids), known(Handover), Handover.handed_over_at <= moment,
-                   counting)
-            .group_by(Handover.shop_id)):
-        facts[shop_id].last_handover_at = last
+
+    def last_slips(ids, since=None):
+        statement = (select(Handover.shop_id, func.max(Handover.handed_over_at))
+                     .where(_ids_filter(Handover.shop_id, ids), known(Handover), Handover.handed_over_at <= moment,
+                            counting).group_by(Handover.shop_id))
+        if since is not None:
+            statement = statement.where(Handover.handed_over_at > since)
+        for shop_id, last in db.session.execute(statement):
+            facts[shop_id].last_handover_at = last
+
+    # Most shops hand over every few days: read the last weeks' slips (an index range per shop) and
+    # go back further only for the shops that had none.
+    last_slips(shop_ids, since=moment - RECENT_SLIPS)
+    missing = [shop_id for shop_id, f in facts.items() if f.last_handover_at is None]
+    for start in range(0, len(missing), 5000):
+        last_slips(missing[start:start + 5000])
 
     valid = and_(Contract.valid_from <= as_of, Contract.valid_until >= as_of,
                  CollectorCompany.licence_valid_until >= as_of)
@@ -147,29 +161,24 @@ def facts_bulk(shop_ids, as_of):
             .group_by(Inspection.shop_id, InspectionItem.code)):
         facts[shop_id].failures[code] = times
 
-    events = RectificationEvent
-    in_scope = events.rectification_id.in_(
-        select(Rectification.id).where(_ids_filter(Rectification.shop_id, shop_ids)))
-    last_event = (select(events.rectification_id, func.max(events.id).label("last_id"))
-                  .where(in_scope, events.at < cutoff).group_by(events.rectification_id).subquery())
-    last_deadline = (select(events.rectification_id, func.max(events.id).label("deadline_id"))
-                     .where(in_scope, events.at < cutoff, events.deadline.is_not(None))
-                     .group_by(events.rectification_id).subquery())
-    action_event, deadline_event = events.__table__.alias("action_event"), events.__table__.alias("deadline_event")
-    orders = (select(Rectification.shop_id, action_event.c.action, deadline_event.c.deadline)
-              .join(Inspection, Inspection.id == Rectification.inspection_id)
-              .join(last_event, last_event.c.rectification_id == Rectification.id)
-              .join(action_event, action_event.c.id == last_event.c.last_id)
-              .join(last_deadline, last_deadline.c.rectification_id == Rectification.id)
-              .join(deadline_event, deadline_event.c.id == last_deadline.c.deadline_id)
-              .where(_ids_filter(Rectification.shop_id, shop_ids), Rectification.created_at < cutoff,
-                     or_(Inspection.voided_at.is_(None), Inspection.voided_at >= cutoff),
-                     Inspection.received_at < cutoff, Inspection.inspected_at <= moment)
-              .subquery())
-    is_open = orders.c.action != "accepted"
-    is_overdue = and_(orders.c.action.in_(OPEN_ACTIONS), orders.c.deadline < as_of)
-    for shop_id, open_count, overdue_count in db.session.execute(
-            select(orders.c.shop_id, func.sum(case((is_open, 1), else_=0)), func.sum(case((is_overdue, 1), else_=0)))
-            .group_by(orders.c.shop_id)):
-        facts[shop_id].open_orders, facts[shop_id].overdue_orders = int(open_count), int(overdue_count)
+    # Orders of these shops whose inspection stands, then their events up to the cutoff (two queries).
+    orders = dict(db.session.execute(
+        select(Rectification.id, Rectification.shop_id).join(Inspection, Inspection.id == Rectification.inspection_id)
+        .where(_ids_filter(Rectification.shop_id, shop_ids), Rectification.created_at < cutoff, live)).all())
+    state = {}  # order id → [last action, last deadline]
+    order_ids = list(orders)
+    for start in range(0, len(order_ids), 5000):
+        for order_id, action, deadline in db.session.execute(
+                select(RectificationEvent.rectification_id, RectificationEvent.action, RectificationEvent.deadline)
+                .where(RectificationEvent.rectification_id.in_(order_ids[start:start + 5000]),
+                       RectificationEvent.at < cutoff)
+                .order_by(RectificationEvent.id)):
+            last = state.setdefault(order_id, [None, None])
+            last[0] = action
+            if deadline is not None:
+                last[1] = deadline
+    for order_id, (action, deadline) in state.items():
+        shop = facts[orders[order_id]]
+        shop.open_orders += action != "accepted"
+        shop.overdue_orders += action in OPEN_ACTIONS and deadline < as_of
     return facts

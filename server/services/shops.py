@@ -169,15 +169,18 @@ def patrol(user, args):
     south, west, north, east = bounding_box(args["lat"], args["lng"], args["radius_m"])
     statement = scope.shops_visible_to(user).where(Shop.geo_cell.in_(cells_covering(south, west, north, east)),
                                                    Shop.lat.between(south, north), Shop.lng.between(west, east))
-    shops = {shop.id: shop for shop in db.session.scalars(statement)}
-    graded = compliance_bulk(statement.with_only_columns(Shop.id)) if shops else {}
+    # Grade every shop in reach (priority needs them all), but load whole shops only for the page.
+    places = db.session.execute(statement.with_only_columns(Shop.id, Shop.lat, Shop.lng)).all()
+    graded = compliance_bulk(statement.with_only_columns(Shop.id)) if places else {}
     rows = []
-    for shop_id, shop in shops.items():
-        distance = haversine_m(args["lat"], args["lng"], shop.lat, shop.lng)
+    for shop_id, lat, lng in places:
+        distance = haversine_m(args["lat"], args["lng"], lat, lng)
         if distance <= args["radius_m"] and graded[shop_id]["active"]:
             rows.append((-graded[shop_id]["priority"], distance, shop_id))
     rows.sort()
     page = paginate(rows, args)
+    shops = {shop.id: shop for shop in db.session.scalars(
+        select(Shop).where(Shop.id.in_([shop_id for _, _, shop_id in page["items"]])))}
     page["items"] = [as_dict(shops[shop_id], user, distance, graded[shop_id]) for _, distance, shop_id in page["items"]]
     return page
 
