@@ -1,0 +1,142 @@
+"""Compliance export at city scale: the app's CSV and XLSX against a SQL floor, and peak memory.
+
+    .venv/bin/python bench/exports.py [--shops 50000] [--database-url URL]
+
+Seeds a generated city (seed-demo), serves the app in a child process (werkzeug, one thread)
+and downloads /exports/compliance.csv and .xlsx as a regulator, printing time to first byte,
+total time and the child's peak RSS (VmHWM).  The floor is one SQL query with the same shop
+columns and the latest cleaning and slip per shop written to CSV by the database's own CLI
+(`sqlite3 -csv`, or `psql \\copy` for PostgreSQL), timed in the same run.
+Goals: CSV ≤ 2× the floor, XLSX ≤ 4×, peak RSS ≤ 150 MB.
+"""
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FLOOR_SQL = """SELECT s.id, s.name, s.uscc, s.address, s.district_code, s.street, s.cooking_heads, s.contact_name,
+ s.status, s.claimed_at, c.last_cleaned, h.last_slip
+FROM shops s
+LEFT JOIN (SELECT shop_id, max(cleaned_on) AS last_cleaned FROM cleanings GROUP BY shop_id) c ON c.shop_id = s.id
+LEFT JOIN (SELECT shop_id, max(handed_over_at) AS last_slip FROM handovers
+           WHERE status IN ('confirmed', 'disputed') GROUP BY shop_id) h ON h.shop_id = s.id
+ORDER BY s.id"""
+
+SERVER = """
+import sys
+from werkzeug.serving import make_server
+from server import create_app
+app = create_app({"APP_ENV": "testing", "DATABASE_URL": sys.argv[1], "UPLOAD_DIR": sys.argv[2]})
+server = make_server("127.0.0.1", int(sys.argv[3]), app, threaded=False)
+print("ready", flush=True)
+server.serve_forever()
+"""
+
+
+def seed(url, shops, tmp):
+    from flask_migrate import upgrade
+
+    from server import create_app
+    from server.extensions import db
+    from server.models import User
+    from server.services import demo
+    from server.services.accounts import _issue_token
+
+    app = create_app({"APP_ENV": "testing", "DATABASE_URL": url, "UPLOAD_DIR": tmp})
+    with app.app_context():
+        upgrade()
+        demo.seed(shops, echo=lambda *_: None)
+        regulator = User(openid="bench-regulator", role="regulator", display_name="bench", jurisdiction=None)
+        db.session.add(regulator)
+        db.session.flush()
+        from server.services import audit
+        audit.record("bench", "user", regulator.id)
+        token = _issue_token(regulator, "wechat", dt.timedelta(hours=2))["token"]
+        db.session.commit()
+        db.engine.dispose()
+    return token
+
+
+def peak_rss_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def download(url, headers):
+    started = time.perf_counter()
+    first = None
+    size = 0
+    with requests.get(url, headers=headers, stream=True, timeout=1800) as response:
+        response.raise_for_status()
+        for chunk in response.iter_content(chunk_size=None):
+            if first is None:
+                first = time.perf_counter() - started
+            size += len(chunk)
+    return first, time.perf_counter() - started, size
+
+
+def floor(url, tmp):
+    out = Path(tmp) / "floor.csv"
+    started = time.perf_counter()
+    if url.startswith("sqlite"):
+        with open(out, "w") as handle:
+            subprocess.run(["sqlite3", "-csv", "-header", url.removeprefix("sqlite:///"), FLOOR_SQL],
+                           stdout=handle, check=True)
+    else:
+        plain = url.replace("postgresql+psycopg://", "postgresql://")
+        sql = " ".join(FLOOR_SQL.split())
+        subprocess.run(["psql", plain, "-c", f"\\copy ({sql}) TO '{out}' WITH CSV HEADER"], check=True,
+                       stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started, out.stat().st_size
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shops", type=int, default=50_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--port", type=int, default=5181)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{tmp}/city.db"
+        started = time.perf_counter()
+        token = seed(url, args.shops, tmp)
+        print(f"seeded {args.shops} shops in {time.perf_counter() - started:.0f} s ({url.split(':')[0]})")
+        child = subprocess.Popen([sys.executable, "-c", SERVER, url, tmp, str(args.port)], cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                 env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        try:
+            child.stdout.readline()
+            base = f"http://127.0.0.1:{args.port}/api/v1"
+            headers = {"Authorization": "Bearer " + token}
+            requests.get(base + "/health", timeout=30)
+            idle = peak_rss_mb(child.pid)
+            floor_s, floor_size = floor(url, tmp)
+            csv_first, csv_s, csv_size = download(base + "/exports/compliance.csv", headers)
+            csv_rss = peak_rss_mb(child.pid)
+            xlsx_first, xlsx_s, xlsx_size = download(base + "/exports/compliance.xlsx", headers)
+            xlsx_rss = peak_rss_mb(child.pid)
+        finally:
+            child.terminate()
+            child.wait()
+    print(f"floor (database CLI, one SQL query)  {floor_s:7.2f} s  {floor_size / 1e6:6.1f} MB")
+    print(f"compliance.csv through the app      {csv_s:7.2f} s  {csv_size / 1e6:6.1f} MB  first byte "
+          f"{csv_first * 1000:.0f} ms  ratio {csv_s / floor_s:.1f}× (goal ≤ 2)")
+    print(f"compliance.xlsx through the app     {xlsx_s:7.2f} s  {xlsx_size / 1e6:6.1f} MB  first byte "
+          f"{xlsx_first * 1000:.0f} ms  ratio {xlsx_s / floor_s:.1f}× (goal ≤ 4)")
+    print(f"serving process peak RSS: idle {idle:.0f} MB, after CSV {csv_rss:.0f} MB, after XLSX {xlsx_rss:.0f} MB "
+          f"(goal ≤ 150 MB)")
+
+
+if __name__ == "__main__":
+    main()
