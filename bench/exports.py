@@ -75,13 +75,12 @@ def peak_rss_mb(pid):
 
 def download(url, headers):
     started = time.perf_counter()
-    first = None
     size = 0
     with requests.get(url, headers=headers, stream=True, timeout=1800) as response:
         response.raise_for_status()
-        for chunk in response.iter_content(chunk_size=None):
-            if first is None:
-                first = time.perf_counter() - started
+        size += len(response.raw.read(1))  # the first byte, as soon as it arrives
+        first = time.perf_counter() - started
+        for chunk in response.iter_content(65536):
             size += len(chunk)
     return first, time.perf_counter() - started, size
 
