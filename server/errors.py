@@ -167,16 +167,14 @@ def handle_http_exception(error):
     if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     messages = data.get("messages")
-    if status == 400 and messages:
-        # webargs: the body could not be parsed as JSON.
+    if status == 400 and (messages or "JSON" in str(error.description or "")):
+        # webargs' or Flask's own "the body could not be parsed as JSON".
         return error_response(400, "请求体不是合法的 JSON", headers=headers)
     fields = None
     if messages:
         fields = {}
         for location_messages in messages.values():
             fields.update(flatten_messages(location_messages))
-    if status == 400 and error.description and "JSON" in str(error.description):
-        return error_response(400, "请求体不是合法的 JSON", headers=headers)
     return error_response(status, data.get("message") if _CJK.search(str(data.get("message", ""))) else None,
                           fields=fields, headers=headers)
 

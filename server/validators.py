@@ -2,6 +2,7 @@
 import re
 
 import marshmallow as ma
+from werkzeug.datastructures import FileStorage
 
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -61,3 +62,16 @@ def PhotoIds(minimum=0, **kwargs):  # noqa: N802
     """A list of uploaded photo ids (at most 20)."""
     return ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1)),
                           validate=ma.validate.Length(min=minimum, max=20), **kwargs)
+
+
+class Upload(ma.fields.Raw):
+    """A file part of a multipart body (a form field of the same name with text is refused)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"type": "string", "format": "binary"})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise ma.ValidationError("请以文件形式上传（multipart 的 file 字段）")
+        return value

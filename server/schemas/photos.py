@@ -1,13 +1,13 @@
 import marshmallow as ma
 
 from server.schemas.base import ShanghaiDateTime, StrictSchema
-from server.validators import single_line
+from server.validators import Upload, single_line
 
 
 class PhotoUploadSchema(StrictSchema):
     """The multipart body of wx.uploadFile: the photo in ``file`` and optional form fields."""
 
-    file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = Upload(required=True)
     purpose = ma.fields.String(validate=[ma.validate.Length(max=32), single_line],
                                metadata={"example": "cleaning_after"})
     source = ma.fields.String(validate=ma.validate.OneOf(["camera", "album"]))

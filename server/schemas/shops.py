@@ -6,7 +6,7 @@ import marshmallow as ma
 from server.models.shop import STATUSES
 from server.pagination import PageArgs
 from server.schemas.base import ShanghaiDateTime, StrictSchema
-from server.validators import Name, Uscc, single_line
+from server.validators import Name, Upload, Uscc, single_line
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
@@ -210,7 +210,7 @@ class ImportResultSchema(ma.Schema):
 
 
 class ImportFileSchema(StrictSchema):
-    file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = Upload(required=True)
 
 
 class HistoryEntrySchema(ma.Schema):

@@ -149,6 +149,16 @@ def evaluate(facts, as_of):
             "priority": GRADE_WEIGHT[grade] * 1000 + weeks}
 
 
+COMPLIANCE_FILTERS = ("grade", "purifier_status", "waste_status")
+
+
+def matches(compliance, wanted):
+    """Whether a shop's compliance has every ``{grade, purifier_status, waste_status}`` value asked for."""
+    actual = {"grade": compliance["grade"], "purifier_status": compliance["purifier"]["status"],
+              "waste_status": compliance["waste"]["status"]}
+    return all(actual[key] == value for key, value in wanted.items())
+
+
 def compliance_of(shop, as_of=None):
     """One shop, from its records (the per-shop form)."""
     from server.services.compliance_facts import facts_one

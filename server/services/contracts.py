@@ -7,7 +7,10 @@ from server.extensions import db
 from server.models.collector import CollectorCompany
 from server.models.photo import PhotoLink
 from server.models.shop import Contract, Shop
-from server.services import audit, photos, scope
+from server.services import audit, photos, records, scope
+
+
+records.register_visibility("contract", Contract)
 
 
 def shop_for_contract(user, shop_id):
@@ -54,12 +57,3 @@ def as_dict(contract):
     return {"id": contract.id, "shop_id": contract.shop_id, "collector_company_id": contract.collector_company_id,
             "contract_no": contract.contract_no, "valid_from": contract.valid_from,
             "valid_until": contract.valid_until, "photo_ids": photo_ids}
-
-
-def _contract_visible(user, contract_id):
-    contract = db.session.get(Contract, contract_id)
-    return contract is not None and db.session.scalar(
-        scope.shops_visible_to(user).where(Shop.id == contract.shop_id)) is not None
-
-
-photos.RECORD_VISIBILITY["contract"] = _contract_visible

@@ -24,7 +24,7 @@ from server.models.records import Cleaning, Handover
 from server.models.shop import Shop
 from server.security import decrypt, mask_phone
 from server.services import audit, scope
-from server.services.compliance import compliance_bulk
+from server.services.compliance import COMPLIANCE_FILTERS, compliance_bulk, matches
 
 CHUNK = 2000
 XLSX_MAX_ROWS = 1_000_000
@@ -56,7 +56,7 @@ def _shops(user, args):
 
 def compliance_rows(shops_in_scope, args):
     as_of = args.get("as_of") or today()
-    wanted = {k: args[k] for k in ("grade", "purifier_status", "waste_status") if k in args}
+    wanted = {k: args[k] for k in COMPLIANCE_FILTERS if k in args}
     shops = db.session.execute(shops_in_scope.execution_options(yield_per=CHUNK)).scalars()
     while True:
         chunk = shops.fetchmany(CHUNK)
@@ -65,12 +65,7 @@ def compliance_rows(shops_in_scope, args):
         graded = compliance_bulk([s.id for s in chunk], as_of)
         for shop in chunk:
             c = graded[shop.id]
-            actual = {
-                "grade": c["grade"],
-                "purifier_status": c["purifier"]["status"],
-                "waste_status": c["waste"]["status"],
-            }
-            if any(actual[k] != v for k, v in wanted.items()):
+            if not matches(c, wanted):
                 continue
             yield [
                 shop.id,

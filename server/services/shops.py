@@ -11,9 +11,8 @@ from server.models.shop import Shop, ShopChangeRequest, ShopMember, ShopStatusCh
 from server.pagination import paginate
 from server.security import decrypt, encrypt, mask_phone
 from server.services import audit, scope
-from server.services.compliance import compliance_bulk, compliance_of
+from server.services.compliance import COMPLIANCE_FILTERS, MIN_EFFICIENCY, compliance_bulk, compliance_of, matches
 
-MIN_EFFICIENCY = {"small": 60.0, "medium": 75.0, "large": 85.0}  # GB 18483-2001, %
 # Facts that decide a shop's obligations: an owner's change waits for staff approval.
 OBLIGATION_FIELDS = ("cooking_heads", "purifier", "district_code", "lat", "lng")
 DUPLICATE = "该店铺已登记（统一社会信用代码与地址相同），请向所在区县城管部门索取认领码认领"
@@ -155,13 +154,10 @@ def list_shops(user, args):
     # Graded in one pass over the same selection (a subquery, not a list of ids: it may be the whole city).
     graded = compliance_bulk(statement.with_only_columns(Shop.id).order_by(None)) if rows else {}
     if wanted:
-        rows = [(d, s) for d, s in rows if _matches(graded[s.id], wanted)]
+        rows = [(d, s) for d, s in rows if matches(graded[s.id], wanted)]
     page = paginate(rows, args)
     page["items"] = [as_dict(shop, user, distance, graded[shop.id]) for distance, shop in page["items"]]
     return page
-
-
-COMPLIANCE_FILTERS = ("grade", "purifier_status", "waste_status")
 
 
 def patrol(user, args):
@@ -183,12 +179,6 @@ def patrol(user, args):
         select(Shop).where(Shop.id.in_([shop_id for _, _, shop_id in page["items"]])))}
     page["items"] = [as_dict(shops[shop_id], user, distance, graded[shop_id]) for _, distance, shop_id in page["items"]]
     return page
-
-
-def _matches(compliance, wanted):
-    actual = {"grade": compliance["grade"], "purifier_status": compliance["purifier"]["status"],
-              "waste_status": compliance["waste"]["status"]}
-    return all(actual[key] == value for key, value in wanted.items())
 
 
 def _current(shop, field):
