@@ -147,16 +147,20 @@ def list_shops(user, args):
     elif wanted:
         rows = [(None, shop) for shop in db.session.scalars(statement)]
     else:
-        page = paginate(statement, args)
-        graded = compliance_bulk([shop.id for shop in page["items"]])
-        page["items"] = [as_dict(shop, user, compliance=graded[shop.id]) for shop in page["items"]]
-        return page
-    # Graded in one pass over the same selection (a subquery, not a list of ids: it may be the whole city).
-    graded = compliance_bulk(statement.with_only_columns(Shop.id).order_by(None)) if rows else {}
+        rows = statement
     if wanted:
+        # Filtering by compliance grades the whole selection in one pass (a subquery, not a list of
+        # ids: it may be the whole city); otherwise only the page returned is graded.
+        graded = compliance_bulk(statement.with_only_columns(Shop.id).order_by(None)) if rows else {}
         rows = [(d, s) for d, s in rows if matches(graded[s.id], wanted)]
     page = paginate(rows, args)
-    page["items"] = [as_dict(shop, user, distance, graded[shop.id]) for distance, shop in page["items"]]
+    if isinstance(rows, list):
+        pairs = page["items"]
+    else:
+        pairs = [(None, shop) for shop in page["items"]]
+    if not wanted:
+        graded = compliance_bulk([shop.id for _, shop in pairs])
+    page["items"] = [as_dict(shop, user, distance, graded[shop.id]) for distance, shop in pairs]
     return page
 
 
@@ -249,6 +253,9 @@ def history(user, shop, args):
     scope.require_staff(user, shop)
     statement = select(AuditEntry).where(AuditEntry.shop_id == shop.id).order_by(AuditEntry.id.desc())
     page = paginate(statement, args)
+    # As plain values before the commit below expires the loaded rows (no reload per entry).
+    page["items"] = [{"at": e.at, "actor_id": e.actor_id, "action": e.action, "object_type": e.object_type,
+                      "object_id": e.object_id, "summary": e.summary} for e in page["items"]]
     audit.record("shop.history_read", "shop", shop.id, "查看店铺操作记录", shop_id=shop.id)
     db.session.commit()
     return page
