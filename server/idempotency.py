@@ -76,9 +76,13 @@ def _check_key():
     return None
 
 
-@event.listens_for(Session, "before_commit")
+@event.listens_for(Session, "before_commit", insert=True)
 def _record_with_the_write(session):
-    """The request's first commit that writes something carries the key with it."""
+    """The request's first commit that writes something carries the key with it.
+
+    Runs before the audit helper's hook (``insert=True``), which appends the audit entries
+    under the chain's lock: on PostgreSQL two retries with one key wait for each other on the
+    key's unique index, and neither may hold the chain's lock meanwhile."""
     if not has_request_context():
         return
     pending = g.get("idempotency")

@@ -1,4 +1,4 @@
-"""Append-only audit trail (审计日志): who did what to which object, when, from where."""
+"""Append-only, hash-chained audit trail (审计日志): who did what to which object, when, from where."""
 import datetime as dt
 
 from sqlalchemy import Index, String
@@ -26,3 +26,7 @@ class AuditEntry(db.Model):
     shop_id: Mapped[int | None]
     client_addr: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(String(1000), default="")
+    # Hash chain (tamper evidence): the previous entry's hash and this entry's own, set by
+    # the audit helper when the entry is written (server/services/audit.py).
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), index=True)
