@@ -6,7 +6,7 @@ from flask import Flask
 from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import idempotency
+from server import idempotency, web
 from server.api import Api
 from server.auth import forget_caller
 from server.config import load_config
@@ -49,7 +49,10 @@ def register_extensions(app):
     # One Api per app: flask-smorest keeps the app and its OpenAPI spec on the instance.
     app.extensions["smorest_api"] = Api(app)
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        handler = logging.StreamHandler()
+        handler.addFilter(web.RequestIdFilter())
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+        logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 
 def register_blueprints(app):
@@ -59,13 +62,9 @@ def register_blueprints(app):
     app.register_blueprint(get_swaggerui_blueprint(
         "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": app.config["API_TITLE"]}))
 
+    web.init_app(app)
     app.before_request(forget_caller)
     idempotency.init_app(app)
-
-    @app.after_request
-    def _security_headers(response):
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
 
 
 def register_commands(app):

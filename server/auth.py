@@ -11,6 +11,7 @@ from copy import deepcopy
 from flask import g, request
 from sqlalchemy import select
 
+from server import ratelimit
 from server.clock import utcnow
 from server.errors import fail
 from server.extensions import db
@@ -21,11 +22,13 @@ CONSOLE_MAX_AGE = dt.timedelta(hours=8)
 CONSOLE_IDLE = dt.timedelta(minutes=30)
 # A token's last use is written at most this often: enough to enforce the idle limit.
 TOUCH_EVERY = dt.timedelta(seconds=60)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 _ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 SECURITY_DOC = {"security": [{"bearerAuth": []}],
                 "responses": {"401": {"description": "未登录或登录已失效", "content": _ERROR_BODY},
-                              "403": {"description": "没有权限", "content": _ERROR_BODY}}}
+                              "403": {"description": "没有权限", "content": _ERROR_BODY},
+                              "429": {"description": "操作过于频繁（按用户限流）", "content": _ERROR_BODY}}}
 
 
 def _token_from_header():
@@ -85,6 +88,8 @@ def roles_required(*roles):
             user = authenticate()
             if roles and user.role not in roles:
                 fail(403, "没有权限执行此操作")
+            if request.method in WRITE_METHODS:
+                ratelimit.hit(user, "write")
             return view(*args, **kwargs)
 
         return _documented(wrapper)

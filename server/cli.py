@@ -21,6 +21,23 @@ def register(app):
     app.cli.add_command(photos_group)
     app.cli.add_command(seed_demo)
     app.cli.add_command(audit_group)
+    app.cli.add_command(retention_group)
+
+
+@click.group("retention")
+def retention_group():
+    """Retention rules (SPEC): run daily from cron."""
+
+
+@retention_group.command("run")
+def retention_run():
+    """Delete what the retention rules say may go; print what was removed.  Never audit entries."""
+    from server.services import retention
+
+    removed = retention.run()
+    click.echo("保存期限清理完成：")
+    for what, count in removed.items():
+        click.echo(f"  {what}: {count}")
 
 
 @click.group("audit")

@@ -75,6 +75,10 @@ def load_config(overrides=None, environ=None):
         # Per-user daily photo upload quota (Asia/Shanghai days).
         "PHOTO_DAILY_COUNT": _int(env, "PHOTO_DAILY_COUNT", 300),
         "PHOTO_DAILY_MB": _int(env, "PHOTO_DAILY_MB", 1024),
+        # Per-user limits shared by all workers (0 = off): writes (POST/PUT/PATCH/DELETE) per
+        # minute, exports per hour.  Over them → 429 with Retry-After.
+        "RATE_LIMIT_WRITES_PER_MINUTE": _int(env, "RATE_LIMIT_WRITES_PER_MINUTE", 120),
+        "RATE_LIMIT_EXPORTS_PER_HOUR": _int(env, "RATE_LIMIT_EXPORTS_PER_HOUR", 30),
         # Seconds a SQLite connection waits for another writer before giving up.
         "SQLITE_BUSY_TIMEOUT_MS": _int(env, "SQLITE_BUSY_TIMEOUT_MS", 15000),
         # Number of proxies in front of the app whose X-Forwarded-For may be trusted.

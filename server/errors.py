@@ -8,9 +8,11 @@ import logging
 import re
 
 import marshmallow as ma
-from flask import jsonify
+from flask import has_request_context, jsonify
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+from server.web import log_refusal, request_id
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ class ErrorDetail(ma.Schema):
     message = ma.fields.String(required=True, metadata={"description": "message for the user, in Chinese"})
     fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
                             metadata={"description": "per-field reasons (validation errors only)"})
+    request_id = ma.fields.String(metadata={"description": "the request's id (also in the X-Request-Id "
+                                                          "header and the server's log lines)"})
 
 
 class ErrorSchema(ma.Schema):
@@ -144,6 +148,10 @@ def error_response(status, message=None, *, code=None, fields=None, headers=None
     body = {"code": code or default_code, "message": message or default_message}
     if fields:
         body["fields"] = fields
+    if has_request_context():
+        body["request_id"] = request_id()
+        if status in (401, 403, 404):
+            log_refusal(status, body["code"])
     response = jsonify({"error": body})
     response.status_code = status
     for name, value in (headers or {}).items():

@@ -14,6 +14,7 @@ process die in between, the write stands and a retry answers 409 (never a second
 A request that fails before committing anything (validation, permission) leaves no key, so
 the client may fix and retry with the same key.
 """
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -96,6 +97,20 @@ def _record_with_the_write(session):
     session.add(row)
     session.flush()
     pending["row_id"], pending["adding"] = row.id, False
+
+
+@contextlib.contextmanager
+def aside():
+    """Commits made inside are bookkeeping (rate-limit counts), not the request's write: the
+    key must not ride on them, or a request refused afterwards would stay remembered."""
+    pending = g.get("idempotency") if has_request_context() else None
+    if pending is not None:
+        g.idempotency = None
+    try:
+        yield
+    finally:
+        if pending is not None:
+            g.idempotency = pending
 
 
 def _remember_answer(response):

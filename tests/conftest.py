@@ -150,7 +150,8 @@ def error_of(response, status):
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/json"
     error = response.get_json()["error"]
-    assert set(error) <= {"code", "message", "fields"}
+    assert set(error) <= {"code", "message", "fields", "request_id"}
+    assert error["request_id"] == response.headers["X-Request-Id"]
     assert error["code"] and error["message"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"]), "message should be Chinese"
     return error

@@ -86,7 +86,7 @@ def test_http_errors_use_the_error_shape(client, status, code):
 def test_raised_errors_keep_their_message(client, status, code):
     response = client.get(f"/api/v1/_test/fail/{status}")
     error = error_of(response, status)
-    assert error == {"code": code, "message": "自定义的中文说明"}
+    assert error == {"code": code, "message": "自定义的中文说明", "request_id": response.headers["X-Request-Id"]}
     if status == 429:
         assert response.headers["Retry-After"] == "60"
 

@@ -8,6 +8,7 @@ from server.models.inspection import (Case, CaseEvent, Inspection, InspectionIte
 from server.models.invitation import Invitation
 from server.models.photo import Photo, PhotoLink
 from server.models.records import Cleaning, Handover
+from server.models.ratelimit import RateCount
 from server.models.reference import ChecklistItem, ChecklistVersion, District
 from server.models.shop import Contract, Shop, ShopChangeRequest, ShopCode, ShopMember, ShopStatusChange
 from server.models.user import AuthToken, LoginFailure, User
@@ -15,4 +16,4 @@ from server.models.user import AuthToken, LoginFailure, User
 __all__ = ["AuditEntry", "AuthToken", "Case", "CaseEvent", "Inspection", "InspectionItem", "Rectification",
            "RectificationEvent", "ChecklistItem", "ChecklistVersion", "Cleaning", "CollectorCompany",
            "Contract", "Counter", "District", "Handover", "IdempotencyKey", "Invitation", "LoginFailure", "Photo",
-           "PhotoLink", "Shop", "ShopChangeRequest", "ShopCode", "ShopMember", "ShopStatusChange", "User"]
+           "PhotoLink", "RateCount", "Shop", "ShopChangeRequest", "ShopCode", "ShopMember", "ShopStatusChange", "User"]

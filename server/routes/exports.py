@@ -2,6 +2,7 @@ from urllib.parse import quote
 
 from flask import Response, stream_with_context
 
+from server import ratelimit
 from server.api import Blueprint
 from server.auth import current_user, roles_required
 from server.schemas.exports import ExportQuerySchema
@@ -14,6 +15,7 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
 
 
 def _export(kind, fmt, args):
+    ratelimit.hit(current_user(), "export")
     body, filename, title = exports.export(current_user(), kind, fmt, args)
     response = Response(stream_with_context(body), mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = (

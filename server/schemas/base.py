@@ -1,7 +1,13 @@
 """Schema conventions: unknown fields are refused, times carry an offset."""
+import datetime as dt
+
 import marshmallow as ma
 
-from server.clock import to_shanghai
+from server.clock import to_shanghai, today
+
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+# The longest period one list, export or statistics request may cover (a year and a day).
+MAX_RANGE_DAYS = 366
 
 
 class StrictSchema(ma.Schema):
@@ -19,3 +25,31 @@ class ShanghaiDateTime(ma.fields.AwareDateTime):
         if value is None:
             return None
         return to_shanghai(value).isoformat()
+
+
+class Day(ma.fields.Date):
+    """A calendar day (YYYY-MM-DD) between 2000 and 2099: year 1 or 9999 is a typo, and date
+    arithmetic on it (due dates, windows) would overflow."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", ma.validate.Range(
+            min=FIRST_DAY, max=LAST_DAY, error=f"日期应在 {FIRST_DAY} 到 {LAST_DAY} 之间"))
+        super().__init__(**kwargs)
+
+
+class DateRangeArgs(StrictSchema):
+    """``from``/``to`` (both inclusive) of a list, export or statistics, at most a year apart."""
+
+    from_ = Day(data_key="from")
+    to = Day()
+
+    @ma.validates_schema
+    def _bounded(self, data, **_kwargs):
+        start, end = data.get("from_"), data.get("to")
+        if start is None:
+            return
+        end = end or today()
+        if end < start:
+            raise ma.ValidationError("结束日期不能早于开始日期", "to")
+        if (end - start).days >= MAX_RANGE_DAYS:
+            raise ma.ValidationError(f"日期范围不能超过 {MAX_RANGE_DAYS} 天，请分段查询或导出", "from")

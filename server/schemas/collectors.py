@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from server.schemas.base import StrictSchema
+from server.schemas.base import Day, StrictSchema
 from server.validators import Name, Uscc, single_line
 
 
@@ -9,7 +9,7 @@ class CollectorCompanySchema(ma.Schema):
     name = ma.fields.String(required=True)
     uscc = ma.fields.String(required=True)
     licence_no = ma.fields.String(required=True)
-    licence_valid_until = ma.fields.Date(required=True)
+    licence_valid_until = Day(required=True)
     districts = ma.fields.List(ma.fields.String(), required=True)
     licence_valid = ma.fields.Boolean(required=True, metadata={"description": "licence valid today"})
 
@@ -18,7 +18,7 @@ class CollectorCompanyInSchema(StrictSchema):
     name = Name(100, required=True)
     uscc = Uscc(required=True, metadata={"description": "统一社会信用代码"})
     licence_no = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=64), single_line])
-    licence_valid_until = ma.fields.Date(required=True)
+    licence_valid_until = Day(required=True)
     districts = ma.fields.List(ma.fields.String(validate=ma.validate.Length(max=16)), required=True,
                                validate=ma.validate.Length(min=1, max=32))
 

@@ -3,7 +3,7 @@ import marshmallow as ma
 
 from server.models.inspection import CASE_STATUSES, RESULTS
 from server.pagination import PageArgs
-from server.schemas.base import ShanghaiDateTime, StrictSchema
+from server.schemas.base import DateRangeArgs, Day, ShanghaiDateTime, StrictSchema
 from server.schemas.records import PhotoRefSchema
 from server.validators import PhotoIds, Text
 
@@ -33,7 +33,7 @@ class RectificationEventSchema(ma.Schema):
     actor_id = ma.fields.Integer(required=True)
     at = ShanghaiDateTime(required=True)
     note = ma.fields.String(allow_none=True)
-    deadline = ma.fields.Date(allow_none=True)
+    deadline = Day(allow_none=True)
     reinspection_id = ma.fields.Integer(allow_none=True)
     photos = ma.fields.List(ma.fields.Nested(PhotoRefSchema), required=True)
 
@@ -45,7 +45,7 @@ class RectificationSchema(ma.Schema):
     items = ma.fields.List(ma.fields.String(), required=True)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(["open", "submitted", "closed"]))
     overdue = ma.fields.Boolean(required=True, metadata={"description": "open past its deadline"})
-    deadline = ma.fields.Date(required=True)
+    deadline = Day(required=True)
     created_at = ShanghaiDateTime(required=True)
     acknowledged_at = ShanghaiDateTime(allow_none=True)
     closed_at = ShanghaiDateTime(allow_none=True)
@@ -87,10 +87,8 @@ class InspectionSchema(ma.Schema):
                                   metadata={"description": "the shop's open orders: their failed items, now"})
 
 
-class InspectionQuerySchema(PageArgs):
+class InspectionQuerySchema(PageArgs, DateRangeArgs):
     district_code = ma.fields.String(validate=ma.validate.Length(max=16))
-    from_ = ma.fields.Date(data_key="from")
-    to = ma.fields.Date()
 
 
 class RectificationQuerySchema(PageArgs):
@@ -112,7 +110,7 @@ class CaseInSchema(StrictSchema):
     source = ma.fields.String(required=True, validate=ma.validate.OneOf(["rectification", "handover"]))
     source_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
     assignee_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
-    deadline = ma.fields.Date(allow_none=True)
+    deadline = Day(allow_none=True)
     external_case_no = Text(64, allow_none=True, metadata={"description": "运管服平台案件编号"})
     note = Text(minimum=1, required=True, max_length=1000)
 
@@ -141,7 +139,7 @@ class CaseSchema(ma.Schema):
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(CASE_STATUSES))
     overdue = ma.fields.Boolean(required=True)
     assignee_id = ma.fields.Integer(allow_none=True)
-    deadline = ma.fields.Date(allow_none=True)
+    deadline = Day(allow_none=True)
     external_case_no = ma.fields.String(allow_none=True)
     returned_count = ma.fields.Integer(required=True)
     created_by_id = ma.fields.Integer(required=True)

@@ -3,14 +3,14 @@ import marshmallow as ma
 
 from server.models.records import CLEANING_PARTS, HANDOVER_STATUSES, WASTE_TYPES
 from server.pagination import PageArgs
-from server.schemas.base import ShanghaiDateTime, StrictSchema
+from server.schemas.base import Day, ShanghaiDateTime, StrictSchema
 from server.validators import PhotoIds, Text, single_line
 
 MAX_KG = 5000  # one slip, one vehicle: anything above is a typing error
 
 
 class CleaningInSchema(StrictSchema):
-    cleaned_on = ma.fields.Date(required=True)
+    cleaned_on = Day(required=True)
     parts = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(CLEANING_PARTS)), required=True,
                            validate=ma.validate.Length(min=1, max=4))
     performed_by = ma.fields.String(required=True, validate=ma.validate.OneOf(["self", "company"]))
@@ -48,7 +48,7 @@ class PhotoRefSchema(ma.Schema):
 class CleaningSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     shop_id = ma.fields.Integer(required=True)
-    cleaned_on = ma.fields.Date(required=True)
+    cleaned_on = Day(required=True)
     parts = ma.fields.List(ma.fields.String(), required=True)
     performed_by = ma.fields.String(required=True)
     company_name = ma.fields.String(allow_none=True)

@@ -5,7 +5,7 @@ import marshmallow as ma
 
 from server.models.shop import STATUSES
 from server.pagination import PageArgs
-from server.schemas.base import ShanghaiDateTime, StrictSchema
+from server.schemas.base import Day, ShanghaiDateTime, StrictSchema
 from server.validators import Name, Upload, Uscc, single_line
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -74,9 +74,9 @@ class ShopSchema(ma.Schema):
     purifier = ma.fields.Nested(PurifierSchema, required=True)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(STATUSES))
     status_reason = ma.fields.String(allow_none=True)
-    status_effective_on = ma.fields.Date(allow_none=True)
+    status_effective_on = Day(allow_none=True)
     claimed = ma.fields.Boolean(required=True)
-    registered_on = ma.fields.Date(required=True)
+    registered_on = Day(required=True)
     source = ma.fields.String(required=True)
     distance_m = ma.fields.Float(metadata={"description": "with near=: metres from that point"})
     pending_change_request_id = ma.fields.Integer(allow_none=True)
@@ -91,8 +91,8 @@ class ReasonSchema(ma.Schema):
 class PurifierStatusSchema(ma.Schema):
     status = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(
         ["ok", "due_soon", "overdue", "never_cleaned", "no_purifier"]))
-    last_cleaned_on = ma.fields.Date(allow_none=True)
-    due_on = ma.fields.Date(allow_none=True)
+    last_cleaned_on = Day(allow_none=True)
+    due_on = Day(allow_none=True)
 
 
 class WasteStatusSchema(ma.Schema):
@@ -107,7 +107,7 @@ class RectificationCountsSchema(ma.Schema):
 
 
 class ComplianceSchema(ma.Schema):
-    as_of = ma.fields.Date(required=True)
+    as_of = Day(required=True)
     active = ma.fields.Boolean(required=True, metadata={"description": "false: suspended/closed, not graded"})
     purifier = ma.fields.Nested(PurifierStatusSchema, required=True)
     waste = ma.fields.Nested(WasteStatusSchema, required=True)
@@ -118,7 +118,7 @@ class ComplianceSchema(ma.Schema):
 
 
 class ComplianceQuerySchema(StrictSchema):
-    as_of = ma.fields.Date(metadata={"description": "default: today (Asia/Shanghai)"})
+    as_of = Day(metadata={"description": "default: today (Asia/Shanghai)"})
 
 
 class PatrolQuerySchema(PageArgs):
@@ -145,7 +145,7 @@ class ShopQuerySchema(PageArgs):
 class StatusInSchema(StrictSchema):
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(STATUSES))
     reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), single_line])
-    effective_on = ma.fields.Date(required=True)
+    effective_on = Day(required=True)
 
 
 class CodeCreatedSchema(ma.Schema):
@@ -181,8 +181,8 @@ class DecisionSchema(StrictSchema):
 class ContractInSchema(StrictSchema):
     collector_company_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
     contract_no = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=64), single_line])
-    valid_from = ma.fields.Date(required=True)
-    valid_until = ma.fields.Date(required=True)
+    valid_from = Day(required=True)
+    valid_until = Day(required=True)
     photo_ids = ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1)), required=True,
                                validate=ma.validate.Length(min=1, max=10))
 
@@ -197,8 +197,8 @@ class ContractSchema(ma.Schema):
     shop_id = ma.fields.Integer(required=True)
     collector_company_id = ma.fields.Integer(required=True)
     contract_no = ma.fields.String(required=True)
-    valid_from = ma.fields.Date(required=True)
-    valid_until = ma.fields.Date(required=True)
+    valid_from = Day(required=True)
+    valid_until = Day(required=True)
     photo_ids = ma.fields.List(ma.fields.Integer(), required=True)
 
 

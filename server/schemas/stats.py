@@ -1,11 +1,10 @@
 import marshmallow as ma
 
-from server.schemas.base import StrictSchema
+from server.schemas.base import DateRangeArgs, Day
 
 
-class PeriodSchema(StrictSchema):
-    from_ = ma.fields.Date(data_key="from", metadata={"description": "default: first day of this quarter"})
-    to = ma.fields.Date(metadata={"description": "default: today"})
+class PeriodSchema(DateRangeArgs):
+    """``from`` defaults to the first day of the quarter of ``to``, ``to`` to today."""
 
 
 class KgSchema(ma.Schema):
@@ -28,8 +27,8 @@ class DistrictStatsSchema(ma.Schema):
 
 
 class DistrictStatsPageSchema(ma.Schema):
-    from_ = ma.fields.Date(data_key="from", required=True)
-    to = ma.fields.Date(required=True)
+    from_ = Day(data_key="from", required=True)
+    to = Day(required=True)
     items = ma.fields.List(ma.fields.Nested(DistrictStatsSchema), required=True)
 
 
@@ -44,6 +43,6 @@ class CollectorStatsSchema(ma.Schema):
 
 
 class CollectorStatsPageSchema(ma.Schema):
-    from_ = ma.fields.Date(data_key="from", required=True)
-    to = ma.fields.Date(required=True)
+    from_ = Day(data_key="from", required=True)
+    to = Day(required=True)
     items = ma.fields.List(ma.fields.Nested(CollectorStatsSchema), required=True)

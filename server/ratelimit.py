@@ -1,0 +1,54 @@
+"""Per-user rate limits on writes and exports, shared by all gunicorn workers.
+
+Counts live in the database (``rate_counts``), one row per user, bucket and fixed window,
+bumped by one atomic ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` committed on its own,
+so a request that fails later still counts and no worker can miss another's requests.
+Over the limit → 429 ``rate_limited`` with ``Retry-After`` (seconds to the next window).
+"""
+import datetime as dt
+import math
+
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from server.clock import utcnow
+from server.errors import fail
+from server.extensions import db
+from server.models.ratelimit import RateCount
+
+# bucket → (setting holding the allowed count, window length)
+BUCKETS = {
+    "write": ("RATE_LIMIT_WRITES_PER_MINUTE", dt.timedelta(minutes=1)),
+    "export": ("RATE_LIMIT_EXPORTS_PER_HOUR", dt.timedelta(hours=1)),
+}
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def hit(user, bucket):
+    """Count one request of ``user`` in ``bucket``; 429 when it is over the limit."""
+    setting, window = BUCKETS[bucket]
+    limit = current_app.config[setting]
+    if not limit:
+        return
+    now = utcnow()
+    start = EPOCH + window * ((now - EPOCH) // window)
+    insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(RateCount)
+    statement = insert.values(user_id=user.id, bucket=bucket, window_start=start, count=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=["user_id", "bucket", "window_start"],
+        set_={"count": RateCount.count + 1}).returning(RateCount.count)
+    from server import idempotency  # (imported here: idempotency → auth → ratelimit)
+
+    with idempotency.aside():
+        count = db.session.execute(statement).scalar_one()
+        db.session.commit()
+    if count > limit:
+        wait = max(1, math.ceil((start + window - now).total_seconds()))
+        what = "导出" if bucket == "export" else "提交"
+        fail(429, f"{what}过于频繁，请 {wait} 秒后再试", headers={"Retry-After": str(wait)})
+
+
+def purge(before):
+    """Delete windows that ended before ``before`` (retention); returns how many."""
+    return db.session.execute(db.delete(RateCount).where(RateCount.window_start < before - dt.timedelta(hours=1))
+                              ).rowcount

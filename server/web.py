@@ -1,0 +1,79 @@
+"""Per-request plumbing: request ids, security headers, and logging of refused requests.
+
+Every request gets an id — the one a trusted proxy (``TRUSTED_PROXIES``) sent in ``X-Request-Id`` when it is a
+plain token, else a new one — returned in the ``X-Request-Id`` header, in every error body
+(``error.request_id``) and on every log line written while the request runs, so a user's
+screenshot of an error leads to the log lines behind it.
+"""
+import base64
+import hashlib
+import logging
+import re
+import uuid
+
+from flask import current_app, g, has_request_context, request
+
+from server.security import for_log
+
+log = logging.getLogger("server.access")
+
+INCOMING_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+# JSON and files only: nothing the API returns may run script, be framed or send a referrer.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# The Swagger UI page: its own scripts and styles only; its one inline script by hash.
+DOCS_CSP = ("default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; "
+            "base-uri 'none'; form-action 'none'")
+INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
+
+
+def request_id():
+    """The current request's id ("-" outside a request)."""
+    if not has_request_context():
+        return "-"
+    # Kept on the WSGI environ, not ``g``: an app context can outlive one request (tests).
+    environ = request.environ
+    if "app.request_id" not in environ:
+        incoming = request.headers.get("X-Request-Id", "") if current_app.config["TRUSTED_PROXIES"] else ""
+        environ["app.request_id"] = incoming if INCOMING_ID.match(incoming) else uuid.uuid4().hex
+    return environ["app.request_id"]
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts ``request_id`` on every log record."""
+
+    def filter(self, record):
+        record.request_id = request_id()
+        return True
+
+
+def log_refusal(status, code):
+    """A refused request (401/403/404) in the application log; what the client sent is escaped
+    so that a newline in a path cannot forge a log line."""
+    user = g.get("current_user") if has_request_context() else None
+    log.warning("refused %s %s -> %s %s (user %s, role %s, from %s)", request.method, for_log(request.path),
+                status, code, getattr(user, "id", "-"), getattr(user, "role", "-"),
+                for_log(request.remote_addr or "-"))
+
+
+def _headers(response):
+    response.headers["X-Request-Id"] = request_id()
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    if response.mimetype == "text/html" and request.path.startswith("/api/v1/docs"):
+        hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+                          for script in INLINE_SCRIPT.findall(response.get_data()))
+        response.headers["Content-Security-Policy"] = DOCS_CSP.format(hashes=hashes or "")
+    else:
+        response.headers["Content-Security-Policy"] = API_CSP
+    return response
+
+
+def _assign_request_id():
+    request_id()  # returns None: a before_request function that returned a value would answer
+
+
+def init_app(app):
+    app.before_request(_assign_request_id)
+    app.after_request(_headers)
