@@ -52,6 +52,20 @@ class LocalStorage:
     def exists(self, name):
         return self._path(name).is_file()
 
+    def stray_files(self, older_than):
+        """Names of files last written before ``older_than`` (a POSIX time): temporary files a
+        killed process left behind, and every stored file, for the caller to check against the
+        database.  Yields ``(name, is_temporary)``."""
+        for folder, _dirs, files in os.walk(self.root):
+            for file in files:
+                path = Path(folder) / file
+                try:
+                    if path.stat().st_mtime >= older_than:
+                        continue
+                except FileNotFoundError:
+                    continue
+                yield path.relative_to(self.root).as_posix(), file.startswith(".tmp-")
+
 
 def storage_for(app):
     """The app's storage (chosen by configuration; only the local folder exists so far)."""

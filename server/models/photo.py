@@ -40,9 +40,9 @@ class Photo(Audited, db.Model):
     captured_at: Mapped[dt.datetime | None]
     captured_at_suspect: Mapped[bool] = mapped_column(default=False)
     reused_photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id"))
-    original_name: Mapped[str] = mapped_column(String(128))
-    display_name: Mapped[str] = mapped_column(String(128))
-    thumb_name: Mapped[str] = mapped_column(String(128))
+    original_name: Mapped[str] = mapped_column(String(128), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128), unique=True)
+    thumb_name: Mapped[str] = mapped_column(String(128), unique=True)
 
 
 class PhotoLink(db.Model):

@@ -1,8 +1,10 @@
 """Photo evidence: upload, reuse detection, quotas, signed links, access, attaching to records."""
 import datetime as dt
+import errno
 import hashlib
 import hmac
 import logging
+import time
 
 from flask import current_app, url_for
 from sqlalchemy import delete, func, or_, select
@@ -112,10 +114,13 @@ def upload(user, file, form):
                      f"上传照片 {image.width}×{image.height} {sha256[:12]}"
                      + (f"，与照片 #{photo.reused_photo_id} 重复" if photo.reused_photo_id else ""))
         db.session.commit()
-    except BaseException:
+    except BaseException as error:
         db.session.rollback()
         for name in names:
             storage.delete(name)
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            current_app.logger.error("photo storage is full: %s", error)
+            fail(507, "服务器存储空间已满，照片未保存，请稍后重试并联系管理员")
         raise
     return photo
 
@@ -185,6 +190,39 @@ def attach(photo_ids, record_type, record_id, role, *, uploaders, field="photo_i
     for pid in ids:
         db.session.add(PhotoLink(photo_id=pid, record_type=record_type, record_id=record_id, role=role))
     return [photos[pid] for pid in ids]
+
+
+STRAY_AFTER_SECONDS = 3600
+
+
+def sweep_files(age_seconds=STRAY_AFTER_SECONDS):
+    """Delete files no photo row names, last written more than ``age_seconds`` ago: what a worker
+    killed between writing a photo's files and committing its row (or in the middle of writing
+    one, a temporary file) left behind.  In-flight uploads are younger than the age."""
+    storage = storage_for(current_app)
+    removed, batch = 0, []
+
+    def flush(batch):
+        known = set()
+        for column in (Photo.original_name, Photo.display_name, Photo.thumb_name):
+            known.update(db.session.scalars(select(column).where(column.in_(batch))))
+        db.session.rollback()
+        stray = [name for name in batch if name not in known]
+        for name in stray:
+            storage.delete(name)
+        return len(stray)
+
+    for name, temporary in storage.stray_files(time.time() - age_seconds):
+        if temporary:
+            storage.delete(name)
+            removed += 1
+            continue
+        batch.append(name)
+        if len(batch) == 500:
+            removed, batch = removed + flush(batch), []
+    if batch:
+        removed += flush(batch)
+    return removed
 
 
 def purge_orphans(now=None):

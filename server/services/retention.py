@@ -1,6 +1,7 @@
 """Retention (SPEC "Personal information and security"), run daily by ``flask retention run``.
 
-- Photos never attached to a record: deleted after 7 days (:func:`photos.purge_orphans`).
+- Photos never attached to a record: deleted after 7 days (:func:`photos.purge_orphans`); files
+  no photo row names (a worker killed mid-upload) after an hour (:func:`photos.sweep_files`).
 - Evidence records — cleanings, handover slips, inspections with their items, rectification
   orders and events, closed cases, contracts — and their photos: deleted once older than
   ``RETENTION_YEARS``.  A record is kept while anything kept still points at it: a slip or an
@@ -144,4 +145,5 @@ def run(now=None):
     storage = storage_for(current_app)
     for name in names:
         storage.delete(name)
+    removed["stray_files"] = photos.sweep_files()
     return removed
