@@ -17,3 +17,23 @@ def test_seed_demo_makes_a_small_city_and_refuses_to_run_twice(app):
     assert grades & {"A", "B", "C"}
     again = runner.invoke(args=["seed-demo", "--shops", "5"])
     assert again.exit_code != 0 and "已有店铺" in again.output
+
+
+def test_records_made_after_seeding_get_fresh_ids(app, client, login_as, frozen_clock):
+    """seed-demo inserts with explicit ids; PostgreSQL's sequences must be moved past them."""
+    from tests.conftest import shop_body, upload_photo
+    from tests.test_inspections import CODES
+
+    assert app.test_cli_runner().invoke(args=["seed-demo", "--shops", "10"]).exit_code == 0
+    shop = db.session.get(Shop, 1)
+    _inspector, inspector = login_as("inspector", jurisdiction=None)
+    evidence = upload_photo(client, inspector, 5)
+    response = client.post("/api/v1/shops/1/inspections", headers=inspector, json={
+        "inspected_at": "2024-03-22T09:00:00+08:00", "lat": shop.lat, "lng": shop.lng,
+        "items": [{"code": code, "result": "fail" if code == "P1" else "pass",
+                   **({"note": "油污", "photo_ids": [evidence]} if code == "P1" else {})} for code in CODES]})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    _owner, owner = login_as()
+    response = client.post("/api/v1/shops", headers=owner, json=shop_body(77))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["id"] > 10

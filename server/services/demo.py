@@ -168,6 +168,13 @@ def seed(shops, seed=2024, echo=print):
                         (InspectionItem, items), (Rectification, orders), (RectificationEvent, events)):
         _flush(model, rows)
     audit.record("demo.seed", "shop", None, f"生成演示数据：{shops} 家店铺")
+    if db.engine.dialect.name == "postgresql":
+        # Rows were inserted with explicit ids: move each sequence past them, or the next shop,
+        # contract, inspection or order made through the API would collide (409).
+        for model in (Shop, Contract, Inspection, Rectification):
+            table = model.__tablename__
+            db.session.execute(db.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                       f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"))
     db.session.commit()
     # Fresh planner statistics after a bulk load (PostgreSQL's patrol query ran 4× slower without).
     db.session.execute(db.text("ANALYZE"))
