@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from PIL import Image  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
