@@ -43,5 +43,6 @@ class PhotoSchema(ma.Schema):
 
 
 class SignedLinkSchema(StrictSchema):
-    exp = ma.fields.Integer()
+    exp = ma.fields.Integer(validate=ma.validate.Range(min=0, max=2**53),
+                            metadata={"description": "expiry, seconds since 1970 (UTC)"})
     sig = ma.fields.String(validate=ma.validate.Length(max=64))
