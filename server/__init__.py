@@ -7,7 +7,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import idempotency, web
-from server.api import Api
+from server.api import Api, IdConverter
 from server.auth import forget_caller
 from server.config import load_config
 from server.database import configure_engine
@@ -25,6 +25,7 @@ def create_app(config=None):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         settings["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "app.db")
     app.config.from_mapping(settings)
+    app.url_map.converters["int"] = IdConverter
     app.json.ensure_ascii = False
     app.json.mimetype = "application/json; charset=utf-8"
     if settings["TRUSTED_PROXIES"]:

@@ -9,7 +9,7 @@ import re
 
 import marshmallow as ma
 from flask import has_request_context, jsonify
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from werkzeug.exceptions import HTTPException
 
 from server.web import log_refusal, request_id
@@ -195,6 +195,21 @@ def handle_integrity_error(error):
     return error_response(409, "数据与已有记录冲突，请刷新后重试")
 
 
+def handle_out_of_range(error):
+    """A number the database cannot hold (PostgreSQL's DataError, sqlite3's OverflowError)."""
+    from server.extensions import db
+
+    db.session.rollback()
+    log.warning("value out of range: %s", error)
+    return error_response(422, "提交的数值超出允许范围")
+
+
+def handle_statement_error(error):
+    if isinstance(error.orig, OverflowError):
+        return handle_out_of_range(error)
+    return handle_unexpected(error)
+
+
 def handle_database_unavailable(error):
     from server.extensions import db
 
@@ -223,5 +238,8 @@ def handle_unexpected(error):
 def register_error_handlers(app):
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_out_of_range)
+    app.register_error_handler(StatementError, handle_statement_error)
+    app.register_error_handler(OverflowError, handle_out_of_range)
     app.register_error_handler(DBAPIError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

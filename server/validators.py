@@ -10,6 +10,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
+# Ids are PostgreSQL integers: a larger number names nothing (and must not reach the database).
+MAX_ID = 2**31 - 1
+
+
 def uscc_check_char(first17):
     total = sum(USCC_CHARSET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS))
     return USCC_CHARSET[(31 - total % 31) % 31]
@@ -60,7 +64,7 @@ def Text(max_length, minimum=0, **kwargs):  # noqa: N802
 
 def PhotoIds(minimum=0, **kwargs):  # noqa: N802
     """A list of uploaded photo ids (at most 20)."""
-    return ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1)),
+    return ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID)),
                           validate=ma.validate.Length(min=minimum, max=20), **kwargs)
 
 

@@ -94,3 +94,34 @@ def test_lists_bound_page_and_per_page(client, login_as):
     _regulator, headers = login_as("regulator", jurisdiction="370811")
     assert client.get("/api/v1/shops?per_page=100000", headers=headers).get_json()["per_page"] == 100
     assert error_of(client.get("/api/v1/shops?page=100000000", headers=headers), 422)["fields"]["page"]
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/photos/43713469150642935538836700312784643932?sig=%0B%C2%95&exp=43466",  # found by schemathesis
+    "/api/v1/shops/2147483648", "/api/v1/shops/0", "/api/v1/handovers/99999999999999999999/confirm",
+])
+def test_ids_beyond_an_integer_are_404_not_500(client, login_as, path):
+    _user, headers = login_as()
+    method = client.post if path.endswith("confirm") else client.get
+    assert error_of(method(path, headers=headers, json={}), 404)["code"] == "not_found"
+
+
+def test_ids_beyond_an_integer_in_bodies_are_422(client, contracted, frozen_clock):
+    response = client.post(f"/api/v1/shops/{contracted.shop_id}/handovers", headers=contracted.owner, json={
+        "handed_over_at": "2024-03-22T09:00:00+08:00", "waste_type": "kitchen_waste", "declared_kg": 10,
+        "collector_company_id": 2**40, "photo_ids": [2**63]})
+    fields = error_of(response, 422)["fields"]
+    assert "collector_company_id" in fields and any(k.startswith("photo_ids") for k in fields)
+
+
+def test_a_number_the_database_cannot_hold_is_422(app, client):
+    """Whatever escapes the schemas: PostgreSQL's DataError / sqlite3's OverflowError → 422, not 500."""
+    from server.extensions import db
+    from server.models import Photo
+
+    @app.route("/api/v1/_test/huge-id")
+    def huge_id():
+        db.session.get(Photo, 2**70)
+        return "unreachable"
+
+    assert error_of(client.get("/api/v1/_test/huge-id"), 422)["message"] == "提交的数值超出允许范围"

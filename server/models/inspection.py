@@ -1,7 +1,7 @@
 """一店三查 inspections, rectification orders (整改通知) and cases (案件)."""
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.clock import utcnow
@@ -16,7 +16,8 @@ class Inspection(Audited, db.Model):
     """A check filed on patrol.  Evidence: never edited or deleted; a regulator may void it."""
 
     __tablename__ = "inspections"
-    __table_args__ = (Index("ix_inspections_shop_id_inspected_at", "shop_id", "inspected_at"),)
+    # Covers the compliance engine's "last standing inspection" without a table lookup.
+    __table_args__ = (Index("ix_inspections_shop_facts", "shop_id", "inspected_at", "received_at", "voided_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
@@ -38,7 +39,13 @@ class Inspection(Audited, db.Model):
 
 class InspectionItem(db.Model):
     __tablename__ = "inspection_items"
-    __table_args__ = (UniqueConstraint("inspection_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "code"),
+        # The compliance engine counts failed items per shop: only those, straight from the index
+        # (queries must say result = 'fail' literally for the planner to pick it).
+        Index("ix_inspection_items_failed", "inspection_id", "code",
+              sqlite_where=text("result = 'fail'"), postgresql_where=text("result = 'fail'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"))

@@ -32,7 +32,8 @@ class Cleaning(VersionedRecord, Audited, db.Model):
     """油烟净化设施清洗记录."""
 
     __tablename__ = "cleanings"
-    __table_args__ = (Index("ix_cleanings_shop_id_cleaned_on", "shop_id", "cleaned_on"),)
+    # Covers the compliance engine's "last cleaning known at the cutoff" without a table lookup.
+    __table_args__ = (Index("ix_cleanings_shop_facts", "shop_id", "cleaned_on", "received_at", "superseded_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
@@ -52,7 +53,9 @@ class Handover(VersionedRecord, Audited, db.Model):
     __tablename__ = "handovers"
     __table_args__ = (
         UniqueConstraint("serial", "version"),
-        Index("ix_handovers_shop_id_handed_over_at", "shop_id", "handed_over_at"),
+        # Covers the compliance engine's "last counting slip" without a table lookup.
+        Index("ix_handovers_shop_facts", "shop_id", "handed_over_at", "received_at", "superseded_at", "answered_at",
+              "status"),
         Index("ix_handovers_company_status", "collector_company_id", "status"),
         Index("ix_handovers_status", "status"),
     )

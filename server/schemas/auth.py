@@ -3,7 +3,7 @@ import marshmallow as ma
 
 from server.models.user import ROLES
 from server.schemas.base import ShanghaiDateTime, StrictSchema
-from server.validators import Name, single_line, validate_mobile
+from server.validators import MAX_ID, Name, single_line, validate_mobile
 
 INVITABLE_ROLES = ("collector", "collector_manager", "inspector", "regulator", "admin")
 
@@ -51,7 +51,7 @@ class InvitationCreateSchema(StrictSchema):
                                   validate=ma.validate.Length(max=32),
                                   metadata={"description": "district codes; null = city-wide (admin only); "
                                                            "ignored for collector roles"})
-    collector_company_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
+    collector_company_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     display_name = Name(required=True)
 
 

@@ -5,7 +5,7 @@ from server.models.inspection import CASE_STATUSES, RESULTS
 from server.pagination import PageArgs
 from server.schemas.base import DateRangeArgs, Day, ShanghaiDateTime, StrictSchema
 from server.schemas.records import PhotoRefSchema
-from server.validators import PhotoIds, Text
+from server.validators import MAX_ID, PhotoIds, Text
 
 
 class ItemInSchema(StrictSchema):
@@ -19,7 +19,7 @@ class InspectionInSchema(StrictSchema):
     inspected_at = ma.fields.AwareDateTime(required=True)
     lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(min=-90, max=90))
     lng = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(min=-180, max=180))
-    co_inspector_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
+    co_inspector_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     items = ma.fields.List(ma.fields.Nested(ItemInSchema), required=True, validate=ma.validate.Length(min=1, max=50))
     note = Text(1000, allow_none=True)
 
@@ -103,13 +103,13 @@ class ResponseInSchema(StrictSchema):
 class ReviewInSchema(StrictSchema):
     accepted = ma.fields.Boolean(required=True)
     note = Text(1000, allow_none=True)
-    reinspection_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
+    reinspection_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
 
 
 class CaseInSchema(StrictSchema):
     source = ma.fields.String(required=True, validate=ma.validate.OneOf(["rectification", "handover"]))
-    source_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
-    assignee_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
+    source_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
+    assignee_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     deadline = Day(allow_none=True)
     external_case_no = Text(64, allow_none=True, metadata={"description": "运管服平台案件编号"})
     note = Text(minimum=1, required=True, max_length=1000)
@@ -118,7 +118,7 @@ class CaseInSchema(StrictSchema):
 class CaseTransitionSchema(StrictSchema):
     to = ma.fields.String(required=True, validate=ma.validate.OneOf(["assigned", "handled", "returned", "closed"]))
     note = Text(minimum=1, required=True, max_length=1000)
-    assignee_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
+    assignee_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     external_case_no = Text(64, allow_none=True)
 
 

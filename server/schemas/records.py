@@ -4,7 +4,7 @@ import marshmallow as ma
 from server.models.records import CLEANING_PARTS, HANDOVER_STATUSES, WASTE_TYPES
 from server.pagination import PageArgs
 from server.schemas.base import Day, ShanghaiDateTime, StrictSchema
-from server.validators import PhotoIds, Text, single_line
+from server.validators import MAX_ID, PhotoIds, Text, single_line
 
 MAX_KG = 5000  # one slip, one vehicle: anything above is a typing error
 
@@ -17,7 +17,7 @@ class CleaningInSchema(StrictSchema):
     company_name = Text(100, allow_none=True)
     before_photo_ids = PhotoIds(required=True)
     after_photo_ids = PhotoIds(required=True)
-    invoice_photo_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
+    invoice_photo_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     note = Text(500, allow_none=True)
 
     @ma.validates_schema
@@ -78,7 +78,7 @@ class HandoverInSchema(StrictSchema):
     bins = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=100))
     declared_kg = ma.fields.Float(**kg)
     weighed_kg = ma.fields.Float(**kg, metadata={"description": "collectors only"})
-    collector_company_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    collector_company_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     vehicle_plate = Text(16, allow_none=True)
     photo_ids = PhotoIds(load_default=list)
 
@@ -125,4 +125,4 @@ class HandoverSchema(ma.Schema):
 
 class HandoverQuerySchema(RecordListArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(HANDOVER_STATUSES))
-    company_id = ma.fields.Integer(validate=ma.validate.Range(min=1))
+    company_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))

@@ -6,7 +6,7 @@ import marshmallow as ma
 from server.models.shop import STATUSES
 from server.pagination import PageArgs
 from server.schemas.base import Day, ShanghaiDateTime, StrictSchema
-from server.validators import Name, Upload, Uscc, single_line
+from server.validators import MAX_ID, Name, Upload, Uscc, single_line
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
@@ -179,11 +179,11 @@ class DecisionSchema(StrictSchema):
 
 
 class ContractInSchema(StrictSchema):
-    collector_company_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    collector_company_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     contract_no = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=64), single_line])
     valid_from = Day(required=True)
     valid_until = Day(required=True)
-    photo_ids = ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1)), required=True,
+    photo_ids = ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID)), required=True,
                                validate=ma.validate.Length(min=1, max=10))
 
     @ma.validates_schema

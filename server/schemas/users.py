@@ -4,7 +4,7 @@ import marshmallow as ma
 from server.models.user import ROLES
 from server.pagination import PageArgs
 from server.schemas.base import ShanghaiDateTime, StrictSchema
-from server.validators import Name
+from server.validators import MAX_ID, Name
 
 
 class UserSchema(ma.Schema):
@@ -26,7 +26,7 @@ class UserPatchSchema(StrictSchema):
     role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
     jurisdiction = ma.fields.List(ma.fields.String(validate=ma.validate.Length(max=16)), allow_none=True,
                                   validate=ma.validate.Length(max=32))
-    collector_company_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1))
+    collector_company_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     disabled = ma.fields.Boolean()
     display_name = Name()
 

@@ -3,7 +3,7 @@ in bulk (set-based SQL, one aggregate query per kind of record).  Both apply the
 rules; tests compare them on random data."""
 import datetime as dt
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 
 from server.extensions import db
 from server.models.collector import CollectorCompany
@@ -14,6 +14,8 @@ from server.services.compliance import (COUNTING_SLIP_STATUSES, OPEN_ACTIONS, Fa
                                         pending_window)
 
 YEAR = dt.timedelta(days=365)
+# Literal, not a bound parameter, so the planner may use the partial index ix_inspection_items_failed.
+FAILED_ITEM = InspectionItem.result == literal_column("'fail'")
 RECENT_SLIPS = dt.timedelta(days=14)
 
 
@@ -157,7 +159,7 @@ def facts_bulk(shop_ids, as_of):
             select(Inspection.shop_id, InspectionItem.code, func.count(func.distinct(Inspection.id)))
             .join(InspectionItem, InspectionItem.inspection_id == Inspection.id)
             .where(_ids_filter(Inspection.shop_id, shop_ids), live, Inspection.inspected_at > moment - YEAR,
-                   InspectionItem.result == "fail")
+                   FAILED_ITEM)
             .group_by(Inspection.shop_id, InspectionItem.code)):
         facts[shop_id].failures[code] = times
 

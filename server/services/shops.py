@@ -1,6 +1,6 @@
 """The shop roster: registration, profile changes (with change requests), status, listing, history."""
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from server.clock import today, utcnow
 from server.errors import fail
@@ -89,21 +89,28 @@ def register(user, data):
     return shop
 
 
-def may_see_contact(user, shop):
-    return scope.membership(user, shop.id) is not None or user.covers(shop.district_code)
+def may_see_contact(user, shop, is_member=None):
+    if is_member is None:
+        is_member = scope.membership(user, shop.id) is not None
+    return is_member or user.covers(shop.district_code)
 
 
-def as_dict(shop, viewer, distance=None, compliance=None):
-    """The shop as ``viewer`` may see it, with its compliance today (computed unless given)."""
+_LOOK_UP = object()
+
+
+def as_dict(shop, viewer, distance=None, compliance=None, *, pending=_LOOK_UP, is_member=None):
+    """The shop as ``viewer`` may see it, with its compliance today (computed unless given).
+    ``pending`` (its pending change request id) and ``is_member`` are looked up unless given."""
     phone = decrypt(shop.contact_phone_encrypted)
-    pending = db.session.scalar(select(ShopChangeRequest.id).where(
-        ShopChangeRequest.shop_id == shop.id, ShopChangeRequest.status == "pending"))
+    if pending is _LOOK_UP:
+        pending = db.session.scalar(select(ShopChangeRequest.id).where(
+            ShopChangeRequest.shop_id == shop.id, ShopChangeRequest.status == "pending"))
     body = {
         "id": shop.id, "name": shop.name, "uscc": shop.uscc, "address": shop.address,
         "district_code": shop.district_code, "street": shop.street, "lat": shop.lat, "lng": shop.lng,
         "cooking_heads": shop.cooking_heads, "scale": shop.scale, "open_air_bbq": shop.open_air_bbq,
         "contact_name": shop.contact_name,
-        "contact_phone": phone if may_see_contact(viewer, shop) else mask_phone(phone),
+        "contact_phone": phone if may_see_contact(viewer, shop, is_member) else mask_phone(phone),
         "purifier": {"installed": shop.purifier_installed, "model": shop.purifier_model,
                      "rated_efficiency": shop.purifier_rated_efficiency,
                      "min_efficiency": MIN_EFFICIENCY[shop.scale],
@@ -117,6 +124,18 @@ def as_dict(shop, viewer, distance=None, compliance=None):
     if distance is not None:
         body["distance_m"] = round(distance, 1)
     return body
+
+
+def as_dicts(pairs, viewer, graded):
+    """A page of ``(shop, distance)`` as :func:`as_dict`, with the per-shop lookups done once."""
+    ids = [shop.id for shop, _ in pairs]
+    pending = dict(db.session.execute(select(ShopChangeRequest.shop_id, func.min(ShopChangeRequest.id)).where(
+        ShopChangeRequest.shop_id.in_(ids), ShopChangeRequest.status == "pending")
+        .group_by(ShopChangeRequest.shop_id)).all()) if ids else {}
+    member_of = set(db.session.scalars(select(ShopMember.shop_id).where(
+        ShopMember.shop_id.in_(ids), ShopMember.user_id == viewer.id))) if ids else set()
+    return [as_dict(shop, viewer, distance, graded[shop.id], pending=pending.get(shop.id),
+                    is_member=shop.id in member_of) for shop, distance in pairs]
 
 
 def _like(text):
@@ -160,7 +179,7 @@ def list_shops(user, args):
         pairs = [(None, shop) for shop in page["items"]]
     if not wanted:
         graded = compliance_bulk([shop.id for _, shop in pairs])
-    page["items"] = [as_dict(shop, user, distance, graded[shop.id]) for distance, shop in pairs]
+    page["items"] = as_dicts([(shop, distance) for distance, shop in pairs], user, graded)
     return page
 
 
@@ -169,19 +188,22 @@ def patrol(user, args):
     south, west, north, east = bounding_box(args["lat"], args["lng"], args["radius_m"])
     statement = scope.shops_visible_to(user).where(Shop.geo_cell.in_(cells_covering(south, west, north, east)),
                                                    Shop.lat.between(south, north), Shop.lng.between(west, east))
-    # Grade every shop in reach (priority needs them all), but load whole shops only for the page.
-    places = db.session.execute(statement.with_only_columns(Shop.id, Shop.lat, Shop.lng)).all()
-    graded = compliance_bulk(statement.with_only_columns(Shop.id)) if places else {}
-    rows = []
-    for shop_id, lat, lng in places:
+    # Grade every shop within the radius (priority needs them all) — by id, so the aggregates
+    # do not re-run the scope and grid filters — but load whole shops only for the page.
+    reach = {}
+    for shop_id, lat, lng in db.session.execute(statement.with_only_columns(Shop.id, Shop.lat, Shop.lng)):
         distance = haversine_m(args["lat"], args["lng"], lat, lng)
-        if distance <= args["radius_m"] and graded[shop_id]["active"]:
-            rows.append((-graded[shop_id]["priority"], distance, shop_id))
-    rows.sort()
+        if distance <= args["radius_m"]:
+            reach[shop_id] = distance
+    # (A radius of tens of kilometres reaches more shops than one IN list may name: then the query.)
+    graded = compliance_bulk(list(reach) if len(reach) <= 5000 else statement.with_only_columns(Shop.id)) \
+        if reach else {}
+    rows = sorted((-graded[shop_id]["priority"], distance, shop_id) for shop_id, distance in reach.items()
+                  if graded[shop_id]["active"])
     page = paginate(rows, args)
     shops = {shop.id: shop for shop in db.session.scalars(
         select(Shop).where(Shop.id.in_([shop_id for _, _, shop_id in page["items"]])))}
-    page["items"] = [as_dict(shops[shop_id], user, distance, graded[shop_id]) for _, distance, shop_id in page["items"]]
+    page["items"] = as_dicts([(shops[shop_id], distance) for _, distance, shop_id in page["items"]], user, graded)
     return page
 
 
