@@ -42,7 +42,7 @@ server.serve_forever()
 """
 
 
-def seed(url, shops, tmp):
+def seed(url, shops, tmp, seeded=False):
     from flask_migrate import upgrade
 
     from server import create_app
@@ -54,12 +54,17 @@ def seed(url, shops, tmp):
     app = create_app({"APP_ENV": "testing", "DATABASE_URL": url, "UPLOAD_DIR": tmp})
     with app.app_context():
         upgrade()
-        demo.seed(shops, echo=lambda *_: None)
-        regulator = User(openid="bench-regulator", role="regulator", display_name="bench", jurisdiction=None)
-        db.session.add(regulator)
-        db.session.flush()
+        from sqlalchemy import select
+
         from server.services import audit
-        audit.record("bench", "user", regulator.id)
+        regulator = db.session.scalar(select(User).where(User.openid == "bench-regulator")) if seeded else None
+        if regulator is None:
+            if not seeded:
+                demo.seed(shops, echo=lambda *_: None)
+            regulator = User(openid="bench-regulator", role="regulator", display_name="bench", jurisdiction=None)
+            db.session.add(regulator)
+            db.session.flush()
+            audit.record("bench", "user", regulator.id)
         token = _issue_token(regulator, "wechat", dt.timedelta(hours=2))["token"]
         db.session.commit()
         db.engine.dispose()
@@ -105,11 +110,13 @@ def main():
     parser.add_argument("--shops", type=int, default=50_000)
     parser.add_argument("--database-url")
     parser.add_argument("--port", type=int, default=5181)
+    parser.add_argument("--seeded", action="store_true",
+                        help="--database-url already holds a city made by seed-demo (or an earlier run): only measure")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/city.db"
         started = time.perf_counter()
-        token = seed(url, args.shops, tmp)
+        token = seed(url, args.shops, tmp, args.seeded)
         print(f"seeded {args.shops} shops in {time.perf_counter() - started:.0f} s ({url.split(':')[0]})")
         child = subprocess.Popen([sys.executable, "-c", SERVER, url, tmp, str(args.port)], cwd=ROOT,
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,

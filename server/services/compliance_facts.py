@@ -3,7 +3,7 @@ in bulk (set-based SQL, one aggregate query per kind of record).  Both apply the
 rules; tests compare them on random data."""
 import datetime as dt
 
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, case, func, literal_column, or_, select
 
 from server.extensions import db
 from server.models.collector import CollectorCompany
@@ -88,6 +88,10 @@ def facts_one(shop, as_of):
 # --- bulk -------------------------------------------------------------------------------------
 
 def _ids_filter(column, shop_ids):
+    """``column IN shop_ids``.  On PostgreSQL a list goes as one array parameter: with thousands
+    of separate parameters (an export's chunk) each of the nine queries took several times longer."""
+    if isinstance(shop_ids, list) and db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam(None, shop_ids, type_=ARRAY(Integer)))
     return column.in_(shop_ids)
 
 

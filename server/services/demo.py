@@ -176,9 +176,15 @@ def seed(shops, seed=2024, echo=print):
             db.session.execute(db.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"))
     db.session.commit()
-    # Fresh planner statistics after a bulk load (PostgreSQL's patrol query ran 4× slower without).
-    db.session.execute(db.text("ANALYZE"))
-    db.session.commit()
+    # Fresh planner statistics after a bulk load (PostgreSQL's patrol query ran 4× slower without);
+    # on PostgreSQL also the visibility map, without which its index-only scans visit the table
+    # anyway (the compliance export took 24 s instead of 13 on 50,000 shops).
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        db.session.execute(db.text("ANALYZE"))
+        db.session.commit()
     totals = {name: db.session.scalar(select(func.count()).select_from(model)) for name, model in
               (("cleanings", Cleaning), ("handovers", Handover), ("inspections", Inspection))}
     echo(f"完成：{shops} 家店铺，{totals['cleanings']} 条清洗记录，{totals['handovers']} 张联单，"
