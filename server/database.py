@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 
 _read_only = contextvars.ContextVar("sqlite_read_only", default=False)
 
@@ -48,3 +49,10 @@ def configure_engine(engine, busy_timeout_ms):
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
+
+
+def upsert(model, session):
+    """An INSERT into ``model`` that takes ``on_conflict_do_nothing/_do_update`` (both databases
+    spell it the same; SQLAlchemy keeps it per dialect)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

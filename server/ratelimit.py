@@ -9,9 +9,8 @@ import datetime as dt
 import math
 
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
-
 from server.clock import utcnow
+from server.database import upsert
 from server.errors import fail
 from server.extensions import db
 from server.models.ratelimit import RateCount
@@ -32,8 +31,7 @@ def hit(user, bucket):
         return
     now = utcnow()
     start = EPOCH + window * ((now - EPOCH) // window)
-    insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(RateCount)
-    statement = insert.values(user_id=user.id, bucket=bucket, window_start=start, count=1)
+    statement = upsert(RateCount, db.session).values(user_id=user.id, bucket=bucket, window_start=start, count=1)
     statement = statement.on_conflict_do_update(
         index_elements=["user_id", "bucket", "window_start"],
         set_={"count": RateCount.count + 1}).returning(RateCount.count)

@@ -4,16 +4,14 @@ SQLite: every transaction is ``BEGIN IMMEDIATE`` (server.database), so one write
 time.  PostgreSQL: the counter row is locked with ``SELECT ... FOR UPDATE`` until commit.
 """
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from server.database import upsert
 from server.extensions import db
 from server.models.counter import Counter
 
 
 def _insert_ignore(name):
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"])
+    return upsert(Counter, db.session).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"])
 
 
 def next_value(name):
