@@ -7,7 +7,8 @@ import logging
 import time
 
 from flask import current_app, url_for
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from server.clock import end_of_day, start_of_day, today, utcnow
 from server.errors import fail
@@ -225,21 +226,33 @@ def sweep_files(age_seconds=STRAY_AFTER_SECONDS):
     return removed
 
 
-def purge_orphans(now=None):
-    """Delete photos never attached to a record after 7 days (files and rows).  A photo that a
-    later upload was flagged as reusing is kept: it is the evidence behind that flag."""
-    cutoff = (now or utcnow()) - ORPHAN_AFTER
-    referenced = select(Photo.reused_photo_id).where(Photo.reused_photo_id.is_not(None))
-    orphans = db.session.scalars(select(Photo).where(
-        Photo.received_at < cutoff, ~Photo.id.in_(select(PhotoLink.photo_id)),
-        ~Photo.id.in_(referenced))).all()
-    if not orphans:
-        return 0
-    names = [n for p in orphans for n in (p.original_name, p.display_name, p.thumb_name)]
-    db.session.execute(delete(Photo).where(Photo.id.in_([p.id for p in orphans])))
-    audit.record("photo.purge_orphans", "photo", None, f"删除 {len(orphans)} 张 7 天内未关联记录的照片")
-    db.session.commit()
+def delete_unheld(*where):
+    """Delete, in the caller's transaction, the photo rows matching ``where`` that nothing holds:
+    no record links them, and no later upload was flagged as reusing them (they are the evidence
+    behind that flag).  Returns ``(how many, their file names)``; delete the files with
+    :func:`delete_files` once the transaction has committed."""
+    reusing = aliased(Photo)
+    unheld = db.session.scalars(select(Photo).where(
+        *where, ~exists().where(PhotoLink.photo_id == Photo.id),
+        ~exists().where(reusing.reused_photo_id == Photo.id))).all()
+    if unheld:
+        db.session.execute(delete(Photo).where(Photo.id.in_([p.id for p in unheld])))
+    return len(unheld), [n for p in unheld for n in (p.original_name, p.display_name, p.thumb_name)]
+
+
+def delete_files(names):
     storage = storage_for(current_app)
     for name in names:
         storage.delete(name)
-    return len(orphans)
+
+
+def purge_orphans(now=None):
+    """Delete photos never attached to a record after 7 days (files and rows).  A photo that a
+    later upload was flagged as reusing is kept: it is the evidence behind that flag."""
+    count, names = delete_unheld(Photo.received_at < (now or utcnow()) - ORPHAN_AFTER)
+    if not count:
+        return 0
+    audit.record("photo.purge_orphans", "photo", None, f"删除 {count} 张 7 天内未关联记录的照片")
+    db.session.commit()
+    delete_files(names)
+    return count

@@ -24,7 +24,6 @@ from server.models import (Case, CaseEvent, Cleaning, Contract, Handover, Idempo
                            InspectionItem, LoginFailure, Photo, PhotoLink, Rectification, RectificationEvent)
 from server.ratelimit import purge as purge_rate_counts
 from server.services import audit, photos
-from server.storage import storage_for
 
 BOOKKEEPING_AFTER = dt.timedelta(days=8)
 
@@ -117,21 +116,15 @@ def run(now=None):
             db.session.execute(delete(model).where(column.in_(ids[start:start + 500])))
 
     # Photos of removed records that nothing else holds (another record, a later "reused" flag).
-    free = []
+    evidence_photos, names = 0, []
     candidates = sorted(photo_ids)
     for start in range(0, len(candidates), 500):
-        chunk = candidates[start:start + 500]
-        reusing = aliased(Photo)
-        free += db.session.scalars(select(Photo).where(
-            Photo.id.in_(chunk), not_(exists().where(PhotoLink.photo_id == Photo.id)),
-            not_(exists().where(reusing.reused_photo_id == Photo.id)))).all()
-    names = [n for p in free for n in (p.original_name, p.display_name, p.thumb_name)]
-    for start in range(0, len(free), 500):
-        db.session.execute(delete(Photo).where(Photo.id.in_([p.id for p in free[start:start + 500]])))
+        count, files = photos.delete_unheld(Photo.id.in_(candidates[start:start + 500]))
+        evidence_photos, names = evidence_photos + count, names + files
 
     removed.update(cases=len(cases), rectifications=len(orders), inspections=len(inspections),
                    handovers=len(slips), cleanings=len(cleanings), contracts=len(contracts),
-                   evidence_photos=len(free))
+                   evidence_photos=evidence_photos)
     bookkeeping_cutoff = now - BOOKKEEPING_AFTER
     removed["idempotency_keys"] = db.session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.created_at < bookkeeping_cutoff)).rowcount
@@ -142,8 +135,6 @@ def run(now=None):
                  f"按保存期限（{current_app.config['RETENTION_YEARS']} 年，截至 {cutoff:%Y-%m-%d}）删除："
                  + "，".join(f"{k} {v}" for k, v in removed.items()))
     db.session.commit()
-    storage = storage_for(current_app)
-    for name in names:
-        storage.delete(name)
+    photos.delete_files(names)
     removed["stray_files"] = photos.sweep_files()
     return removed
