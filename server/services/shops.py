@@ -89,28 +89,33 @@ def register(user, data):
     return shop
 
 
-def may_see_contact(user, shop, is_member=None):
-    if is_member is None:
-        is_member = scope.membership(user, shop.id) is not None
-    return is_member or user.covers(shop.district_code)
+def as_dict(shop, viewer, distance=None, compliance=None):
+    """The shop as ``viewer`` may see it, with its compliance today (computed unless given)."""
+    return as_dicts([(shop, distance)], viewer,
+                    {shop.id: compliance if compliance is not None else compliance_of(shop)})[0]
 
 
-_LOOK_UP = object()
+def as_dicts(pairs, viewer, graded):
+    """``(shop, distance)`` pairs as ``viewer`` may see them, graded by ``graded[shop.id]``; the
+    pending change requests and the viewer's memberships are read once for all of them."""
+    ids = [shop.id for shop, _ in pairs]
+    pending = dict(db.session.execute(select(ShopChangeRequest.shop_id, func.min(ShopChangeRequest.id)).where(
+        ShopChangeRequest.shop_id.in_(ids), ShopChangeRequest.status == "pending")
+        .group_by(ShopChangeRequest.shop_id)).all()) if ids else {}
+    member_of = set(db.session.scalars(select(ShopMember.shop_id).where(
+        ShopMember.shop_id.in_(ids), ShopMember.user_id == viewer.id))) if ids else set()
+    return [_body(shop, viewer, distance, graded[shop.id], pending.get(shop.id), shop.id in member_of)
+            for shop, distance in pairs]
 
 
-def as_dict(shop, viewer, distance=None, compliance=None, *, pending=_LOOK_UP, is_member=None):
-    """The shop as ``viewer`` may see it, with its compliance today (computed unless given).
-    ``pending`` (its pending change request id) and ``is_member`` are looked up unless given."""
+def _body(shop, viewer, distance, compliance, pending, is_member):
     phone = decrypt(shop.contact_phone_encrypted)
-    if pending is _LOOK_UP:
-        pending = db.session.scalar(select(ShopChangeRequest.id).where(
-            ShopChangeRequest.shop_id == shop.id, ShopChangeRequest.status == "pending"))
     body = {
         "id": shop.id, "name": shop.name, "uscc": shop.uscc, "address": shop.address,
         "district_code": shop.district_code, "street": shop.street, "lat": shop.lat, "lng": shop.lng,
         "cooking_heads": shop.cooking_heads, "scale": shop.scale, "open_air_bbq": shop.open_air_bbq,
         "contact_name": shop.contact_name,
-        "contact_phone": phone if may_see_contact(viewer, shop, is_member) else mask_phone(phone),
+        "contact_phone": phone if is_member or viewer.covers(shop.district_code) else mask_phone(phone),
         "purifier": {"installed": shop.purifier_installed, "model": shop.purifier_model,
                      "rated_efficiency": shop.purifier_rated_efficiency,
                      "min_efficiency": MIN_EFFICIENCY[shop.scale],
@@ -119,23 +124,11 @@ def as_dict(shop, viewer, distance=None, compliance=None, *, pending=_LOOK_UP, i
         "status": shop.status, "status_reason": shop.status_reason,
         "status_effective_on": shop.status_effective_on, "claimed": shop.claimed,
         "registered_on": shop.registered_on, "source": shop.source, "pending_change_request_id": pending,
-        "compliance": compliance if compliance is not None else compliance_of(shop),
+        "compliance": compliance,
     }
     if distance is not None:
         body["distance_m"] = round(distance, 1)
     return body
-
-
-def as_dicts(pairs, viewer, graded):
-    """A page of ``(shop, distance)`` as :func:`as_dict`, with the per-shop lookups done once."""
-    ids = [shop.id for shop, _ in pairs]
-    pending = dict(db.session.execute(select(ShopChangeRequest.shop_id, func.min(ShopChangeRequest.id)).where(
-        ShopChangeRequest.shop_id.in_(ids), ShopChangeRequest.status == "pending")
-        .group_by(ShopChangeRequest.shop_id)).all()) if ids else {}
-    member_of = set(db.session.scalars(select(ShopMember.shop_id).where(
-        ShopMember.shop_id.in_(ids), ShopMember.user_id == viewer.id))) if ids else set()
-    return [as_dict(shop, viewer, distance, graded[shop.id], pending=pending.get(shop.id),
-                    is_member=shop.id in member_of) for shop, distance in pairs]
 
 
 def _like(text):
@@ -195,9 +188,7 @@ def patrol(user, args):
         distance = haversine_m(args["lat"], args["lng"], lat, lng)
         if distance <= args["radius_m"]:
             reach[shop_id] = distance
-    # (A radius of tens of kilometres reaches more shops than one IN list may name: then the query.)
-    graded = compliance_bulk(list(reach) if len(reach) <= 5000 else statement.with_only_columns(Shop.id)) \
-        if reach else {}
+    graded = compliance_bulk(list(reach)) if reach else {}
     rows = sorted((-graded[shop_id]["priority"], distance, shop_id) for shop_id, distance in reach.items()
                   if graded[shop_id]["active"])
     page = paginate(rows, args)
