@@ -42,6 +42,7 @@ def create_app(config=None):
 def register_extensions(app):
     import server.models  # noqa: F401  (every table known before the engine is used)
     import server.services.audit  # noqa: F401  (installs the audit-entry guard)
+    import server.services.shop_facts  # noqa: F401  (keeps shop_facts in step with every commit)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)

@@ -22,6 +22,36 @@ def register(app):
     app.cli.add_command(seed_demo)
     app.cli.add_command(audit_group)
     app.cli.add_command(retention_group)
+    app.cli.add_command(facts_group)
+
+
+@click.group("facts")
+def facts_group():
+    """The shop_facts table the compliance engine reads today's facts from."""
+
+
+@facts_group.command("refresh")
+def facts_refresh():
+    """Rewrite every shop's facts from its records (after upgrading to 0014, or a bulk load)."""
+    from server.services import shop_facts
+
+    done = shop_facts.refresh_all(db.session, echo=click.echo)
+    click.echo(f"已更新 {done} 家店铺的合规事实")
+
+
+@facts_group.command("check")
+def facts_check():
+    """Compare every stored row with the records; exit 1 listing the shops that differ."""
+    from server.services import shop_facts
+
+    checked, missing, differing = shop_facts.check_all(db.session)
+    db.session.rollback()
+    if missing:
+        click.echo(f"{len(missing)} 家店铺尚无合规事实（按记录实时计算，可运行 facts refresh）：{missing[:20]}")
+    if differing:
+        click.echo(f"合规事实与记录不一致：{len(differing)} 家店铺：{differing[:20]}", err=True)
+        sys.exit(1)
+    click.echo(f"合规事实与记录一致：共核对 {checked} 家店铺")
 
 
 @click.group("retention")

@@ -11,9 +11,11 @@ from server.models.records import Cleaning, Handover
 from server.models.ratelimit import RateCount
 from server.models.reference import ChecklistItem, ChecklistVersion, District
 from server.models.shop import Contract, Shop, ShopChangeRequest, ShopCode, ShopMember, ShopStatusChange
+from server.models.shop_facts import ShopFacts
 from server.models.user import AuthToken, LoginFailure, User
 
 __all__ = ["AuditEntry", "AuthToken", "Case", "CaseEvent", "Inspection", "InspectionItem", "Rectification",
            "RectificationEvent", "ChecklistItem", "ChecklistVersion", "Cleaning", "CollectorCompany",
            "Contract", "Counter", "District", "Handover", "IdempotencyKey", "Invitation", "LoginFailure", "Photo",
-           "PhotoLink", "RateCount", "Shop", "ShopChangeRequest", "ShopCode", "ShopMember", "ShopStatusChange", "User"]
+           "PhotoLink", "RateCount", "Shop", "ShopChangeRequest", "ShopCode", "ShopFacts", "ShopMember",
+           "ShopStatusChange", "User"]

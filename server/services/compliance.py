@@ -26,7 +26,7 @@ OPEN_ACTIONS = ("created", "acknowledged", "rejected")  # the order is open afte
 COUNTING_SLIP_STATUSES = ("confirmed", "disputed")
 
 
-@dataclass
+@dataclass(slots=True)
 class Facts:
     """What the records say about one shop as of a date (gathered per shop or in bulk)."""
 
@@ -68,10 +68,12 @@ def _reason(code, message):
     return {"code": code, "message": message}
 
 
-def evaluate(facts, as_of):
-    """The one rule set: facts → statuses, grade with reasons, priority."""
-    settings = _settings()
-    cutoff, moment = as_of_bounds(as_of)
+def evaluate(facts, as_of, settings=None, moment=None):
+    """The one rule set: facts → statuses, grade with reasons, priority.  ``settings`` and
+    ``moment`` (from :func:`_settings` and :func:`as_of_bounds`) may be given by a caller
+    grading many shops on one date."""
+    settings = settings or _settings()
+    moment = moment or as_of_bounds(as_of)[1]
     if facts.registered_on > as_of or facts.status != "active":
         why = "店铺尚未登记" if facts.registered_on > as_of else {
             "suspended": "店铺停业整顿或装修中，不参与评级", "closed": "店铺已关闭，不参与评级"}[facts.status]
@@ -168,8 +170,11 @@ def compliance_of(shop, as_of=None):
 
 
 def compliance_bulk(shop_ids, as_of=None):
-    """Many shops at once, by set-based SQL (the bulk form): ``{shop_id: compliance}``."""
-    from server.services.compliance_facts import facts_bulk
+    """Many shops at once, by set-based SQL (the bulk form): ``{shop_id: compliance}``.  Today's
+    facts come from ``shop_facts`` where it can answer, any other date's from the records."""
+    from server.services.shop_facts import facts_for
 
     as_of = as_of or today()
-    return {shop_id: evaluate(facts, as_of) for shop_id, facts in facts_bulk(shop_ids, as_of).items()}
+    settings, moment = _settings(), as_of_bounds(as_of)[1]
+    return {shop_id: evaluate(facts, as_of, settings, moment)
+            for shop_id, facts in facts_for(shop_ids, as_of).items()}

@@ -88,6 +88,27 @@ def facts_one(shop, as_of):
 
 # --- bulk -------------------------------------------------------------------------------------
 
+def current(model, cutoff=None):
+    """The record versions known at ``cutoff`` (received before it, not yet superseded); with no
+    cutoff, the versions in force now."""
+    if cutoff is None:
+        return model.superseded_at.is_(None)
+    return and_(model.received_at < cutoff, or_(model.superseded_at.is_(None), model.superseded_at >= cutoff))
+
+
+def counting_slip(answered):
+    """An answered slip counts as a handover when confirmed or disputed (a rejected one never)."""
+    return and_(answered, Handover.status.in_(COUNTING_SLIP_STATUSES))
+
+
+def live_inspection(cutoff=None, moment=None):
+    """Inspections that stand (not voided) at ``cutoff`` and took place by ``moment``."""
+    if cutoff is None:
+        return Inspection.voided_at.is_(None)
+    return and_(or_(Inspection.voided_at.is_(None), Inspection.voided_at >= cutoff), Inspection.received_at < cutoff,
+                Inspection.inspected_at <= moment)
+
+
 def _ids_filter(column, shop_ids):
     """``column IN shop_ids``.  A list goes as one parameter — an array on PostgreSQL, where
     thousands of separate parameters (an export's chunk) made each of the nine queries several
@@ -120,23 +141,20 @@ def facts_bulk(shop_ids, as_of):
                                               .join(latest_change, ShopStatusChange.id == latest_change.c.last_id)):
         facts[shop_id].status = status
 
-    def known(model):
-        return and_(model.received_at < cutoff, or_(model.superseded_at.is_(None), model.superseded_at >= cutoff))
-
     for shop_id, last in db.session.execute(
             select(Cleaning.shop_id, func.max(Cleaning.cleaned_on))
-            .where(_ids_filter(Cleaning.shop_id, shop_ids), known(Cleaning), Cleaning.cleaned_on <= as_of)
+            .where(_ids_filter(Cleaning.shop_id, shop_ids), current(Cleaning, cutoff), Cleaning.cleaned_on <= as_of)
             .group_by(Cleaning.shop_id)):
         facts[shop_id].last_cleaned_on = last
 
     answered = and_(Handover.answered_at.is_not(None), Handover.answered_at < cutoff)
-    counting = or_(and_(answered, Handover.status.in_(COUNTING_SLIP_STATUSES)),
+    counting = or_(counting_slip(answered),
                    and_(~answered, Handover.handed_over_at >= moment - pending_window()))
 
     def last_slips(ids, since=None):
         statement = (select(Handover.shop_id, func.max(Handover.handed_over_at))
-                     .where(_ids_filter(Handover.shop_id, ids), known(Handover), Handover.handed_over_at <= moment,
-                            counting).group_by(Handover.shop_id))
+                     .where(_ids_filter(Handover.shop_id, ids), current(Handover, cutoff),
+                            Handover.handed_over_at <= moment, counting).group_by(Handover.shop_id))
         if since is not None:
             statement = statement.where(Handover.handed_over_at > since)
         for shop_id, last in db.session.execute(statement):
@@ -158,8 +176,7 @@ def facts_bulk(shop_ids, as_of):
             .group_by(Contract.shop_id)):
         facts[shop_id].any_contract, facts[shop_id].valid_contract = True, bool(valid_count)
 
-    live = and_(or_(Inspection.voided_at.is_(None), Inspection.voided_at >= cutoff), Inspection.received_at < cutoff,
-                Inspection.inspected_at <= moment)
+    live = live_inspection(cutoff, moment)
     for shop_id, last in db.session.execute(
             select(Inspection.shop_id, func.max(Inspection.inspected_at))
             .where(_ids_filter(Inspection.shop_id, shop_ids), live).group_by(Inspection.shop_id)):

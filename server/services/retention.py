@@ -23,7 +23,7 @@ from server.extensions import db
 from server.models import (Case, CaseEvent, Cleaning, Contract, Handover, IdempotencyKey, Inspection,
                            InspectionItem, LoginFailure, Photo, PhotoLink, Rectification, RectificationEvent)
 from server.ratelimit import purge as purge_rate_counts
-from server.services import audit, photos
+from server.services import audit, photos, shop_facts
 
 BOOKKEEPING_AFTER = dt.timedelta(days=8)
 
@@ -107,6 +107,12 @@ def run(now=None):
             db.session.execute(delete(PhotoLink).where(PhotoLink.record_type == record_type,
                                                        PhotoLink.record_id.in_(chunk)))
 
+    # Deleted below past the ORM: the shops concerned get their facts rewritten before the commit.
+    for model, ids in ((Cleaning, cleanings), (Handover, slips), (Inspection, inspections), (Rectification, orders),
+                       (Contract, contracts)):
+        for start in range(0, len(ids), 500):
+            shop_facts.mark_stale(db.session, db.session.scalars(
+                select(model.shop_id).where(model.id.in_(ids[start:start + 500])).distinct()))
     for model, column, ids in (
             (CaseEvent, CaseEvent.case_id, cases), (Case, Case.id, cases),
             (RectificationEvent, RectificationEvent.id, order_events), (Rectification, Rectification.id, orders),

@@ -1,0 +1,195 @@
+"""shop_facts: today's facts kept in step with the records by every commit, read back exactly."""
+import datetime as dt
+import random
+
+from sqlalchemy import select, update
+
+from server.clock import today, utcnow
+from server.extensions import db
+from server.models import (Cleaning, CollectorCompany, Handover, Inspection, Rectification, RectificationEvent, Shop,
+                           ShopFacts, ShopStatusChange)
+from server.services import shop_facts
+from server.services.compliance import compliance_bulk, compliance_of
+from tests.test_cleanings import body as cleaning_body
+from tests.test_compliance import city  # noqa: F401  (the fixture)
+
+HOUR, DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
+
+
+def stored_answers(ids):
+    """Shops whose facts today come from their stored row (not from the records)."""
+    reader = shop_facts.Reader(today())
+    rows = db.session.execute(select(*shop_facts.SHOP_COLUMNS, *shop_facts.FACT_COLUMNS)
+                              .outerjoin(ShopFacts, ShopFacts.shop_id == Shop.id).where(Shop.id.in_(ids)))
+    return {row[0] for row in rows if reader.facts(row) is not None}
+
+
+def assert_rows_match_the_records(shops):
+    """Each stored row is what its shop's records say (summarised at the row's own time)."""
+    for shop in shops:
+        row = db.session.get(ShopFacts, shop.id)
+        db.session.refresh(row)
+        stored = {column.key: getattr(row, column.key) for column in ShopFacts.__table__.columns}
+        assert stored == shop_facts.summarise(db.session, [shop.id], now=row.refreshed_at)[shop.id], shop.id
+
+
+def assert_in_step(shops):
+    ids = [s.id for s in shops]
+    assert stored_answers(ids) == set(ids)  # every shop answered from its row...
+    bulk = compliance_bulk(ids)
+    for shop in shops:  # ...and the same as the per-shop form from the records
+        assert bulk[shop.id] == compliance_of(db.session.get(Shop, shop.id)), shop.id
+    assert shop_facts.check_all(db.session) == (len(ids), [], [])
+
+
+def test_stored_facts_follow_every_kind_of_write_as_the_days_pass(city, frozen_clock, make_company):  # noqa: F811
+    rnd = random.Random(20261124)
+    spare_company = make_company(["370811"], valid_until=dt.date(2024, 3, 30))
+    shops = [city.shop(n + 1, heads=rnd.choice([1, 3, 6]), registered=dt.date(2023, rnd.randint(6, 12), 1),
+                       contract=n % 2 == 0) for n in range(12)]
+    for shop in shops:
+        city.cleaning(shop, today() - rnd.randint(0, 80) * DAY)
+        for _ in range(rnd.randint(0, 3)):
+            city.slip(shop, utcnow() - rnd.randint(2, 120) * HOUR, status=rnd.choice(["confirmed", "pending"]),
+                      received=utcnow())
+    assert_in_step(shops)
+    grades, answered_orders = set(), 0
+    for day in range(14):
+        frozen_clock.advance(DAY + rnd.randint(0, 5) * HOUR)
+        for shop in rnd.sample(shops, 6):
+            kind = rnd.choice(["cleaning", "correction", "slip", "answer", "inspection", "void", "order", "status",
+                               "contract"])
+            if kind == "cleaning":
+                city.cleaning(shop, today() - rnd.randint(0, 3) * DAY)
+            elif kind == "correction":
+                old = db.session.scalars(select(Cleaning).where(Cleaning.shop_id == shop.id,
+                                                                Cleaning.superseded_at.is_(None))).first()
+                if old:
+                    new = Cleaning(shop_id=shop.id, cleaned_on=old.cleaned_on - rnd.randint(1, 40) * DAY,
+                                   parts=["purifier"], performed_by="self", logged_by_id=old.logged_by_id,
+                                   received_at=utcnow(), supersedes_id=old.id)
+                    db.session.add(new)
+                    db.session.flush()
+                    old.superseded_by_id, old.superseded_at = new.id, utcnow()
+                    city.save()
+            elif kind == "slip":
+                city.slip(shop, utcnow() - rnd.randint(0, 60) * HOUR, status="pending", received=utcnow())
+            elif kind == "answer":
+                slip = db.session.scalars(select(Handover).where(Handover.shop_id == shop.id,
+                                                                 Handover.status == "pending")).first()
+                if slip:
+                    slip.status, slip.answered_at = rnd.choice(["confirmed", "rejected", "disputed"]), utcnow()
+                    city.save()
+            elif kind == "inspection":
+                city.inspection(shop, utcnow() - HOUR, fails=rnd.sample(["P1", "W2"], rnd.randint(1, 2)),
+                                deadline=today() + rnd.randint(-2, 3) * DAY)
+            elif kind == "void":
+                inspection = db.session.scalars(select(Inspection).where(Inspection.shop_id == shop.id,
+                                                                         Inspection.voided_at.is_(None))).first()
+                if inspection:
+                    inspection.voided_at = utcnow()
+                    city.save()
+            elif kind == "order":  # any standing order of the city that is not closed yet
+                order = db.session.scalars(
+                    select(Rectification).join(Inspection, Inspection.id == Rectification.inspection_id)
+                    .where(Inspection.voided_at.is_(None), Rectification.status != "closed")
+                    .order_by(Rectification.id)).first()
+                if order:
+                    action = rnd.choice(["acknowledged", "submitted", "accepted", "rejected"])
+                    db.session.add(RectificationEvent(
+                        rectification_id=order.id, action=action, actor_id=1, at=utcnow(),
+                        deadline=today() + rnd.randint(-1, 4) * DAY if action == "rejected" else None))
+                    if action == "accepted":
+                        order.status = "closed"
+                    answered_orders += 1
+                    city.save()
+            elif kind == "status":
+                db.session.add(ShopStatusChange(shop_id=shop.id, status=rnd.choice(["suspended", "active"]),
+                                                reason="r", effective_on=today() + rnd.randint(-1, 3) * DAY,
+                                                changed_by_id=1, changed_at=utcnow()))
+                city.save()
+            else:  # a contract with a company whose licence lapses on 2024-03-30
+                from server.models import Contract
+                db.session.add(Contract(shop_id=shop.id, collector_company_id=spare_company.id, contract_no="B",
+                                        valid_from=today() - DAY, valid_until=today() + 5 * DAY, recorded_by_id=1,
+                                        recorded_at=utcnow()))
+                city.save()
+            assert_rows_match_the_records(shops)
+        assert_in_step(shops)
+        grades |= {c["grade"] for c in compliance_bulk([s.id for s in shops]).values()}
+    assert len(grades) >= 2 and answered_orders >= 5  # the data really varied
+
+
+def test_a_company_licence_lapsing_needs_no_rewrite(city, frozen_clock):  # noqa: F811
+    shop = city.shop()
+    city.slip(shop, utcnow() - HOUR, received=utcnow())
+    assert compliance_bulk([shop.id])[shop.id]["waste"]["status"] == "ok"
+    db.session.execute(update(CollectorCompany).values(licence_valid_until=today() - DAY))
+    db.session.commit()
+    assert compliance_bulk([shop.id])[shop.id]["waste"]["status"] == "contract_expired"
+    assert stored_answers([shop.id]) == {shop.id}
+
+
+def test_uncommitted_changes_are_graded_from_the_records(city):  # noqa: F811
+    shop = city.shop()
+    before = compliance_bulk([shop.id])[shop.id]
+    assert before["purifier"]["status"] == "overdue"  # never cleaned since 2024-01-01
+    db.session.add(Cleaning(shop_id=shop.id, cleaned_on=today(), parts=["purifier"], performed_by="self",
+                            logged_by_id=1, received_at=utcnow()))
+    db.session.flush()  # in this transaction, not committed: the stored row is behind
+    assert stored_answers([shop.id]) == set()
+    assert compliance_bulk([shop.id])[shop.id]["purifier"]["status"] == "ok"
+    db.session.rollback()
+    assert compliance_bulk([shop.id])[shop.id] == before
+    assert stored_answers([shop.id]) == {shop.id}
+
+
+def test_a_record_from_a_clock_ahead_is_graded_from_the_records(city, frozen_clock):  # noqa: F811
+    shop = city.shop()
+    city.slip(shop, utcnow() + 3 * dt.timedelta(minutes=1), status="pending", received=utcnow())  # clock slack
+    assert stored_answers([shop.id]) == set()
+    assert compliance_bulk([shop.id])[shop.id] == compliance_of(db.session.get(Shop, shop.id))
+    frozen_clock.advance(5 * dt.timedelta(minutes=1))
+    assert stored_answers([shop.id]) == {shop.id}
+    assert compliance_bulk([shop.id])[shop.id]["waste"]["last_handover_at"] is not None
+
+
+def test_missing_rows_fall_back_and_the_commands_refresh_and_check(app, city):  # noqa: F811
+    shops = [city.shop(n) for n in (1, 2, 3)]
+    city.cleaning(shops[0], today() - 3 * DAY)
+    expected = compliance_bulk([s.id for s in shops])
+    db.session.execute(ShopFacts.__table__.delete())  # as right after the upgrade to 0014
+    db.session.commit()
+    assert stored_answers([s.id for s in shops]) == set()
+    assert compliance_bulk([s.id for s in shops]) == expected
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["facts", "check"])
+    assert result.exit_code == 0 and "3 家店铺尚无合规事实" in result.output
+    result = runner.invoke(args=["facts", "refresh"])
+    assert result.exit_code == 0 and "已更新 3 家店铺" in result.output
+    assert stored_answers([s.id for s in shops]) == {s.id for s in shops}
+    result = runner.invoke(args=["facts", "check"])
+    assert result.exit_code == 0 and "共核对 3 家店铺" in result.output
+    # A row changed behind the app's back is found.
+    db.session.execute(update(ShopFacts).where(ShopFacts.shop_id == shops[0].id).values(last_cleaned_on=today()))
+    db.session.commit()
+    result = runner.invoke(args=["facts", "check"])
+    assert result.exit_code == 1 and f"[{shops[0].id}]" in result.output
+
+
+def test_the_api_keeps_the_facts_in_step(client, make_shop, frozen_clock):
+    shop, _, owner = make_shop()
+    assert stored_answers([shop["id"]]) == {shop["id"]}
+    first = client.post(f"/api/v1/shops/{shop['id']}/cleanings", headers=owner,
+                        json=cleaning_body(client, owner, cleaned_on="2024-03-20"))
+    assert first.status_code == 201, first.get_json()
+    assert db.session.get(ShopFacts, shop["id"]).last_cleaned_on == dt.date(2024, 3, 20)
+    fixed = client.post(f"/api/v1/cleanings/{first.get_json()['id']}/corrections", headers=owner,
+                        json=dict(cleaning_body(client, owner, (3, 4), cleaned_on="2024-03-18"), reason="日期填错"))
+    assert fixed.status_code == 201, fixed.get_json()
+    db.session.expire_all()
+    assert db.session.get(ShopFacts, shop["id"]).last_cleaned_on == dt.date(2024, 3, 18)
+    body = client.get(f"/api/v1/shops/{shop['id']}", headers=owner).get_json()
+    assert body["compliance"]["purifier"]["last_cleaned_on"] == "2024-03-18"
+    assert stored_answers([shop["id"]]) == {shop["id"]}
+    assert shop_facts.check_all(db.session)[1:] == ([], [])
