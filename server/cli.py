@@ -47,7 +47,8 @@ def facts_check():
     checked, missing, differing = shop_facts.check_all(db.session)
     db.session.rollback()
     if missing:
-        click.echo(f"{len(missing)} 家店铺尚无合规事实（按记录实时计算，可运行 facts refresh）：{missing[:20]}")
+        click.echo(f"{len(missing)} 家店铺今日按记录实时计算（尚无合规事实，可运行 facts refresh；或有记录的时间晚于"
+                   f"当前时间）：{missing[:20]}")
     if differing:
         click.echo(f"合规事实与记录不一致：{len(differing)} 家店铺：{differing[:20]}", err=True)
         sys.exit(1)

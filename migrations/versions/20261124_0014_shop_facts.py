@@ -29,8 +29,8 @@ def upgrade():
     sa.Column('last_counted_slip_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_pending_slip_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_inspected_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('lists', sa.JSON(), nullable=True),
-    sa.Column('last_change_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('lists', sa.Text(), nullable=True),
+    sa.Column('valid_from', sa.DateTime(timezone=True), nullable=False),
     sa.Column('refreshed_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_shop_facts_shop_id_shops'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('shop_id', name=op.f('pk_shop_facts'))

@@ -7,7 +7,7 @@ answers "as of today" only — earlier dates are gathered from the records thems
 """
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey
+from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
@@ -21,11 +21,13 @@ class ShopFacts(db.Model):
     last_counted_slip_at: Mapped[dt.datetime | None]  # last confirmed or disputed slip
     last_pending_slip_at: Mapped[dt.datetime | None]  # last slip not answered yet (counts for 48 h)
     last_inspected_at: Mapped[dt.datetime | None]
-    # {"statuses": [[effective_on, status]...] (in order), "contracts": [[from, until, company_id]...],
-    #  "orders": [[still_open_for_the_shop, deadline]...] (orders not accepted),
-    #  "failures": [[code, inspection_id, inspected_at]...] (failed items of the last 12 months)}
-    lists: Mapped[dict | None] = mapped_column(JSON)
-    # When the newest of those records took effect (received, answered, superseded, voided...): a
-    # row read before that moment (a clock set back, a server behind another) cannot answer.
-    last_change_at: Mapped[dt.datetime | None]
+    # JSON text (parsed by the reader, only where present — a JSON column's processing cost more
+    # than the rest of the row): {"statuses": [[effective_on, status]...] (in order),
+    # "contracts": [[from, until, company_id]...], "orders": [[still_open_for_the_shop, deadline]...]
+    # (orders not accepted), "failures": [[code, inspection_id, inspected_at]...] (last 12 months)}
+    lists: Mapped[str | None] = mapped_column(Text)
+    # The row answers from this moment on: the latest of its refresh and of every time in the records
+    # (received, answered, superseded, voided, handed over...).  Read before it (a record dated
+    # ahead within the clock slack, a clock set back), the shop is graded from its records.
+    valid_from: Mapped[dt.datetime]
     refreshed_at: Mapped[dt.datetime]

@@ -54,18 +54,15 @@ def as_of_bounds(as_of):
 
 def _settings():
     config = current_app.config
-    small, medium, large = config["PURIFIER_INTERVAL_DAYS"]
-    return {"interval": {"small": small, "medium": medium, "large": large}, "due_soon": config["DUE_SOON_DAYS"],
+    small, medium, large = (dt.timedelta(days=days) for days in config["PURIFIER_INTERVAL_DAYS"])
+    return {"interval": {"small": small, "medium": medium, "large": large},
+            "due_soon": dt.timedelta(days=config["DUE_SOON_DAYS"]),
             "gap": dt.timedelta(days=config["WASTE_MAX_GAP_DAYS"]),
             "pending": dt.timedelta(hours=config["PENDING_SLIP_HOURS"])}
 
 
 def pending_window():
     return _settings()["pending"]
-
-
-def _reason(code, message):
-    return {"code": code, "message": message}
 
 
 def evaluate(facts, as_of, settings=None, moment=None):
@@ -79,7 +76,7 @@ def evaluate(facts, as_of, settings=None, moment=None):
             "suspended": "店铺停业整顿或装修中，不参与评级", "closed": "店铺已关闭，不参与评级"}[facts.status]
         return {"as_of": as_of, "active": False, "purifier": {"status": None, "last_cleaned_on": None, "due_on": None},
                 "waste": {"status": None, "last_handover_at": None}, "rectification": {"open": 0, "overdue": 0},
-                "grade": None, "reasons": [_reason("not_active", why)], "priority": 0}
+                "grade": None, "reasons": [{"code": "not_active", "message": why}], "priority": 0}
     scale = scale_of(facts.cooking_heads)
     c_reasons, b_reasons = [], []
 
@@ -87,56 +84,60 @@ def evaluate(facts, as_of, settings=None, moment=None):
     due_on = None
     if not facts.purifier_installed:
         purifier = "no_purifier"
-        c_reasons.append(_reason("no_purifier", "未安装油烟净化设施"))
+        c_reasons.append({"code": "no_purifier", "message": "未安装油烟净化设施"})
     else:
-        base = facts.last_cleaned_on or facts.registered_on
-        due_on = base + dt.timedelta(days=settings["interval"][scale])
+        cleaned = facts.last_cleaned_on
+        due_on = (cleaned or facts.registered_on) + settings["interval"][scale]
         if as_of > due_on:
             purifier = "overdue"
             late = (as_of - due_on).days
-            c_reasons.append(_reason("purifier_overdue", f"油烟净化设施清洗已逾期 {late} 天" if facts.last_cleaned_on
-                                     else f"从未登记清洗记录，已逾期 {late} 天"))
-        elif facts.last_cleaned_on is None:
+            c_reasons.append({"code": "purifier_overdue", "message": f"油烟净化设施清洗已逾期 {late} 天" if cleaned
+                              else f"从未登记清洗记录，已逾期 {late} 天"})
+        elif cleaned is None:
             purifier = "never_cleaned"
-            b_reasons.append(_reason("never_cleaned", f"尚未登记清洗记录，请于 {due_on} 前完成首次清洗"))
-        elif as_of >= due_on - dt.timedelta(days=settings["due_soon"]):
+            b_reasons.append({"code": "never_cleaned", "message": f"尚未登记清洗记录，请于 {due_on} 前完成首次清洗"})
+        elif as_of >= due_on - settings["due_soon"]:
             purifier = "due_soon"
-            b_reasons.append(_reason("purifier_due_soon",
-                                     f"油烟净化设施应于 {due_on} 前清洗（还有 {(due_on - as_of).days} 天）"))
+            b_reasons.append({"code": "purifier_due_soon",
+                              "message": f"油烟净化设施应于 {due_on} 前清洗（还有 {(due_on - as_of).days} 天）"})
         else:
             purifier = "ok"
-        minimum = MIN_EFFICIENCY[scale]
-        if facts.rated_efficiency is not None and facts.rated_efficiency < minimum:
-            c_reasons.append(_reason("purifier_undersized", f"净化设施额定去除效率 {facts.rated_efficiency:g}% 低于"
-                                     f"{SCALE_NAMES[scale]}餐饮的最低要求 {minimum:g}%"))
+        efficiency = facts.rated_efficiency
+        if efficiency is not None and efficiency < MIN_EFFICIENCY[scale]:
+            c_reasons.append({"code": "purifier_undersized", "message": f"净化设施额定去除效率 {efficiency:g}% 低于"
+                              f"{SCALE_NAMES[scale]}餐饮的最低要求 {MIN_EFFICIENCY[scale]:g}%"})
 
     # 餐厨废弃物
     if not facts.any_contract:
         waste = "no_contract"
-        c_reasons.append(_reason("no_contract", "未与有资质的收运单位签订收运合同"))
+        c_reasons.append({"code": "no_contract", "message": "未与有资质的收运单位签订收运合同"})
     elif not facts.valid_contract:
         waste = "contract_expired"
-        c_reasons.append(_reason("contract_expired", "收运合同或收运单位许可证已过期"))
+        c_reasons.append({"code": "contract_expired", "message": "收运合同或收运单位许可证已过期"})
     else:
         since = facts.last_handover_at or start_of_day(facts.registered_on)
         if moment - since > settings["gap"]:
             waste = "overdue"
             last = to_shanghai(facts.last_handover_at).date() if facts.last_handover_at else "无"
-            c_reasons.append(_reason("waste_overdue",
-                                     f"超过 {settings['gap'].days} 天未交接餐厨废弃物（最近一次：{last}）"))
+            c_reasons.append({"code": "waste_overdue",
+                              "message": f"超过 {settings['gap'].days} 天未交接餐厨废弃物（最近一次：{last}）"})
         else:
             waste = "ok"
 
     # 整改与检查
     if facts.overdue_orders:
-        c_reasons.append(_reason("rectification_overdue", f"有 {facts.overdue_orders} 份整改通知逾期未整改"))
+        c_reasons.append({"code": "rectification_overdue",
+                          "message": f"有 {facts.overdue_orders} 份整改通知逾期未整改"})
     if facts.open_orders:
-        b_reasons.append(_reason("rectification_open", f"有 {facts.open_orders} 份整改通知尚未结案"))
-    repeated = sorted(code for code, count in facts.failures.items() if count >= 2)
-    if repeated:
-        c_reasons.append(_reason("repeat_failure", "12 个月内同一检查项重复不合格：" + "、".join(repeated)))
-    if facts.failures:
-        b_reasons.append(_reason("recent_failure", "12 个月内检查有不合格项：" + "、".join(sorted(facts.failures))))
+        b_reasons.append({"code": "rectification_open", "message": f"有 {facts.open_orders} 份整改通知尚未结案"})
+    failures = facts.failures
+    if failures:
+        repeated = sorted(code for code, count in failures.items() if count >= 2)
+        if repeated:
+            c_reasons.append({"code": "repeat_failure",
+                              "message": "12 个月内同一检查项重复不合格：" + "、".join(repeated)})
+        b_reasons.append({"code": "recent_failure",
+                          "message": "12 个月内检查有不合格项：" + "、".join(sorted(failures))})
 
     grade = "C" if c_reasons else "B" if b_reasons else "A"
     if facts.last_inspected_at is None:
@@ -175,6 +176,10 @@ def compliance_bulk(shop_ids, as_of=None):
     from server.services.shop_facts import facts_for
 
     as_of = as_of or today()
+    return grade_all(facts_for(shop_ids, as_of), as_of)
+
+
+def grade_all(facts, as_of):
+    """``{shop_id: Facts}`` → ``{shop_id: compliance}`` on one date."""
     settings, moment = _settings(), as_of_bounds(as_of)[1]
-    return {shop_id: evaluate(facts, as_of, settings, moment)
-            for shop_id, facts in facts_for(shop_ids, as_of).items()}
+    return {shop_id: evaluate(f, as_of, settings, moment) for shop_id, f in facts.items()}

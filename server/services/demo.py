@@ -110,7 +110,8 @@ def seed(shops, seed=2024, echo=print):
                 break
             cleanings.append({"shop_id": n, "cleaned_on": business_date(day), "parts": ["purifier", "hood"],
                               "performed_by": "company", "company_name": "演示清洗公司", "logged_by_id": owner.id,
-                              "received_at": day + dt.timedelta(hours=rnd.randint(1, 30)), "late_entry": False})
+                              "received_at": min(day + dt.timedelta(hours=rnd.randint(1, 30)), now),
+                              "late_entry": False})
         contract = contract_of.get(n)
         if contract:
             moment = start

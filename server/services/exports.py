@@ -23,8 +23,9 @@ from server.models.inspection import Case, Inspection, InspectionItem, Rectifica
 from server.models.records import Cleaning, Handover
 from server.models.shop import Shop
 from server.security import decrypt, mask_phone
-from server.services import audit, scope
-from server.services.compliance import COMPLIANCE_FILTERS, compliance_bulk, matches
+from server.models.shop import scale_of
+from server.services import audit, scope, shop_facts
+from server.services.compliance import COMPLIANCE_FILTERS, grade_all, matches
 
 CHUNK = 2000
 XLSX_MAX_ROWS = 1_000_000
@@ -57,36 +58,38 @@ def _shops(user, args):
 def compliance_rows(shops_in_scope, args):
     as_of = args.get("as_of") or today()
     wanted = {k: args[k] for k in COMPLIANCE_FILTERS if k in args}
-    shops = db.session.execute(shops_in_scope.execution_options(yield_per=CHUNK)).scalars()
-    while True:
-        chunk = shops.fetchmany(CHUNK)
-        if not chunk:
-            return
-        graded = compliance_bulk([s.id for s in chunk], as_of)
-        for shop in chunk:
-            c = graded[shop.id]
-            if not matches(c, wanted):
+    # Plain columns with the stored facts joined, not Shop objects: the list is all of a city.
+    statement = shop_facts.with_facts(shops_in_scope.with_only_columns(
+        *shop_facts.SHOP_COLUMNS, Shop.name, Shop.uscc, Shop.address, Shop.district_code, Shop.street,
+        Shop.contact_name, Shop.contact_phone_encrypted, Shop.status, Shop.claimed_at))
+    for chunk in db.session.execute(statement.execution_options(yield_per=CHUNK)).partitions():
+        graded = grade_all(shop_facts.facts_of_rows(chunk, as_of), as_of)
+        for row in chunk:
+            c = graded[row[0]]
+            if wanted and not matches(c, wanted):
                 continue
+            name, uscc, address, district_code, street, contact_name, phone, status, claimed_at = row[5:14]
+            purifier, waste, rectification = c["purifier"], c["waste"], c["rectification"]
             yield [
-                shop.id,
-                shop.name,
-                shop.uscc,
-                shop.address,
-                shop.district_code,
-                shop.street,
-                SCALE[shop.scale],
-                shop.cooking_heads,
-                shop.contact_name,
-                mask_phone(decrypt(shop.contact_phone_encrypted)),
-                STATUS[shop.status],
-                "是" if shop.claimed else "否",
-                c["purifier"]["status"],
-                c["purifier"]["last_cleaned_on"],
-                c["purifier"]["due_on"],
-                c["waste"]["status"],
-                c["waste"]["last_handover_at"],
-                c["rectification"]["open"],
-                c["rectification"]["overdue"],
+                row[0],
+                name,
+                uscc,
+                address,
+                district_code,
+                street,
+                SCALE[scale_of(row[2])],
+                row[2],
+                contact_name,
+                mask_phone(decrypt(phone)),
+                STATUS[status],
+                "否" if claimed_at is None else "是",
+                purifier["status"],
+                purifier["last_cleaned_on"],
+                purifier["due_on"],
+                waste["status"],
+                waste["last_handover_at"],
+                rectification["open"],
+                rectification["overdue"],
                 c["grade"],
                 "；".join(r["message"] for r in c["reasons"]),
                 c["priority"],
@@ -318,14 +321,19 @@ KINDS = {
 # --- writers ---------------------------------------------------------------------------------
 
 
-def _csv_text(value):
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return to_shanghai(value).strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return safe_text(str(value)) if isinstance(value, str) else str(value)
+def _csv_time(value):
+    return to_shanghai(value).isoformat(" ", "seconds")[:19]
+
+
+# What needs converting before the csv module writes a cell (by exact type: this runs for every
+# cell); anything else it writes as str() gives it, None as empty.
+_CSV_TEXT = {str: safe_text, dt.datetime: _csv_time, dt.date: dt.date.isoformat}
+
+
+def _csv_row(row):
+    """Text escaped against formulas, times in Asia/Shanghai, dates as ISO dates."""
+    text = _CSV_TEXT.get
+    return [convert(value) if (convert := text(type(value))) else value for value in row]
 
 
 def csv_stream(headers, rows):
@@ -341,7 +349,7 @@ def csv_stream(headers, rows):
     writer.writerow(headers)
     yield b"\xef\xbb\xbf" + flush()
     for count, row in enumerate(rows, start=1):
-        writer.writerow([_csv_text(v) for v in row])
+        writer.writerow(_csv_row(row))
         if count % 500 == 0:
             yield flush()
     yield flush()

@@ -13,6 +13,7 @@ record dated a few minutes ahead within the clock slack, or a clock set back) â€
 the records (:func:`server.services.compliance_facts.facts_bulk`).
 """
 import datetime as dt
+import json
 from itertools import chain
 
 from sqlalchemy import and_, case, event, func, select
@@ -82,10 +83,10 @@ def _forget(session, transaction):
 
 def summarise(session, shop_ids, now=None):
     """``{shop_id: row values}`` from the shops' records (set-based, one query per kind).  Facts
-    are taken from the versions in force; ``last_change_at`` from every version and answer."""
+    are taken from the versions in force; ``valid_from`` from every version and answer."""
     now = now or utcnow()
     rows = {shop_id: {"shop_id": shop_id, "last_cleaned_on": None, "last_counted_slip_at": None,
-                      "last_pending_slip_at": None, "last_inspected_at": None, "last_change_at": None,
+                      "last_pending_slip_at": None, "last_inspected_at": None, "valid_from": now,
                       "refreshed_at": now, "lists": {"statuses": [], "contracts": [], "orders": [], "failures": []}}
             for shop_id in session.scalars(select(Shop.id).where(_ids_filter(Shop.id, shop_ids)))}
     if not rows:
@@ -93,7 +94,7 @@ def summarise(session, shop_ids, now=None):
 
     def changed(shop_id, *moments):
         row = rows[shop_id]
-        row["last_change_at"] = max((m for m in (row["last_change_at"], *moments) if m is not None), default=None)
+        row["valid_from"] = max(m for m in (row["valid_from"], *moments) if m is not None)
 
     for shop_id, effective_on, status, changed_at in session.execute(
             select(ShopStatusChange.shop_id, ShopStatusChange.effective_on, ShopStatusChange.status,
@@ -116,7 +117,7 @@ def summarise(session, shop_ids, now=None):
                    func.max(Handover.received_at), func.max(Handover.superseded_at), func.max(Handover.answered_at))
             .where(_ids_filter(Handover.shop_id, shop_ids)).group_by(Handover.shop_id)):
         rows[shop_id]["last_counted_slip_at"], rows[shop_id]["last_pending_slip_at"] = counted, pending
-        changed(shop_id, received, superseded, answered_at)
+        changed(shop_id, received, superseded, answered_at, counted, pending)
     for shop_id, valid_from, valid_until, company_id, recorded_at in session.execute(
             select(Contract.shop_id, Contract.valid_from, Contract.valid_until, Contract.collector_company_id,
                    Contract.recorded_at)
@@ -129,7 +130,7 @@ def summarise(session, shop_ids, now=None):
                    func.max(Inspection.received_at), func.max(Inspection.voided_at))
             .where(_ids_filter(Inspection.shop_id, shop_ids)).group_by(Inspection.shop_id)):
         rows[shop_id]["last_inspected_at"] = last
-        changed(shop_id, received, voided)
+        changed(shop_id, received, voided, last)
     for shop_id, code, inspection_id, at in session.execute(
             select(Inspection.shop_id, InspectionItem.code, Inspection.id, Inspection.inspected_at)
             .join(InspectionItem, InspectionItem.inspection_id == Inspection.id)
@@ -158,8 +159,7 @@ def summarise(session, shop_ids, now=None):
         if action != "accepted":
             rows[orders[order_id]]["lists"]["orders"].append([action in OPEN_ACTIONS, deadline.isoformat()])
     for row in rows.values():
-        if not any(row["lists"].values()):
-            row["lists"] = None
+        row["lists"] = json.dumps(row["lists"], separators=(",", ":")) if any(row["lists"].values()) else None
     return rows
 
 
@@ -198,8 +198,7 @@ def check_all(session):
             return checked, missing, differing
         reader = Reader(as_of)
         stored = {row[0]: reader.facts(row) for row in session.execute(
-            select(*SHOP_COLUMNS, *FACT_COLUMNS).outerjoin(ShopFacts, ShopFacts.shop_id == Shop.id)
-            .where(_ids_filter(Shop.id, ids)))}
+            with_facts(select(*SHOP_COLUMNS).where(_ids_filter(Shop.id, ids))))}
         for shop_id, facts in facts_bulk(ids, as_of).items():
             if stored[shop_id] is None:
                 missing.append(shop_id)
@@ -211,7 +210,7 @@ def check_all(session):
 # --- reading ----------------------------------------------------------------------------------
 
 FACT_COLUMNS = (ShopFacts.last_cleaned_on, ShopFacts.last_counted_slip_at, ShopFacts.last_pending_slip_at,
-                ShopFacts.last_inspected_at, ShopFacts.lists, ShopFacts.last_change_at, ShopFacts.refreshed_at)
+                ShopFacts.last_inspected_at, ShopFacts.lists, ShopFacts.valid_from)
 SHOP_COLUMNS = (Shop.id, Shop.registered_on, Shop.cooking_heads, Shop.purifier_installed,
                 Shop.purifier_rated_efficiency)
 
@@ -221,9 +220,21 @@ def facts_for(shop_ids, as_of):
     of ids or a ``select`` of shop ids."""
     if as_of != today():
         return facts_bulk(shop_ids, as_of)
+    return facts_of_rows(db.session.execute(with_facts(select(*SHOP_COLUMNS).where(_ids_filter(Shop.id, shop_ids))))
+                         .all(), as_of)
+
+
+def with_facts(statement):
+    """``statement`` (a select starting with :data:`SHOP_COLUMNS`) with the stored facts joined."""
+    return statement.add_columns(*FACT_COLUMNS).outerjoin(ShopFacts, ShopFacts.shop_id == Shop.id)
+
+
+def facts_of_rows(rows, as_of):
+    """``{shop_id: Facts}`` for rows of :func:`with_facts`: from the stored facts today where they
+    can answer, from the records otherwise."""
+    if as_of != today():
+        return facts_bulk([row[0] for row in rows], as_of)
     reader = Reader(as_of)
-    rows = db.session.execute(select(*SHOP_COLUMNS, *FACT_COLUMNS).outerjoin(ShopFacts, ShopFacts.shop_id == Shop.id)
-                              .where(_ids_filter(Shop.id, shop_ids))).all()
     facts, missing = {}, []
     for row in rows:
         found = reader.facts(row)
@@ -250,13 +261,11 @@ class Reader:
             select(CollectorCompany.id, CollectorCompany.licence_valid_until))}
 
     def facts(self, row):
-        """``row``: the :data:`SHOP_COLUMNS` then the :data:`FACT_COLUMNS` (None if no stored row)."""
-        shop_id, registered_on, heads, installed, efficiency, cleaned, counted, pending, inspected, lists, \
-            changed_at, refreshed_at = row[:12]
-        moment = self.moment
-        if refreshed_at is None or refreshed_at > moment or shop_id in self.stale or (
-                cleaned is not None and cleaned > self.as_of) or any(
-                at is not None and at > moment for at in (changed_at, counted, pending, inspected)):
+        """``row``: from :func:`with_facts` (the fact columns are None where no row is stored)."""
+        shop_id, registered_on, heads, installed, efficiency = row[:5]
+        cleaned, counted, pending, inspected, lists, valid_from = row[-6:]
+        if valid_from is None or valid_from > self.moment or shop_id in self.stale or (
+                cleaned is not None and cleaned > self.as_of):
             return None
         facts = Facts(shop_id=shop_id, registered_on=registered_on, cooking_heads=heads, purifier_installed=installed,
                       rated_efficiency=efficiency, last_cleaned_on=cleaned, last_inspected_at=inspected)
@@ -265,6 +274,7 @@ class Reader:
         else:
             facts.last_handover_at = counted
         if lists:
+            lists = json.loads(lists)
             as_of = self.as_of_text
             for effective_on, status in lists["statuses"]:
                 if effective_on <= as_of:

@@ -10,8 +10,9 @@ from server.models.audit import AuditEntry
 from server.models.shop import Shop, ShopChangeRequest, ShopMember, ShopStatusChange
 from server.pagination import paginate
 from server.security import decrypt, encrypt, mask_phone
-from server.services import audit, scope
-from server.services.compliance import COMPLIANCE_FILTERS, MIN_EFFICIENCY, compliance_bulk, compliance_of, matches
+from server.services import audit, scope, shop_facts
+from server.services.compliance import (COMPLIANCE_FILTERS, MIN_EFFICIENCY, compliance_bulk, compliance_of, grade_all,
+                                        matches)
 
 # Facts that decide a shop's obligations: an owner's change waits for staff approval.
 OBLIGATION_FIELDS = ("cooking_heads", "purifier", "district_code", "lat", "lng")
@@ -181,14 +182,17 @@ def patrol(user, args):
     south, west, north, east = bounding_box(args["lat"], args["lng"], args["radius_m"])
     statement = scope.shops_visible_to(user).where(Shop.geo_cell.in_(cells_covering(south, west, north, east)),
                                                    Shop.lat.between(south, north), Shop.lng.between(west, east))
-    # Grade every shop within the radius (priority needs them all) — by id, so the aggregates
-    # do not re-run the scope and grid filters — but load whole shops only for the page.
-    reach = {}
-    for shop_id, lat, lng in db.session.execute(statement.with_only_columns(Shop.id, Shop.lat, Shop.lng)):
-        distance = haversine_m(args["lat"], args["lng"], lat, lng)
+    # Grade every shop within the radius (priority needs them all), from the same query that found
+    # them (their stored facts joined), but load whole shops only for the page.
+    reach, in_reach = {}, []
+    for row in db.session.execute(shop_facts.with_facts(
+            statement.with_only_columns(*shop_facts.SHOP_COLUMNS, Shop.lat, Shop.lng))):
+        distance = haversine_m(args["lat"], args["lng"], row.lat, row.lng)
         if distance <= args["radius_m"]:
-            reach[shop_id] = distance
-    graded = compliance_bulk(list(reach)) if reach else {}
+            reach[row.id] = distance
+            in_reach.append(row)
+    as_of = today()
+    graded = grade_all(shop_facts.facts_of_rows(in_reach, as_of), as_of)
     rows = sorted((-graded[shop_id]["priority"], distance, shop_id) for shop_id, distance in reach.items()
                   if graded[shop_id]["active"])
     page = paginate(rows, args)
