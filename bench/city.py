@@ -4,7 +4,8 @@
 
 Without --database-url a temporary SQLite file is used; with a PostgreSQL URL the database
 must be empty (it is migrated and seeded).  Seeds with `seed-demo`'s generator, then times
-requests through the Flask test client (no network) and prints median and p95.
+requests through the Flask test client (no network) and prints median and p95, with
+`GET /districts` (almost no work) timed in the same run as a yardstick for this machine.
 Goal: /patrol p95 ≤ 50 ms.
 """
 import argparse
@@ -67,8 +68,12 @@ def main():
         client = app.test_client()
         headers = {"Authorization": "Bearer " + token}
         rnd = random.Random(7)
-        timings = {"GET /shops/{id}": [], "GET /patrol": []}
+        timings = {"GET /districts": [], "GET /shops/{id}": [], "GET /patrol": []}
         for _ in range(args.requests):
+            t = time.perf_counter()  # the yardstick: a request that does almost nothing
+            response = client.get("/api/v1/districts", headers=headers)
+            timings["GET /districts"].append(time.perf_counter() - t)
+            assert response.status_code == 200, response.get_data(as_text=True)
             shop_id = rnd.randint(1, args.shops)
             t = time.perf_counter()
             response = client.get(f"/api/v1/shops/{shop_id}", headers=headers)
@@ -82,9 +87,11 @@ def main():
     kind = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print(f"{kind}: {args.shops} shops, {totals['handovers']} slips, {totals['cleanings']} cleanings, "
           f"{totals['inspections']} inspections; seeded in {seeded:.0f} s; {args.requests} requests each")
+    base = statistics.median(timings["GET /districts"])
     for name, values in timings.items():
         median, p95 = statistics.median(values) * 1000, percentile(values, 95) * 1000
-        print(f"{name:18s} median {median:7.1f} ms   p95 {p95:7.1f} ms")
+        print(f"{name:18s} median {median:7.1f} ms   p95 {p95:7.1f} ms   median {median / 1000 / base:5.1f}× the "
+              f"yardstick (GET /districts)")
     print(f"patrol radius {args.radius} m; goal: /patrol p95 ≤ 50 ms")
 
 

@@ -1,0 +1,202 @@
+"""The compliance list as one SQL query per database: the export's floor.
+
+It reads what the app reads (shops, the stored facts in ``shop_facts``, the companies' licences)
+and computes in SQL what the app computes in Python: every status, due date, open and overdue
+order count, grade and priority, with the reason codes, for today.  Two things it cannot do,
+so it leaves them out: decrypt and mask the phone number, and word the reasons in Chinese
+(it lists their codes).  bench/exports.py checks it shop by shop against the app's CSV, so the
+floor is the same list, not a lighter one.
+"""
+import datetime as dt
+import itertools
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+SQLITE = """
+WITH base AS (
+  SELECT s.*, f.last_cleaned_on, f.last_counted_slip_at, f.last_pending_slip_at, f.last_inspected_at, f.lists,
+    CASE WHEN s.cooking_heads <= 2 THEN 'small' WHEN s.cooking_heads <= 5 THEN 'medium' ELSE 'large' END AS scale,
+    coalesce((SELECT json_extract(j.value, '$[1]') FROM json_each(f.lists, '$.statuses') j
+              WHERE json_extract(j.value, '$[0]') <= '{as_of}' ORDER BY j.key DESC LIMIT 1), 'active') AS on_date,
+    CASE WHEN f.last_pending_slip_at >= '{pending_since}'
+              AND (f.last_counted_slip_at IS NULL OR f.last_pending_slip_at > f.last_counted_slip_at)
+         THEN f.last_pending_slip_at ELSE f.last_counted_slip_at END AS last_slip,
+    (SELECT count(*) FROM json_each(f.lists, '$.contracts')) AS contracts,
+    EXISTS (SELECT 1 FROM json_each(f.lists, '$.contracts') j
+            JOIN collector_companies c ON c.id = json_extract(j.value, '$[2]')
+            WHERE json_extract(j.value, '$[0]') <= '{as_of}' AND json_extract(j.value, '$[1]') >= '{as_of}'
+              AND c.licence_valid_until >= '{as_of}') AS valid_contract,
+    (SELECT count(*) FROM json_each(f.lists, '$.orders')) AS open_orders,
+    (SELECT count(*) FROM json_each(f.lists, '$.orders') j
+     WHERE json_extract(j.value, '$[0]') AND json_extract(j.value, '$[1]') < '{as_of}') AS overdue_orders,
+    (SELECT group_concat(code, '、') FROM (
+       SELECT json_extract(j.value, '$[0]') AS code FROM json_each(f.lists, '$.failures') j
+       WHERE json_extract(j.value, '$[2]') > '{year_ago}' GROUP BY code ORDER BY code)) AS failed,
+    (SELECT group_concat(code, '、') FROM (
+       SELECT json_extract(j.value, '$[0]') AS code FROM json_each(f.lists, '$.failures') j
+       WHERE json_extract(j.value, '$[2]') > '{year_ago}' GROUP BY code
+       HAVING count(DISTINCT json_extract(j.value, '$[1]')) >= 2 ORDER BY code)) AS repeated
+  FROM shops s LEFT JOIN shop_facts f ON f.shop_id = s.id
+), dated AS (
+  SELECT *, date(coalesce(last_cleaned_on, registered_on),
+                 '+' || CASE scale WHEN 'small' THEN {small} WHEN 'medium' THEN {medium} ELSE {large} END || ' days')
+              AS due_on,
+         CASE scale WHEN 'small' THEN 60 WHEN 'medium' THEN 75 ELSE 85 END AS min_efficiency,
+         registered_on <= '{as_of}' AND on_date = 'active' AS graded
+  FROM base
+), statuses AS (
+  SELECT *,
+    CASE WHEN NOT graded THEN NULL WHEN NOT purifier_installed THEN 'no_purifier'
+         WHEN '{as_of}' > due_on THEN 'overdue' WHEN last_cleaned_on IS NULL THEN 'never_cleaned'
+         WHEN '{as_of}' >= date(due_on, '-{due_soon} days') THEN 'due_soon' ELSE 'ok' END AS purifier,
+    CASE WHEN NOT graded THEN NULL WHEN contracts = 0 THEN 'no_contract' WHEN NOT valid_contract THEN 'contract_expired'
+         WHEN coalesce(last_slip, datetime(registered_on, '-8 hours')) < '{gap_since}' THEN 'overdue'
+         ELSE 'ok' END AS waste,
+    purifier_installed AND purifier_rated_efficiency < min_efficiency AS undersized
+  FROM dated
+), reasons AS (
+  SELECT *,
+    trim(CASE WHEN purifier = 'no_purifier' THEN ' no_purifier' ELSE '' END
+      || CASE WHEN purifier = 'overdue' THEN ' purifier_overdue' ELSE '' END
+      || CASE WHEN graded AND undersized THEN ' purifier_undersized' ELSE '' END
+      || CASE WHEN waste IN ('no_contract', 'contract_expired') THEN ' ' || waste ELSE '' END
+      || CASE WHEN waste = 'overdue' THEN ' waste_overdue' ELSE '' END
+      || CASE WHEN graded AND overdue_orders > 0 THEN ' rectification_overdue' ELSE '' END
+      || CASE WHEN graded AND repeated IS NOT NULL THEN ' repeat_failure:' || repeated ELSE '' END) AS c_reasons,
+    trim(CASE WHEN purifier = 'never_cleaned' THEN ' never_cleaned' ELSE '' END
+      || CASE WHEN purifier = 'due_soon' THEN ' purifier_due_soon' ELSE '' END
+      || CASE WHEN graded AND open_orders > 0 THEN ' rectification_open' ELSE '' END
+      || CASE WHEN graded AND failed IS NOT NULL THEN ' recent_failure:' || failed ELSE '' END) AS b_reasons
+  FROM statuses
+), graded AS (
+  SELECT *, CASE WHEN NOT graded THEN NULL WHEN c_reasons <> '' THEN 'C' WHEN b_reasons <> '' THEN 'B'
+                 ELSE 'A' END AS grade
+  FROM reasons
+)
+SELECT id, name, uscc, address, district_code, street,
+  CASE scale WHEN 'small' THEN '小型' WHEN 'medium' THEN '中型' ELSE '大型' END AS scale_name, cooking_heads,
+  contact_name, CASE status WHEN 'active' THEN '正常营业' WHEN 'suspended' THEN '停业整顿/装修' ELSE '已关闭' END,
+  CASE WHEN claimed_at IS NULL THEN '否' ELSE '是' END,
+  purifier, CASE WHEN graded THEN last_cleaned_on END, CASE WHEN graded AND purifier_installed THEN due_on END, waste,
+  CASE WHEN graded THEN strftime('%Y-%m-%d %H:%M:%S', last_slip, '+8 hours') END,
+  CASE WHEN graded THEN open_orders ELSE 0 END, CASE WHEN graded THEN overdue_orders ELSE 0 END, grade,
+  CASE WHEN NOT graded THEN 'not_active' WHEN grade = 'C' THEN c_reasons ELSE b_reasons END,
+  CASE WHEN NOT graded THEN 0 ELSE CASE grade WHEN 'C' THEN 2000 WHEN 'B' THEN 1000 ELSE 0 END
+    + CASE WHEN last_inspected_at IS NULL THEN 999
+           ELSE min(999, CAST(julianday('{as_of}') - julianday(date(last_inspected_at, '+8 hours')) AS INTEGER) / 7)
+      END END,
+  '{as_of}'
+FROM graded ORDER BY id
+"""
+
+POSTGRESQL = """
+WITH base AS (
+  SELECT s.*, f.last_cleaned_on, f.last_counted_slip_at, f.last_pending_slip_at, f.last_inspected_at,
+    f.lists::jsonb AS lists,
+    CASE WHEN s.cooking_heads <= 2 THEN 'small' WHEN s.cooking_heads <= 5 THEN 'medium' ELSE 'large' END AS scale,
+    CASE WHEN f.last_pending_slip_at >= '{pending_since}'
+              AND (f.last_counted_slip_at IS NULL OR f.last_pending_slip_at > f.last_counted_slip_at)
+         THEN f.last_pending_slip_at ELSE f.last_counted_slip_at END AS last_slip
+  FROM shops s LEFT JOIN shop_facts f ON f.shop_id = s.id
+), listed AS (
+  SELECT b.*,
+    coalesce((SELECT j.value ->> 1 FROM jsonb_array_elements(b.lists -> 'statuses') WITH ORDINALITY j(value, n)
+              WHERE j.value ->> 0 <= '{as_of}' ORDER BY n DESC LIMIT 1), 'active') AS on_date,
+    coalesce(jsonb_array_length(b.lists -> 'contracts'), 0) AS contracts,
+    EXISTS (SELECT 1 FROM jsonb_array_elements(b.lists -> 'contracts') j(value)
+            JOIN collector_companies c ON c.id = (j.value ->> 2)::int
+            WHERE j.value ->> 0 <= '{as_of}' AND j.value ->> 1 >= '{as_of}'
+              AND c.licence_valid_until >= '{as_of}') AS valid_contract,
+    coalesce(jsonb_array_length(b.lists -> 'orders'), 0) AS open_orders,
+    (SELECT count(*) FROM jsonb_array_elements(b.lists -> 'orders') j(value)
+     WHERE (j.value ->> 0)::boolean AND j.value ->> 1 < '{as_of}') AS overdue_orders,
+    (SELECT string_agg(code, '、' ORDER BY code) FROM (
+       SELECT j.value ->> 0 AS code FROM jsonb_array_elements(b.lists -> 'failures') j(value)
+       WHERE j.value ->> 2 > '{year_ago}' GROUP BY 1) codes) AS failed,
+    (SELECT string_agg(code, '、' ORDER BY code) FROM (
+       SELECT j.value ->> 0 AS code FROM jsonb_array_elements(b.lists -> 'failures') j(value)
+       WHERE j.value ->> 2 > '{year_ago}' GROUP BY 1 HAVING count(DISTINCT j.value ->> 1) >= 2) codes) AS repeated
+  FROM base b
+), dated AS (
+  SELECT *, coalesce(last_cleaned_on, registered_on)
+              + CASE scale WHEN 'small' THEN {small} WHEN 'medium' THEN {medium} ELSE {large} END AS due_on,
+         CASE scale WHEN 'small' THEN 60 WHEN 'medium' THEN 75 ELSE 85 END AS min_efficiency,
+         registered_on <= '{as_of}' AND on_date = 'active' AS graded
+  FROM listed
+), statuses AS (
+  SELECT *,
+    CASE WHEN NOT graded THEN NULL WHEN NOT purifier_installed THEN 'no_purifier'
+         WHEN '{as_of}' > due_on THEN 'overdue' WHEN last_cleaned_on IS NULL THEN 'never_cleaned'
+         WHEN '{as_of}'::date >= due_on - {due_soon} THEN 'due_soon' ELSE 'ok' END AS purifier,
+    CASE WHEN NOT graded THEN NULL WHEN contracts = 0 THEN 'no_contract' WHEN NOT valid_contract THEN 'contract_expired'
+         WHEN coalesce(last_slip, registered_on::timestamp AT TIME ZONE 'Asia/Shanghai') < '{gap_since}'
+         THEN 'overdue' ELSE 'ok' END AS waste,
+    coalesce(purifier_installed AND purifier_rated_efficiency < min_efficiency, false) AS undersized
+  FROM dated
+), reasons AS (
+  SELECT *,
+    concat_ws(' ', CASE WHEN purifier = 'no_purifier' THEN 'no_purifier' END,
+      CASE WHEN purifier = 'overdue' THEN 'purifier_overdue' END,
+      CASE WHEN graded AND undersized THEN 'purifier_undersized' END,
+      CASE WHEN waste IN ('no_contract', 'contract_expired') THEN waste END,
+      CASE WHEN waste = 'overdue' THEN 'waste_overdue' END,
+      CASE WHEN graded AND overdue_orders > 0 THEN 'rectification_overdue' END,
+      CASE WHEN graded AND repeated IS NOT NULL THEN 'repeat_failure:' || repeated END) AS c_reasons,
+    concat_ws(' ', CASE WHEN purifier = 'never_cleaned' THEN 'never_cleaned' END,
+      CASE WHEN purifier = 'due_soon' THEN 'purifier_due_soon' END,
+      CASE WHEN graded AND open_orders > 0 THEN 'rectification_open' END,
+      CASE WHEN graded AND failed IS NOT NULL THEN 'recent_failure:' || failed END) AS b_reasons
+  FROM statuses
+), graded AS (
+  SELECT *, CASE WHEN NOT graded THEN NULL WHEN c_reasons <> '' THEN 'C' WHEN b_reasons <> '' THEN 'B'
+                 ELSE 'A' END AS grade
+  FROM reasons
+)
+SELECT id, name, uscc, address, district_code, street,
+  CASE scale WHEN 'small' THEN '小型' WHEN 'medium' THEN '中型' ELSE '大型' END AS scale_name, cooking_heads,
+  contact_name, CASE status WHEN 'active' THEN '正常营业' WHEN 'suspended' THEN '停业整顿/装修' ELSE '已关闭' END,
+  CASE WHEN claimed_at IS NULL THEN '否' ELSE '是' END,
+  purifier, CASE WHEN graded THEN last_cleaned_on END, CASE WHEN graded AND purifier_installed THEN due_on END, waste,
+  CASE WHEN graded THEN to_char(last_slip AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') END,
+  CASE WHEN graded THEN open_orders ELSE 0 END, CASE WHEN graded THEN overdue_orders ELSE 0 END, grade,
+  CASE WHEN NOT graded THEN 'not_active' WHEN grade = 'C' THEN c_reasons ELSE b_reasons END,
+  CASE WHEN NOT graded THEN 0 ELSE CASE grade WHEN 'C' THEN 2000 WHEN 'B' THEN 1000 ELSE 0 END
+    + CASE WHEN last_inspected_at IS NULL THEN 999
+           ELSE least(999, ('{as_of}'::date - (last_inspected_at AT TIME ZONE 'Asia/Shanghai')::date) / 7) END END,
+  '{as_of}'
+FROM graded ORDER BY id
+"""
+
+
+def compliance_floor_sql(dialect, now, intervals=(90, 60, 30), due_soon=7, gap_days=3, pending_hours=48):
+    """The query for ``dialect`` ("sqlite" or "postgresql") as of ``now`` (aware, UTC)."""
+    as_of = now.astimezone(SHANGHAI).date()
+    utc = now.astimezone(dt.timezone.utc)
+    if dialect == "sqlite":  # stored as naive UTC text
+        def stamp(moment):
+            return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+    else:
+        def stamp(moment):
+            return moment.isoformat()
+    year_ago = (utc - dt.timedelta(days=365)).isoformat(timespec="microseconds")  # as shop_facts writes it
+    small, medium, large = intervals
+    template = SQLITE if dialect == "sqlite" else POSTGRESQL
+    return template.format(as_of=as_of.isoformat(), pending_since=stamp(utc - dt.timedelta(hours=pending_hours)),
+                           gap_since=stamp(utc - dt.timedelta(days=gap_days)), year_ago=year_ago,
+                           small=small, medium=medium, large=large, due_soon=due_soon)
+
+
+def differences(app_rows, floor_rows):
+    """``(count, [(app row, floor row)...])``: rows of the app's compliance CSV (header skipped)
+    against the floor's, compared on every column but the phone (SQL cannot decrypt it) and the
+    reasons (the floor gives their codes)."""
+    differing, count = [], 0
+    for app_row, floor_row in itertools.zip_longest(app_rows, floor_rows):
+        count += 1
+        if app_row is None or floor_row is None:
+            return count, [(app_row, floor_row)]
+        expected = app_row[:9] + app_row[10:20] + app_row[21:]
+        got = ["" if value is None else str(value) for value in floor_row]
+        if expected != got[:19] + got[20:]:
+            differing.append((expected, got))
+    return count, differing
