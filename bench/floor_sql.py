@@ -1,6 +1,7 @@
 """The compliance list as one SQL query per database: the export's floor.
 
-It reads what the app reads (shops, the stored facts in ``shop_facts``, the companies' licences)
+Each step is a MATERIALIZED CTE: inlined, every use of a column computed by a subquery (the
+status on the date, the contract check...) ran its subquery again.  It reads what the app reads (shops, the stored facts in ``shop_facts``, the companies' licences)
 and computes in SQL what the app computes in Python: every status, due date, open and overdue
 order count, grade and priority, with the reason codes, for today.  Two things it cannot do,
 so it leaves them out: decrypt and mask the phone number, and word the reasons in Chinese
@@ -13,7 +14,7 @@ import itertools
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 SQLITE = """
-WITH base AS (
+WITH base AS MATERIALIZED (
   SELECT s.*, f.last_cleaned_on, f.last_counted_slip_at, f.last_pending_slip_at, f.last_inspected_at, f.lists,
     CASE WHEN s.cooking_heads <= 2 THEN 'small' WHEN s.cooking_heads <= 5 THEN 'medium' ELSE 'large' END AS scale,
     coalesce((SELECT json_extract(j.value, '$[1]') FROM json_each(f.lists, '$.statuses') j
@@ -37,14 +38,14 @@ WITH base AS (
        WHERE json_extract(j.value, '$[2]') > '{year_ago}' GROUP BY code
        HAVING count(DISTINCT json_extract(j.value, '$[1]')) >= 2 ORDER BY code)) AS repeated
   FROM shops s LEFT JOIN shop_facts f ON f.shop_id = s.id
-), dated AS (
+), dated AS MATERIALIZED (
   SELECT *, date(coalesce(last_cleaned_on, registered_on),
                  '+' || CASE scale WHEN 'small' THEN {small} WHEN 'medium' THEN {medium} ELSE {large} END || ' days')
               AS due_on,
          CASE scale WHEN 'small' THEN 60 WHEN 'medium' THEN 75 ELSE 85 END AS min_efficiency,
          registered_on <= '{as_of}' AND on_date = 'active' AS graded
   FROM base
-), statuses AS (
+), statuses AS MATERIALIZED (
   SELECT *,
     CASE WHEN NOT graded THEN NULL WHEN NOT purifier_installed THEN 'no_purifier'
          WHEN '{as_of}' > due_on THEN 'overdue' WHEN last_cleaned_on IS NULL THEN 'never_cleaned'
@@ -54,7 +55,7 @@ WITH base AS (
          ELSE 'ok' END AS waste,
     purifier_installed AND purifier_rated_efficiency < min_efficiency AS undersized
   FROM dated
-), reasons AS (
+), reasons AS MATERIALIZED (
   SELECT *,
     trim(CASE WHEN purifier = 'no_purifier' THEN ' no_purifier' ELSE '' END
       || CASE WHEN purifier = 'overdue' THEN ' purifier_overdue' ELSE '' END
@@ -68,7 +69,7 @@ WITH base AS (
       || CASE WHEN graded AND open_orders > 0 THEN ' rectification_open' ELSE '' END
       || CASE WHEN graded AND failed IS NOT NULL THEN ' recent_failure:' || failed ELSE '' END) AS b_reasons
   FROM statuses
-), graded AS (
+), graded AS MATERIALIZED (
   SELECT *, CASE WHEN NOT graded THEN NULL WHEN c_reasons <> '' THEN 'C' WHEN b_reasons <> '' THEN 'B'
                  ELSE 'A' END AS grade
   FROM reasons
@@ -90,7 +91,7 @@ FROM graded ORDER BY id
 """
 
 POSTGRESQL = """
-WITH base AS (
+WITH base AS MATERIALIZED (
   SELECT s.*, f.last_cleaned_on, f.last_counted_slip_at, f.last_pending_slip_at, f.last_inspected_at,
     f.lists::jsonb AS lists,
     CASE WHEN s.cooking_heads <= 2 THEN 'small' WHEN s.cooking_heads <= 5 THEN 'medium' ELSE 'large' END AS scale,
@@ -98,7 +99,7 @@ WITH base AS (
               AND (f.last_counted_slip_at IS NULL OR f.last_pending_slip_at > f.last_counted_slip_at)
          THEN f.last_pending_slip_at ELSE f.last_counted_slip_at END AS last_slip
   FROM shops s LEFT JOIN shop_facts f ON f.shop_id = s.id
-), listed AS (
+), listed AS MATERIALIZED (
   SELECT b.*,
     coalesce((SELECT j.value ->> 1 FROM jsonb_array_elements(b.lists -> 'statuses') WITH ORDINALITY j(value, n)
               WHERE j.value ->> 0 <= '{as_of}' ORDER BY n DESC LIMIT 1), 'active') AS on_date,
@@ -117,13 +118,13 @@ WITH base AS (
        SELECT j.value ->> 0 AS code FROM jsonb_array_elements(b.lists -> 'failures') j(value)
        WHERE j.value ->> 2 > '{year_ago}' GROUP BY 1 HAVING count(DISTINCT j.value ->> 1) >= 2) codes) AS repeated
   FROM base b
-), dated AS (
+), dated AS MATERIALIZED (
   SELECT *, coalesce(last_cleaned_on, registered_on)
               + CASE scale WHEN 'small' THEN {small} WHEN 'medium' THEN {medium} ELSE {large} END AS due_on,
          CASE scale WHEN 'small' THEN 60 WHEN 'medium' THEN 75 ELSE 85 END AS min_efficiency,
          registered_on <= '{as_of}' AND on_date = 'active' AS graded
   FROM listed
-), statuses AS (
+), statuses AS MATERIALIZED (
   SELECT *,
     CASE WHEN NOT graded THEN NULL WHEN NOT purifier_installed THEN 'no_purifier'
          WHEN '{as_of}' > due_on THEN 'overdue' WHEN last_cleaned_on IS NULL THEN 'never_cleaned'
@@ -133,7 +134,7 @@ WITH base AS (
          THEN 'overdue' ELSE 'ok' END AS waste,
     coalesce(purifier_installed AND purifier_rated_efficiency < min_efficiency, false) AS undersized
   FROM dated
-), reasons AS (
+), reasons AS MATERIALIZED (
   SELECT *,
     concat_ws(' ', CASE WHEN purifier = 'no_purifier' THEN 'no_purifier' END,
       CASE WHEN purifier = 'overdue' THEN 'purifier_overdue' END,
@@ -147,7 +148,7 @@ WITH base AS (
       CASE WHEN graded AND open_orders > 0 THEN 'rectification_open' END,
       CASE WHEN graded AND failed IS NOT NULL THEN 'recent_failure:' || failed END) AS b_reasons
   FROM statuses
-), graded AS (
+), graded AS MATERIALIZED (
   SELECT *, CASE WHEN NOT graded THEN NULL WHEN c_reasons <> '' THEN 'C' WHEN b_reasons <> '' THEN 'B'
                  ELSE 'A' END AS grade
   FROM reasons
