@@ -110,6 +110,13 @@ def load_config(overrides=None, environ=None):
         config["SECRET_KEY"] = "dev-insecure-secret-key-do-not-use-in-production"
     if config["SQLALCHEMY_DATABASE_URI"]:
         config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if (config["SQLALCHEMY_DATABASE_URI"] or "").startswith("postgresql"):
+        # Sessions in UTC: psycopg then returns datetime.timezone.utc values, which UTCDateTime
+        # passes through; in the server's zone (a ZoneInfo) building and converting them took a
+        # third of the compliance export's fetch.  Every stored time is timestamptz either way.
+        options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"options": "-c TimeZone=UTC", **options.get("connect_args", {})}
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     return config
 
 

@@ -62,7 +62,8 @@ def compliance_rows(shops_in_scope, args):
     statement = shop_facts.with_facts(shops_in_scope.with_only_columns(
         *shop_facts.SHOP_COLUMNS, Shop.name, Shop.uscc, Shop.address, Shop.district_code, Shop.street,
         Shop.contact_name, Shop.contact_phone_encrypted, Shop.status, Shop.claimed_at))
-    for chunk in db.session.execute(statement.execution_options(yield_per=CHUNK)).partitions():
+    # On the Core connection: plain rows, without the ORM result layer (a third of the fetch time).
+    for chunk in db.session.connection().execute(statement.execution_options(yield_per=CHUNK)).partitions():
         graded = grade_all(shop_facts.facts_of_rows(chunk, as_of), as_of)
         for row in chunk:
             c = graded[row[0]]
