@@ -192,3 +192,52 @@ def test_the_api_keeps_the_facts_in_step(client, make_shop, frozen_clock):
     assert body["compliance"]["purifier"]["last_cleaned_on"] == "2024-03-18"
     assert stored_answers([shop["id"]]) == {shop["id"]}
     assert shop_facts.check_all(db.session)[1:] == ([], [])
+
+
+def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monkeypatch):  # noqa: F811
+    """PostgreSQL lets two transactions add records to one shop at once.  Each refresh must read
+    after the other committed, or the later upsert drops the earlier's record."""
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite serialises writers (BEGIN IMMEDIATE): the race cannot happen
+    import threading
+
+    shop = city.shop()
+    barrier = threading.Barrier(2, timeout=1.5)
+    summarise = shop_facts.summarise
+
+    def summarise_together(*args, **kwargs):
+        try:  # without the lock both writers get here before either commits
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass  # with it, the other one is waiting for our commit
+        return summarise(*args, **kwargs)
+
+    monkeypatch.setattr(shop_facts, "summarise", summarise_together)
+    errors = []
+
+    def write(record):
+        try:
+            with app.app_context():
+                db.session.add(record)
+                from server.services import audit
+                audit.record("test.record", "shop", shop.id)
+                db.session.commit()
+                db.session.remove()
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    cleaning = Cleaning(shop_id=shop.id, cleaned_on=today() - DAY, parts=["purifier"], performed_by="self",
+                        logged_by_id=1, received_at=utcnow())
+    slip = Handover(serial="RACE-1", shop_id=shop.id, collector_company_id=1, contract_id=1, started_by_id=1,
+                    handed_over_at=utcnow() - HOUR, waste_type="kitchen_waste", status="confirmed",
+                    started_by_party="shop", received_at=utcnow(), answered_at=utcnow())
+    writers = [threading.Thread(target=write, args=(record,)) for record in (cleaning, slip)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert errors == []
+    db.session.expire_all()
+    row = db.session.get(ShopFacts, shop.id)
+    assert row.last_cleaned_on == today() - DAY and row.last_counted_slip_at is not None  # neither was dropped
+    assert shop_facts.check_all(db.session)[1:] == ([], [])

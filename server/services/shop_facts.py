@@ -167,7 +167,15 @@ def refresh(session, shop_ids):
     """Rewrite these shops' rows from their records (in the caller's transaction)."""
     shop_ids = list(shop_ids)
     for start in range(0, len(shop_ids), BATCH):
-        rows = list(summarise(session, shop_ids[start:start + BATCH]).values())
+        batch = shop_ids[start:start + BATCH]
+        if session.get_bind().dialect.name == "postgresql":
+            # One refresher per shop at a time, and it reads after the previous one committed:
+            # otherwise two transactions adding records to one shop would each summarise without
+            # the other's, and the later upsert would drop the earlier's record.  (SQLite writers
+            # are serialised by BEGIN IMMEDIATE already.)  NO KEY: records may still be inserted.
+            session.execute(select(Shop.id).where(_ids_filter(Shop.id, batch)).order_by(Shop.id)
+                            .with_for_update(key_share=True))
+        rows = list(summarise(session, batch).values())
         if rows:
             statement = upsert(ShopFacts, session)
             session.execute(statement.on_conflict_do_update(
