@@ -1,12 +1,14 @@
 """The compliance list as one SQL query per database: the export's floor.
 
+It reads what the app reads (shops, the stored facts in ``shop_facts``, the companies'
+licences) and computes in SQL what the app computes in Python: every status, due date, open
+and overdue order count, grade and priority, with the reason codes, for today.  Two things it
+cannot do, so it leaves them out: decrypt and mask the phone number, and word the reasons in
+Chinese (it lists their codes).  bench/exports.py checks it shop by shop against the app's CSV,
+so the floor is the same list, not a lighter one.
+
 Each step is a MATERIALIZED CTE: inlined, every use of a column computed by a subquery (the
-status on the date, the contract check...) ran its subquery again.  It reads what the app reads (shops, the stored facts in ``shop_facts``, the companies' licences)
-and computes in SQL what the app computes in Python: every status, due date, open and overdue
-order count, grade and priority, with the reason codes, for today.  Two things it cannot do,
-so it leaves them out: decrypt and mask the phone number, and word the reasons in Chinese
-(it lists their codes).  bench/exports.py checks it shop by shop against the app's CSV, so the
-floor is the same list, not a lighter one.
+status on the date, the contract check...) ran its subquery again (PostgreSQL: 17 s, not 1.2).
 """
 import datetime as dt
 import itertools
@@ -69,7 +71,10 @@ WITH base AS MATERIALIZED (
       || CASE WHEN graded AND open_orders > 0 THEN ' rectification_open' ELSE '' END
       || CASE WHEN graded AND failed IS NOT NULL THEN ' recent_failure:' || failed ELSE '' END) AS b_reasons
   FROM statuses
-), graded AS MATERIALIZED (
+{tail}"""
+
+# The grade and the output columns, the same on both databases but for two expressions.
+TAIL = """), graded AS MATERIALIZED (
   SELECT *, CASE WHEN NOT graded THEN NULL WHEN c_reasons <> '' THEN 'C' WHEN b_reasons <> '' THEN 'B'
                  ELSE 'A' END AS grade
   FROM reasons
@@ -79,16 +84,23 @@ SELECT id, name, uscc, address, district_code, street,
   contact_name, CASE status WHEN 'active' THEN '正常营业' WHEN 'suspended' THEN '停业整顿/装修' ELSE '已关闭' END,
   CASE WHEN claimed_at IS NULL THEN '否' ELSE '是' END,
   purifier, CASE WHEN graded THEN last_cleaned_on END, CASE WHEN graded AND purifier_installed THEN due_on END, waste,
-  CASE WHEN graded THEN strftime('%Y-%m-%d %H:%M:%S', last_slip, '+8 hours') END,
+  CASE WHEN graded THEN {last_slip_text} END,
   CASE WHEN graded THEN open_orders ELSE 0 END, CASE WHEN graded THEN overdue_orders ELSE 0 END, grade,
   CASE WHEN NOT graded THEN 'not_active' WHEN grade = 'C' THEN c_reasons ELSE b_reasons END,
   CASE WHEN NOT graded THEN 0 ELSE CASE grade WHEN 'C' THEN 2000 WHEN 'B' THEN 1000 ELSE 0 END
     + CASE WHEN last_inspected_at IS NULL THEN 999
-           ELSE min(999, CAST(julianday('{as_of}') - julianday(date(last_inspected_at, '+8 hours')) AS INTEGER) / 7)
-      END END,
+           ELSE {weeks_since_inspection} END END,
   '{as_of}'
 FROM graded ORDER BY id
 """
+DIALECT = {
+    "sqlite": {"last_slip_text": "strftime('%Y-%m-%d %H:%M:%S', last_slip, '+8 hours')",
+               "weeks_since_inspection": "min(999, CAST(julianday('{as_of}') - julianday(date(last_inspected_at, "
+                                         "'+8 hours')) AS INTEGER) / 7)"},
+    "postgresql": {"last_slip_text": "to_char(last_slip AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')",
+                   "weeks_since_inspection": "least(999, ('{as_of}'::date - (last_inspected_at AT TIME ZONE "
+                                             "'Asia/Shanghai')::date) / 7)"},
+}
 
 POSTGRESQL = """
 WITH base AS MATERIALIZED (
@@ -148,25 +160,7 @@ WITH base AS MATERIALIZED (
       CASE WHEN graded AND open_orders > 0 THEN 'rectification_open' END,
       CASE WHEN graded AND failed IS NOT NULL THEN 'recent_failure:' || failed END) AS b_reasons
   FROM statuses
-), graded AS MATERIALIZED (
-  SELECT *, CASE WHEN NOT graded THEN NULL WHEN c_reasons <> '' THEN 'C' WHEN b_reasons <> '' THEN 'B'
-                 ELSE 'A' END AS grade
-  FROM reasons
-)
-SELECT id, name, uscc, address, district_code, street,
-  CASE scale WHEN 'small' THEN '小型' WHEN 'medium' THEN '中型' ELSE '大型' END AS scale_name, cooking_heads,
-  contact_name, CASE status WHEN 'active' THEN '正常营业' WHEN 'suspended' THEN '停业整顿/装修' ELSE '已关闭' END,
-  CASE WHEN claimed_at IS NULL THEN '否' ELSE '是' END,
-  purifier, CASE WHEN graded THEN last_cleaned_on END, CASE WHEN graded AND purifier_installed THEN due_on END, waste,
-  CASE WHEN graded THEN to_char(last_slip AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') END,
-  CASE WHEN graded THEN open_orders ELSE 0 END, CASE WHEN graded THEN overdue_orders ELSE 0 END, grade,
-  CASE WHEN NOT graded THEN 'not_active' WHEN grade = 'C' THEN c_reasons ELSE b_reasons END,
-  CASE WHEN NOT graded THEN 0 ELSE CASE grade WHEN 'C' THEN 2000 WHEN 'B' THEN 1000 ELSE 0 END
-    + CASE WHEN last_inspected_at IS NULL THEN 999
-           ELSE least(999, ('{as_of}'::date - (last_inspected_at AT TIME ZONE 'Asia/Shanghai')::date) / 7) END END,
-  '{as_of}'
-FROM graded ORDER BY id
-"""
+{tail}"""
 
 
 def compliance_floor_sql(dialect, now, intervals=(90, 60, 30), due_soon=7, gap_days=3, pending_hours=48):
@@ -181,7 +175,10 @@ def compliance_floor_sql(dialect, now, intervals=(90, 60, 30), due_soon=7, gap_d
             return moment.isoformat()
     year_ago = (utc - dt.timedelta(days=365)).isoformat(timespec="microseconds")  # as shop_facts writes it
     small, medium, large = intervals
-    template = SQLITE if dialect == "sqlite" else POSTGRESQL
+    tail = TAIL
+    for name, expression in DIALECT[dialect].items():
+        tail = tail.replace("{" + name + "}", expression)
+    template = (SQLITE if dialect == "sqlite" else POSTGRESQL).replace("{tail}", tail)
     return template.format(as_of=as_of.isoformat(), pending_since=stamp(utc - dt.timedelta(hours=pending_hours)),
                            gap_since=stamp(utc - dt.timedelta(days=gap_days)), year_ago=year_ago,
                            small=small, medium=medium, large=large, due_soon=due_soon)
