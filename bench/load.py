@@ -1,5 +1,6 @@
 """Load test: gunicorn as configured, a mixed workload for a bounded time, then a check that
-every acknowledged write is in the database exactly once.
+every acknowledged write is in the database exactly once, and that every shop's stored compliance
+facts (shop_facts) still match its records.
 
     .venv/bin/python bench/load.py [--seconds 60] [--database-url URL] [--shops 300]
 
@@ -43,7 +44,7 @@ from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.models import (Cleaning, CollectorCompany, Contract, Handover, Inspection, Photo, Shop,  # noqa: E402
                            ShopMember, User)
-from server.services import audit, demo  # noqa: E402
+from server.services import audit, demo, shop_facts  # noqa: E402
 from server.services.accounts import _issue_token  # noqa: E402
 
 CODES = ["P1", "P2", "P3", "P4", "W1", "W2", "W3", "W4", "W5", "O1", "O2", "O3"]
@@ -245,8 +246,9 @@ def verify(url, upload_dir, actors, stats):
             Handover.id.in_(stats.acked["confirm"] or {0}), Handover.status.in_(["confirmed", "disputed"]))))
         rows.append(("confirm", len(stats.acked["confirm"]), len(confirmed),
                      len(stats.acked["confirm"] - confirmed), 0))
+        facts = shop_facts.check_all(db.session)  # (checked, graded from records, differing)
         db.engine.dispose()
-    return rows
+    return rows, facts
 
 
 def main():
@@ -306,12 +308,14 @@ def main():
         for label, values in sorted(stats.latency.items()):
             print(f"{label:34} {len(values):6d} {percentile(values, 50) * 1000:8.1f} "
                   f"{percentile(values, 95) * 1000:8.1f} {percentile(values, 99) * 1000:8.1f}")
-        rows = verify(url, upload_dir, actors, stats)
+        rows, (checked, unstored, differing) = verify(url, upload_dir, actors, stats)
         print(f"{'write':12} {'acknowledged':>12} {'in database':>12} {'lost':>6} {'duplicated':>10}")
         for kind, acked, stored, lost, extra in rows:
             print(f"{kind:12} {acked:12d} {stored:12d} {lost:6d} {extra:10d}")
-        if any(lost or extra for _, _, _, lost, extra in rows):
-            print("FAIL: acknowledged writes lost or duplicated")
+        print(f"shop_facts after the load: {checked} shops checked against their records, {len(differing)} differ, "
+              f"{len(unstored)} not answerable from the table")
+        if any(lost or extra for _, _, _, lost, extra in rows) or differing:
+            print("FAIL: acknowledged writes lost or duplicated, or stored facts drifted from the records")
             sys.exit(1)
         print("every acknowledged write is in the database exactly once")
 
