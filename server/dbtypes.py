@@ -31,6 +31,6 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
-        if value.tzinfo is dt.timezone.utc:  # psycopg on a session in UTC (see server.database)
+        if value.tzinfo is dt.timezone.utc:  # psycopg on a session in UTC (see server.config)
             return value
         return value.astimezone(dt.timezone.utc)

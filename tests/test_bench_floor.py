@@ -8,10 +8,12 @@ import datetime as dt
 import io
 import random
 
+from sqlalchemy import func, select
+
 from bench.floor_sql import compliance_floor_sql, differences
 from server.clock import today, utcnow
 from server.extensions import db
-from server.models import CollectorCompany, Contract, RectificationEvent, ShopStatusChange
+from server.models import CollectorCompany, Contract, Rectification, RectificationEvent, ShopStatusChange
 from tests.test_compliance import city  # noqa: F401  (the fixture)
 
 HOUR, DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
@@ -35,8 +37,7 @@ def test_the_floor_query_grades_every_shop_as_the_app_does(client, city, frozen_
                                          fails=rnd.sample(["P1", "W2", "O1"], rnd.randint(0, 2)),
                                          deadline=today() + rnd.randint(-20, 10) * DAY, voided=rnd.random() < 0.1)
             if rnd.random() < 0.3:
-                from server.models import Rectification
-                order = db.session.query(Rectification).filter_by(inspection_id=inspection.id).first()
+                order = db.session.scalar(select(Rectification).where(Rectification.inspection_id == inspection.id))
                 if order:
                     db.session.add(RectificationEvent(rectification_id=order.id, actor_id=1, at=utcnow(),
                                                       action=rnd.choice(["submitted", "accepted", "acknowledged"])))
@@ -58,7 +59,7 @@ def test_the_floor_query_grades_every_shop_as_the_app_does(client, city, frozen_
         shop = city.shop(n, heads=3, efficiency=90)
         city.cleaning(shop, today() - days_ago * DAY)
         city.slip(shop, utcnow() - 5 * HOUR, received=utcnow())
-    assert db.session.query(CollectorCompany).count() == 2
+    assert db.session.scalar(select(func.count()).select_from(CollectorCompany)) == 2
     _, regulator = login_as("regulator", jurisdiction=None)
     response = client.get("/api/v1/exports/compliance.csv", headers=regulator)
     app_rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))[1:]

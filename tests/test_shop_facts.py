@@ -1,14 +1,15 @@
 """shop_facts: today's facts kept in step with the records by every commit, read back exactly."""
 import datetime as dt
 import random
+import threading
 
 from sqlalchemy import select, update
 
 from server.clock import today, utcnow
 from server.extensions import db
-from server.models import (Cleaning, CollectorCompany, Handover, Inspection, Rectification, RectificationEvent, Shop,
-                           ShopFacts, ShopStatusChange)
-from server.services import shop_facts
+from server.models import (Cleaning, CollectorCompany, Contract, Handover, Inspection, Rectification,
+                           RectificationEvent, Shop, ShopFacts, ShopStatusChange)
+from server.services import audit, shop_facts
 from server.services.compliance import compliance_bulk, compliance_of
 from tests.test_cleanings import body as cleaning_body
 from tests.test_compliance import city  # noqa: F401  (the fixture)
@@ -108,7 +109,6 @@ def test_stored_facts_follow_every_kind_of_write_as_the_days_pass(city, frozen_c
                                                 changed_by_id=1, changed_at=utcnow()))
                 city.save()
             else:  # a contract with a company whose licence lapses on 2024-03-30
-                from server.models import Contract
                 db.session.add(Contract(shop_id=shop.id, collector_company_id=spare_company.id, contract_no="B",
                                         valid_from=today() - DAY, valid_until=today() + 5 * DAY, recorded_by_id=1,
                                         recorded_at=utcnow()))
@@ -199,8 +199,6 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
     after the other committed, or the later upsert drops the earlier's record."""
     if db.engine.dialect.name != "postgresql":
         return  # SQLite serialises writers (BEGIN IMMEDIATE): the race cannot happen
-    import threading
-
     shop = city.shop()
     barrier = threading.Barrier(2, timeout=1.5)
     summarise = shop_facts.summarise
@@ -219,7 +217,6 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
         try:
             with app.app_context():
                 db.session.add(record)
-                from server.services import audit
                 audit.record("test.record", "shop", shop.id)
                 db.session.commit()
                 db.session.remove()

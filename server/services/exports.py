@@ -21,9 +21,8 @@ from server.database import read_only
 from server.extensions import db
 from server.models.inspection import Case, Inspection, InspectionItem, Rectification
 from server.models.records import Cleaning, Handover
-from server.models.shop import Shop
+from server.models.shop import Shop, scale_of
 from server.security import decrypt, mask_phone
-from server.models.shop import scale_of
 from server.services import audit, scope, shop_facts
 from server.services.compliance import COMPLIANCE_FILTERS, grade_all, matches
 

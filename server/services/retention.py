@@ -107,18 +107,15 @@ def run(now=None):
             db.session.execute(delete(PhotoLink).where(PhotoLink.record_type == record_type,
                                                        PhotoLink.record_id.in_(chunk)))
 
-    # Deleted below past the ORM: the shops concerned get their facts rewritten before the commit.
-    for model, ids in ((Cleaning, cleanings), (Handover, slips), (Inspection, inspections), (Rectification, orders),
-                       (Contract, contracts)):
-        for start in range(0, len(ids), 500):
-            shop_facts.mark_stale(db.session, db.session.scalars(
-                select(model.shop_id).where(model.id.in_(ids[start:start + 500])).distinct()))
     for model, column, ids in (
             (CaseEvent, CaseEvent.case_id, cases), (Case, Case.id, cases),
             (RectificationEvent, RectificationEvent.id, order_events), (Rectification, Rectification.id, orders),
             (InspectionItem, InspectionItem.inspection_id, inspections), (Inspection, Inspection.id, inspections),
             (Handover, Handover.id, slips), (Cleaning, Cleaning.id, cleanings), (Contract, Contract.id, contracts)):
         for start in range(0, len(ids), 500):
+            if model in shop_facts.BY_SHOP:  # deleted past the ORM: their shops' facts are rewritten at commit
+                shop_facts.mark_stale(db.session, db.session.scalars(
+                    select(model.shop_id).where(column.in_(ids[start:start + 500])).distinct()))
             db.session.execute(delete(model).where(column.in_(ids[start:start + 500])))
 
     # Photos of removed records that nothing else holds (another record, a later "reused" flag).

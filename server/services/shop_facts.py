@@ -7,8 +7,8 @@ the ORM (bulk loads, retention) call :func:`mark_stale` or :func:`refresh_all` t
 
 The row holds what the records say *now*, without the date-dependent rules: those (the 48-hour
 pending window, the 12-month failure window, contract and licence validity, overdue deadlines,
-future status changes) are applied on reading by :func:`facts_today`, which answers for today
-only.  A row that cannot answer exactly — missing, or holding a time later than "now" (a
+future status changes) are applied on reading by :class:`Reader`, which answers for today
+only (:func:`facts_for`).  A row that cannot answer exactly — missing, or holding a time later than "now" (a
 record dated a few minutes ahead within the clock slack, or a clock set back) — is left to
 the records (:func:`server.services.compliance_facts.facts_bulk`).
 """
@@ -42,8 +42,12 @@ def _utc_text(moment):
 
 # --- keeping the rows in step -----------------------------------------------------------------
 
+# Records whose rows name their shop and feed its facts (items and events reach it through their parent).
+BY_SHOP = (Cleaning, Handover, Inspection, Rectification, Contract, ShopStatusChange)
+
+
 def _shop_of(session, obj):
-    if isinstance(obj, (Cleaning, Handover, Inspection, Rectification, Contract, ShopStatusChange)):
+    if isinstance(obj, BY_SHOP):
         return obj.shop_id
     if isinstance(obj, Shop):
         return obj.id
@@ -183,36 +187,38 @@ def refresh(session, shop_ids):
                 set_={column: statement.excluded[column] for column in rows[0] if column != "shop_id"}), rows)
 
 
+def _all_shop_ids(session):
+    """Every shop's id, a batch at a time."""
+    last_id = 0
+    while ids := session.scalars(select(Shop.id).where(Shop.id > last_id).order_by(Shop.id).limit(BATCH)).all():
+        yield ids
+        last_id = ids[-1]
+
+
 def refresh_all(session, echo=None):
     """Every shop's row, in batches (after a bulk load, or to check nothing drifted)."""
-    last_id, done = 0, 0
-    while True:
-        ids = session.scalars(select(Shop.id).where(Shop.id > last_id).order_by(Shop.id).limit(BATCH)).all()
-        if not ids:
-            return done
+    done = 0
+    for ids in _all_shop_ids(session):
         refresh(session, ids)
         session.commit()
-        last_id, done = ids[-1], done + len(ids)
+        done += len(ids)
         if echo:
             echo(f"… {done} 家店铺")
+    return done
 
 
 def check_all(session):
     """``(checked, missing, differing)``: every shop's stored facts against its records, for today."""
-    as_of, last_id, checked, missing, differing = today(), 0, 0, [], []
-    while True:
-        ids = session.scalars(select(Shop.id).where(Shop.id > last_id).order_by(Shop.id).limit(BATCH)).all()
-        if not ids:
-            return checked, missing, differing
-        reader = Reader(as_of)
-        stored = {row[0]: reader.facts(row) for row in session.execute(
-            with_facts(select(*SHOP_COLUMNS).where(_ids_filter(Shop.id, ids))))}
+    as_of, checked, missing, differing = today(), 0, [], []
+    for ids in _all_shop_ids(session):
+        stored = _read(_stored_rows(ids), as_of)
         for shop_id, facts in facts_bulk(ids, as_of).items():
             if stored[shop_id] is None:
                 missing.append(shop_id)
             elif stored[shop_id] != facts:
                 differing.append(shop_id)
-        checked, last_id = checked + len(ids), ids[-1]
+        checked += len(ids)
+    return checked, missing, differing
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -228,8 +234,11 @@ def facts_for(shop_ids, as_of):
     of ids or a ``select`` of shop ids."""
     if as_of != today():
         return facts_bulk(shop_ids, as_of)
-    return facts_of_rows(db.session.execute(with_facts(select(*SHOP_COLUMNS).where(_ids_filter(Shop.id, shop_ids))))
-                         .all(), as_of)
+    return facts_of_rows(_stored_rows(shop_ids), as_of)
+
+
+def _stored_rows(shop_ids):
+    return db.session.execute(with_facts(select(*SHOP_COLUMNS).where(_ids_filter(Shop.id, shop_ids)))).all()
 
 
 def with_facts(statement):
@@ -242,17 +251,17 @@ def facts_of_rows(rows, as_of):
     can answer, from the records otherwise."""
     if as_of != today():
         return facts_bulk([row[0] for row in rows], as_of)
-    reader = Reader(as_of)
-    facts, missing = {}, []
-    for row in rows:
-        found = reader.facts(row)
-        if found is None:
-            missing.append(row[0])
-        else:
-            facts[row[0]] = found
+    facts = _read(rows, as_of)
+    missing = [shop_id for shop_id, found in facts.items() if found is None]
     if missing:
         facts.update(facts_bulk(missing, as_of))
     return facts
+
+
+def _read(rows, as_of):
+    """``{shop_id: Facts or None}`` from the stored rows alone."""
+    reader = Reader(as_of)
+    return {row[0]: reader.facts(row) for row in rows}
 
 
 class Reader:
