@@ -44,7 +44,7 @@ from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.models import (Cleaning, CollectorCompany, Contract, Handover, Inspection, Photo, Shop,  # noqa: E402
                            ShopMember, User)
-from server.services import audit, demo, shop_facts  # noqa: E402
+from server.services import audit, compliance, demo  # noqa: E402
 from server.services.accounts import _issue_token  # noqa: E402
 
 CODES = ["P1", "P2", "P3", "P4", "W1", "W2", "W3", "W4", "W5", "O1", "O2", "O3"]
@@ -246,7 +246,7 @@ def verify(url, upload_dir, actors, stats):
             Handover.id.in_(stats.acked["confirm"] or {0}), Handover.status.in_(["confirmed", "disputed"]))))
         rows.append(("confirm", len(stats.acked["confirm"]), len(confirmed),
                      len(stats.acked["confirm"] - confirmed), 0))
-        facts = shop_facts.check_all(db.session)  # (checked, graded from records, differing)
+        facts = compliance.check_all(db.session)  # (checked, graded from records, differing)
         db.engine.dispose()
     return rows, facts
 

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import idempotency, web
+from server import commit_pipeline, idempotency, web
 from server.api import Api, IdConverter
 from server.auth import forget_caller
 from server.config import load_config
@@ -41,9 +41,8 @@ def create_app(config=None):
 
 def register_extensions(app):
     import server.models  # noqa: F401  (every table known before the engine is used)
-    import server.services.audit  # noqa: F401  (installs the audit-entry guard)
-    import server.services.shop_facts  # noqa: F401  (keeps shop_facts in step with every commit)
 
+    commit_pipeline.install()
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     with app.app_context():

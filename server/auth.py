@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from server import ratelimit
 from server.clock import utcnow
+from server.database import bookkeeping
 from server.errors import fail
 from server.extensions import db
 from server.models.user import AuthToken, User
@@ -61,7 +62,8 @@ def authenticate():
         fail(401, "账号已停用")
     if now - token.last_used_at >= TOUCH_EVERY:
         token.last_used_at = now
-        db.session.commit()
+        with bookkeeping():
+            db.session.commit()
     g.current_user, g.current_token = user, token
     return user
 

@@ -11,7 +11,7 @@ from werkzeug.security import generate_password_hash
 from server.extensions import db
 from server.models.user import User
 from server.security import password_problem
-from server.services import audit
+from server.services import audit, compliance
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 
@@ -33,18 +33,14 @@ def facts_group():
 @facts_group.command("refresh")
 def facts_refresh():
     """Rewrite every shop's facts from its records (after upgrading to 0014, or a bulk load)."""
-    from server.services import shop_facts
-
-    done = shop_facts.refresh_all(db.session, echo=click.echo)
+    done = compliance.refresh_all(db.session, echo=click.echo)
     click.echo(f"已更新 {done} 家店铺的合规事实")
 
 
 @facts_group.command("check")
 def facts_check():
     """Compare every stored row with the records; exit 1 listing the shops that differ."""
-    from server.services import shop_facts
-
-    checked, missing, differing = shop_facts.check_all(db.session)
+    checked, missing, differing = compliance.check_all(db.session)
     db.session.rollback()
     if missing:
         click.echo(f"{len(missing)} 家店铺今日按记录实时计算（尚无合规事实，可运行 facts refresh；或有记录的时间晚于"

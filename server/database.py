@@ -12,11 +12,13 @@ WAL lets those readers run beside the one writer.
 """
 import contextlib
 import contextvars
+import json
 
-from sqlalchemy import event
+from sqlalchemy import ARRAY, Integer, any_, bindparam, event, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 _read_only = contextvars.ContextVar("sqlite_read_only", default=False)
+_bookkeeping = contextvars.ContextVar("bookkeeping", default=False)
 
 
 @contextlib.contextmanager
@@ -27,6 +29,22 @@ def read_only():
         yield
     finally:
         _read_only.reset(token)
+
+
+@contextlib.contextmanager
+def bookkeeping():
+    """Commits made inside are bookkeeping (rate-limit counts, a token's last use), not the
+    request's write: the commit pipeline carries no idempotency key on them, or a request
+    refused afterwards would stay remembered."""
+    token = _bookkeeping.set(True)
+    try:
+        yield
+    finally:
+        _bookkeeping.reset(token)
+
+
+def is_bookkeeping():
+    return _bookkeeping.get()
 
 
 def configure_engine(engine, busy_timeout_ms):
@@ -56,3 +74,16 @@ def upsert(model, session):
     spell it the same; SQLAlchemy keeps it per dialect)."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def in_ids(column, ids, session):
+    """``column IN ids``.  A list goes as one parameter — an array on PostgreSQL, where
+    thousands of separate parameters (an export's chunk) made each query several times slower;
+    a JSON array on SQLite, which caps the parameters of one statement — so any number of ids
+    may be asked for.  Anything else (a ``select`` of ids) is a plain ``IN``."""
+    if not isinstance(ids, list):
+        return column.in_(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return column.in_(select(literal_column("value", Integer)).select_from(
+        func.json_each(bindparam(None, json.dumps([int(i) for i in ids])))))

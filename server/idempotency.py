@@ -5,7 +5,7 @@ replays the first response and creates nothing; while the first request still ru
 the same key with a different body → 422 ``idempotency_key_reused``.
 
 The key is recorded **in the same transaction as the business write**: the first commit of
-the request adds it (a session ``before_commit`` hook), so either both the record and the key
+the request adds it (:func:`carry_key`, the first step of :mod:`server.commit_pipeline`), so either both the record and the key
 exist or neither does.  Two identical requests racing each other cannot both commit: the
 unique constraint on (user, key, method, path) fails the second, which answers 409 and
 rolls its write back.  The answer itself is stored right after the view returns.  Should the
@@ -14,17 +14,16 @@ process die in between, the write stands and a retry answers 409 (never a second
 A request that fails before committing anything (validation, permission) leaves no key, so
 the client may fix and retry with the same key.
 """
-import contextlib
 import datetime as dt
 import hashlib
 import re
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import delete, event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select
 
 from server.auth import authenticate
 from server.clock import utcnow
+from server.database import is_bookkeeping
 from server.errors import fail
 from server.extensions import db
 from server.models.idempotency import IdempotencyKey
@@ -77,14 +76,13 @@ def _check_key():
     return None
 
 
-@event.listens_for(Session, "before_commit", insert=True)
-def _record_with_the_write(session):
-    """The request's first commit that writes something carries the key with it.
+def carry_key(session):
+    """(a commit step) The request's first commit that writes something carries the key with it.
 
-    Runs before the audit helper's hook (``insert=True``), which appends the audit entries
-    under the chain's lock: on PostgreSQL two retries with one key wait for each other on the
-    key's unique index, and neither may hold the chain's lock meanwhile."""
-    if not has_request_context():
+    Runs before the audit entries are appended under the chain's lock: on PostgreSQL two retries
+    with one key wait for each other on the key's unique index, and neither may hold the chain's
+    lock meanwhile."""
+    if not has_request_context() or is_bookkeeping():
         return
     pending = g.get("idempotency")
     if not pending or pending["row_id"] is not None or pending.get("adding"):
@@ -97,20 +95,6 @@ def _record_with_the_write(session):
     session.add(row)
     session.flush()
     pending["row_id"], pending["adding"] = row.id, False
-
-
-@contextlib.contextmanager
-def aside():
-    """Commits made inside are bookkeeping (rate-limit counts), not the request's write: the
-    key must not ride on them, or a request refused afterwards would stay remembered."""
-    pending = g.get("idempotency") if has_request_context() else None
-    if pending is not None:
-        g.idempotency = None
-    try:
-        yield
-    finally:
-        if pending is not None:
-            g.idempotency = pending
 
 
 def _remember_answer(response):

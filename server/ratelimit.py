@@ -9,8 +9,9 @@ import datetime as dt
 import math
 
 from flask import current_app
+
 from server.clock import utcnow
-from server.database import upsert
+from server.database import bookkeeping, upsert
 from server.errors import fail
 from server.extensions import db
 from server.models.ratelimit import RateCount
@@ -35,9 +36,7 @@ def hit(user, bucket):
     statement = statement.on_conflict_do_update(
         index_elements=["user_id", "bucket", "window_start"],
         set_={"count": RateCount.count + 1}).returning(RateCount.count)
-    from server import idempotency  # (imported here: idempotency → auth → ratelimit)
-
-    with idempotency.aside():
+    with bookkeeping():
         count = db.session.execute(statement).scalar_one()
         db.session.commit()
     if count > limit:

@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Handover, Shop
-from server.services import shop_facts
+from server.services import compliance
 from server.services.compliance import compliance_bulk
 
 
@@ -16,7 +16,7 @@ def test_seed_demo_makes_a_small_city_and_refuses_to_run_twice(app):
     assert db.session.scalar(select(func.count()).select_from(Handover)) > 30 * 20
     grades = {c["grade"] for c in compliance_bulk(select(Shop.id)).values()}
     assert grades & {"A", "B", "C"}
-    assert shop_facts.check_all(db.session) == (30, [], [])  # the bulk load's facts were written
+    assert compliance.check_all(db.session) == (30, [], [])  # the bulk load's facts were written
     again = runner.invoke(args=["seed-demo", "--shops", "5"])
     assert again.exit_code != 0 and "已有店铺" in again.output
 

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import AuditEntry, Cleaning, Contract, Handover, IdempotencyKey, Inspection, Photo, ShopFacts
-from server.services import retention, shop_facts
+from server.services import compliance, retention
 from tests.conftest import upload_photo
 from tests.test_inspections import NEAR, items
 
@@ -73,7 +73,7 @@ def test_retention_removes_old_evidence_and_keeps_the_rest(app, client, frozen_c
     # The recent cleaning is still served with its photos.
     assert client.get(f"/api/v1/shops/{shop['id']}/cleanings", headers=owner).get_json()["total"] == 1
     # The shop's stored compliance facts were rewritten with the deletions (its contract is gone).
-    assert shop_facts.check_all(db.session) == (1, [], [])
+    assert compliance.check_all(db.session) == (1, [], [])
     assert db.session.get(ShopFacts, shop["id"]).lists is None
 
 

@@ -9,8 +9,8 @@ from server.clock import today, utcnow
 from server.extensions import db
 from server.models import (Cleaning, CollectorCompany, Contract, Handover, Inspection, Rectification,
                            RectificationEvent, Shop, ShopFacts, ShopStatusChange)
-from server.services import audit, shop_facts
-from server.services.compliance import compliance_bulk, compliance_of
+from server.services import audit
+from server.services.compliance import check_all, compliance_bulk, compliance_of, stored, sync
 from tests.test_cleanings import body as cleaning_body
 from tests.test_compliance import city  # noqa: F401  (the fixture)
 
@@ -19,8 +19,8 @@ HOUR, DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
 
 def stored_answers(ids):
     """Shops whose facts today come from their stored row (not from the records)."""
-    reader = shop_facts.Reader(today())
-    rows = db.session.execute(shop_facts.with_facts(select(*shop_facts.SHOP_COLUMNS).where(Shop.id.in_(ids))))
+    reader = stored.Reader(today())
+    rows = db.session.execute(stored.with_facts(select(*stored.SHOP_COLUMNS).where(Shop.id.in_(ids))))
     return {row[0] for row in rows if reader.facts(row) is not None}
 
 
@@ -30,7 +30,7 @@ def assert_rows_match_the_records(shops):
         row = db.session.get(ShopFacts, shop.id)
         db.session.refresh(row)
         stored = {column.key: getattr(row, column.key) for column in ShopFacts.__table__.columns}
-        assert stored == shop_facts.summarise(db.session, [shop.id], now=row.refreshed_at)[shop.id], shop.id
+        assert stored == sync.summarise(db.session, [shop.id], now=row.refreshed_at)[shop.id], shop.id
 
 
 def assert_in_step(shops):
@@ -39,7 +39,7 @@ def assert_in_step(shops):
     bulk = compliance_bulk(ids)
     for shop in shops:  # ...and the same as the per-shop form from the records
         assert bulk[shop.id] == compliance_of(db.session.get(Shop, shop.id)), shop.id
-    assert shop_facts.check_all(db.session) == (len(ids), [], [])
+    assert check_all(db.session) == (len(ids), [], [])
 
 
 def test_stored_facts_follow_every_kind_of_write_as_the_days_pass(city, frozen_clock, make_company):  # noqa: F811
@@ -191,7 +191,7 @@ def test_the_api_keeps_the_facts_in_step(client, make_shop, frozen_clock):
     body = client.get(f"/api/v1/shops/{shop['id']}", headers=owner).get_json()
     assert body["compliance"]["purifier"]["last_cleaned_on"] == "2024-03-18"
     assert stored_answers([shop["id"]]) == {shop["id"]}
-    assert shop_facts.check_all(db.session)[1:] == ([], [])
+    assert check_all(db.session)[1:] == ([], [])
 
 
 def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monkeypatch):  # noqa: F811
@@ -201,7 +201,7 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
         return  # SQLite serialises writers (BEGIN IMMEDIATE): the race cannot happen
     shop = city.shop()
     barrier = threading.Barrier(2, timeout=1.5)
-    summarise = shop_facts.summarise
+    summarise = sync.summarise
 
     def summarise_together(*args, **kwargs):
         try:  # without the lock both writers get here before either commits
@@ -210,7 +210,7 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
             pass  # with it, the other one is waiting for our commit
         return summarise(*args, **kwargs)
 
-    monkeypatch.setattr(shop_facts, "summarise", summarise_together)
+    monkeypatch.setattr(sync, "summarise", summarise_together)
     errors = []
 
     def write(record):
@@ -237,4 +237,4 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
     db.session.expire_all()
     row = db.session.get(ShopFacts, shop.id)
     assert row.last_cleaned_on == today() - DAY and row.last_counted_slip_at is not None  # neither was dropped
-    assert shop_facts.check_all(db.session)[1:] == ([], [])
+    assert check_all(db.session)[1:] == ([], [])

@@ -14,11 +14,6 @@ SCALES = ("small", "medium", "large")
 STATUSES = ("active", "suspended", "closed")
 
 
-def scale_of(cooking_heads):
-    """基准灶头数 (GB 18483-2001): 小型 1–2, 中型 3–5, 大型 ≥ 6."""
-    return "small" if cooking_heads <= 2 else "medium" if cooking_heads <= 5 else "large"
-
-
 class Shop(Audited, TimestampMixin, db.Model):
     __tablename__ = "shops"
     __table_args__ = (
@@ -52,10 +47,6 @@ class Shop(Audited, TimestampMixin, db.Model):
     source: Mapped[str] = mapped_column(String(16))  # registration | import | patrol
     claimed_at: Mapped[dt.datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-
-    @property
-    def scale(self):
-        return scale_of(self.cooking_heads)
 
     @property
     def claimed(self):

@@ -18,10 +18,10 @@ import hashlib
 import json
 
 from flask import g, has_app_context, has_request_context, request
-from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import select, text
 
 from server.clock import UTC, utcnow
+from server.extensions import db
 from server.models.audit import AuditEntry
 from server.models.base import Audited
 
@@ -45,8 +45,6 @@ def current_actor():
 
 def record(action, object_type, object_id=None, summary="", *, shop_id=None, actor=None, session=None):
     """Add an audit entry for ``action`` on ``object_type``/``object_id`` to the session."""
-    from server.extensions import db
-
     actor = actor if actor is not None else current_actor()
     entry = AuditEntry(
         at=utcnow(),
@@ -86,8 +84,8 @@ def _chain(session, entries):
         entry.hash = prev_hash = entry_digest(entry, prev_hash)
 
 
-@event.listens_for(Session, "before_flush")
-def _watch_flush(session, _context, _instances):
+def watch_flush(session, _context, _instances):
+    """(before_flush) Refuse changes to entries; note audited changes; chain new entries."""
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEntry):
             raise AuditTampering("audit entries are append-only")
@@ -106,8 +104,9 @@ def _watch_flush(session, _context, _instances):
             session.info["audit_needed"] = True
 
 
-@event.listens_for(Session, "before_commit")
-def _enforce(session):
+def append_entries(session):
+    """(the last commit step) Refuse an audited change without an entry; append the queued
+    entries, last thing in the transaction."""
     session.flush()
     pending = session.info.pop("audit_pending", None)
     needed, written = session.info.get("audit_needed"), session.info.get("audit_written") or pending
@@ -119,7 +118,8 @@ def _enforce(session):
         session.flush()
 
 
-def _reset(session, *_args):
+def reset(session, *_args):
+    """(after commit or rollback) Forget the transaction's bookkeeping."""
     for key in ("audit_needed", "audit_written", "audit_pending"):
         session.info.pop(key, None)
 
@@ -152,8 +152,3 @@ def verify(session, anchor=None, batch=5000):
     if not anchor_seen:
         return checked, (None, "链中找不到该锚点：锚点及其之前的记录已被改写或删除")
     return checked, None
-
-
-event.listen(Session, "after_commit", _reset)
-event.listen(Session, "after_rollback", _reset)
-event.listen(Session, "after_soft_rollback", _reset)

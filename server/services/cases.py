@@ -19,6 +19,7 @@ from server.models.shop import Shop
 from server.models.user import User
 from server.pagination import paginate
 from server.services import audit, rectifications, scope
+from server.services.compliance import case_overdue
 
 TRANSITIONS = {"accepted": {"assigned"}, "assigned": {"handled"}, "handled": {"returned", "closed"},
                "returned": {"assigned"}, "closed": set()}
@@ -103,7 +104,7 @@ def transition(user, case_id, data):
 
 
 def is_overdue(case, on=None):
-    return case.status != "closed" and case.deadline is not None and case.deadline < (on or today())
+    return case_overdue(case.status, case.deadline, on or today())
 
 
 def as_dict(case):
@@ -122,7 +123,7 @@ def list_for(user, args):
     statement = select(Case).where(Case.shop_id.in_(visible))
     status = args.get("status")
     if status == "overdue":
-        statement = statement.where(Case.status != "closed", Case.deadline < today())
+        statement = statement.where(case_overdue(Case.status, Case.deadline, today()))
     elif status:
         statement = statement.where(Case.status == status)
     page = paginate(statement.order_by(Case.id.desc()), args)

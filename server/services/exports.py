@@ -21,15 +21,13 @@ from server.database import read_only
 from server.extensions import db
 from server.models.inspection import Case, Inspection, InspectionItem, Rectification
 from server.models.records import Cleaning, Handover
-from server.models.shop import Shop, scale_of
+from server.models.shop import Shop
 from server.security import decrypt, mask_phone
-from server.services import audit, scope, shop_facts
-from server.services.compliance import COMPLIANCE_FILTERS, grade_all, matches
+from server.services import audit, compliance, scope
 
 CHUNK = 2000
 XLSX_MAX_ROWS = 1_000_000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-SCALE = {"small": "小型", "medium": "中型", "large": "大型"}
 STATUS = {"active": "正常营业", "suspended": "停业整顿/装修", "closed": "已关闭"}
 
 
@@ -56,45 +54,39 @@ def _shops(user, args):
 
 def compliance_rows(shops_in_scope, args):
     as_of = args.get("as_of") or today()
-    wanted = {k: args[k] for k in COMPLIANCE_FILTERS if k in args}
-    # Plain columns with the stored facts joined, not Shop objects: the list is all of a city.
-    statement = shop_facts.with_facts(shops_in_scope.with_only_columns(
-        *shop_facts.SHOP_COLUMNS, Shop.name, Shop.uscc, Shop.address, Shop.district_code, Shop.street,
-        Shop.contact_name, Shop.contact_phone_encrypted, Shop.status, Shop.claimed_at))
-    # On the Core connection: plain rows, without the ORM result layer (a third of the fetch time).
-    for chunk in db.session.connection().execute(statement.execution_options(yield_per=CHUNK)).partitions():
-        graded = grade_all(shop_facts.facts_of_rows(chunk, as_of), as_of)
-        for row in chunk:
-            c = graded[row[0]]
-            if wanted and not matches(c, wanted):
-                continue
-            name, uscc, address, district_code, street, contact_name, phone, status, claimed_at = row[5:14]
-            purifier, waste, rectification = c["purifier"], c["waste"], c["rectification"]
-            yield [
-                row[0],
-                name,
-                uscc,
-                address,
-                district_code,
-                street,
-                SCALE[scale_of(row[2])],
-                row[2],
-                contact_name,
-                mask_phone(decrypt(phone)),
-                STATUS[status],
-                "否" if claimed_at is None else "是",
-                purifier["status"],
-                purifier["last_cleaned_on"],
-                purifier["due_on"],
-                waste["status"],
-                waste["last_handover_at"],
-                rectification["open"],
-                rectification["overdue"],
-                c["grade"],
-                "；".join(r["message"] for r in c["reasons"]),
-                c["priority"],
-                as_of,
-            ]
+    wanted = {k: args[k] for k in compliance.FILTERS if k in args}
+    # Plain columns, not Shop objects: the list is all of a city.
+    statement = shops_in_scope.with_only_columns(
+        *compliance.SHOP_COLUMNS, Shop.name, Shop.uscc, Shop.address, Shop.district_code, Shop.street,
+        Shop.contact_name, Shop.contact_phone_encrypted, Shop.status, Shop.claimed_at)
+    for row, c in compliance.graded(statement, as_of, wanted=wanted):
+        name, uscc, address, district_code, street, contact_name, phone, status, claimed_at = row[5:14]
+        purifier, waste, rectification = c["purifier"], c["waste"], c["rectification"]
+        yield [
+            row[0],
+            name,
+            uscc,
+            address,
+            district_code,
+            street,
+            compliance.SCALE_NAMES[compliance.scale_of(row[2])],
+            row[2],
+            contact_name,
+            mask_phone(decrypt(phone)),
+            STATUS[status],
+            "否" if claimed_at is None else "是",
+            purifier["status"],
+            purifier["last_cleaned_on"],
+            purifier["due_on"],
+            waste["status"],
+            waste["last_handover_at"],
+            rectification["open"],
+            rectification["overdue"],
+            c["grade"],
+            "；".join(r["message"] for r in c["reasons"]),
+            c["priority"],
+            as_of,
+        ]
 
 
 COMPLIANCE_HEADERS = [
@@ -274,15 +266,13 @@ INSPECTION_HEADERS = [
 def negative_rows(shops_in_scope, args):
     """负面清单: shops with an overdue rectification order or an open case."""
     day = today()
-    overdue = select(Rectification.shop_id).where(Rectification.status == "open", Rectification.deadline < day)
+    overdue_order = compliance.order_overdue(Rectification.status, Rectification.deadline, day)
+    overdue = select(Rectification.shop_id).where(overdue_order)
     cases = select(Case.shop_id).where(Case.status != "closed")
     statement = shops_in_scope.where(Shop.id.in_(overdue.union(cases).subquery().select()))
     for shop in db.session.scalars(statement.execution_options(yield_per=CHUNK)):
         orders = db.session.scalars(
-            select(Rectification).where(
-                Rectification.shop_id == shop.id, Rectification.status == "open", Rectification.deadline < day
-            )
-        ).all()
+            select(Rectification).where(Rectification.shop_id == shop.id, overdue_order)).all()
         open_cases = db.session.scalars(select(Case).where(Case.shop_id == shop.id, Case.status != "closed")).all()
         yield [
             shop.id,

@@ -19,12 +19,13 @@ from server.models.inspection import Inspection, Rectification, RectificationEve
 from server.models.shop import Shop
 from server.pagination import paginate
 from server.services import audit, photos, records, scope
+from server.services.compliance import order_overdue
 
 records.register_visibility("rectification_event", RectificationEvent)
 
 
 def is_overdue(order, on=None):
-    return order.status == "open" and order.deadline < (on or today())
+    return order_overdue(order.status, order.deadline, on or today())
 
 
 def _event(order, user, action, note=None, deadline=None, reinspection_id=None):
@@ -138,7 +139,7 @@ def list_for(user, args):
     statement = select(Rectification).where(Rectification.shop_id.in_(visible))
     status = args.get("status")
     if status == "overdue":
-        statement = statement.where(Rectification.status == "open", Rectification.deadline < today())
+        statement = statement.where(order_overdue(Rectification.status, Rectification.deadline, today()))
     elif status:
         statement = statement.where(Rectification.status == status)
     page = paginate(statement.order_by(Rectification.deadline, Rectification.id), args)

@@ -23,7 +23,7 @@ from server.extensions import db
 from server.models import (Case, CaseEvent, Cleaning, Contract, Handover, IdempotencyKey, Inspection,
                            InspectionItem, LoginFailure, Photo, PhotoLink, Rectification, RectificationEvent)
 from server.ratelimit import purge as purge_rate_counts
-from server.services import audit, photos, shop_facts
+from server.services import audit, compliance, photos
 
 BOOKKEEPING_AFTER = dt.timedelta(days=8)
 
@@ -113,8 +113,8 @@ def run(now=None):
             (InspectionItem, InspectionItem.inspection_id, inspections), (Inspection, Inspection.id, inspections),
             (Handover, Handover.id, slips), (Cleaning, Cleaning.id, cleanings), (Contract, Contract.id, contracts)):
         for start in range(0, len(ids), 500):
-            if model in shop_facts.BY_SHOP:  # deleted past the ORM: their shops' facts are rewritten at commit
-                shop_facts.mark_stale(db.session, db.session.scalars(
+            if model in compliance.BY_SHOP:  # deleted past the ORM: their shops' facts are rewritten at commit
+                compliance.mark_stale(db.session, db.session.scalars(
                     select(model.shop_id).where(column.in_(ids[start:start + 500])).distinct()))
             db.session.execute(delete(model).where(column.in_(ids[start:start + 500])))
 

@@ -10,9 +10,9 @@ from server.models.audit import AuditEntry
 from server.models.shop import Shop, ShopChangeRequest, ShopMember, ShopStatusChange
 from server.pagination import paginate
 from server.security import decrypt, encrypt, mask_phone
-from server.services import audit, scope, shop_facts
-from server.services.compliance import (COMPLIANCE_FILTERS, MIN_EFFICIENCY, compliance_bulk, compliance_of, grade_all,
-                                        matches)
+from server.services import audit, scope
+from server.services.compliance import (FILTERS, MIN_EFFICIENCY, SHOP_COLUMNS, compliance_bulk, compliance_of, graded,
+                                        matches, scale_of)
 
 # Facts that decide a shop's obligations: an owner's change waits for staff approval.
 OBLIGATION_FIELDS = ("cooking_heads", "purifier", "district_code", "lat", "lng")
@@ -111,17 +111,18 @@ def as_dicts(pairs, viewer, graded):
 
 def _body(shop, viewer, distance, compliance, pending, is_member):
     phone = decrypt(shop.contact_phone_encrypted)
+    scale = scale_of(shop.cooking_heads)
     body = {
         "id": shop.id, "name": shop.name, "uscc": shop.uscc, "address": shop.address,
         "district_code": shop.district_code, "street": shop.street, "lat": shop.lat, "lng": shop.lng,
-        "cooking_heads": shop.cooking_heads, "scale": shop.scale, "open_air_bbq": shop.open_air_bbq,
+        "cooking_heads": shop.cooking_heads, "scale": scale, "open_air_bbq": shop.open_air_bbq,
         "contact_name": shop.contact_name,
         "contact_phone": phone if is_member or viewer.covers(shop.district_code) else mask_phone(phone),
         "purifier": {"installed": shop.purifier_installed, "model": shop.purifier_model,
                      "rated_efficiency": shop.purifier_rated_efficiency,
-                     "min_efficiency": MIN_EFFICIENCY[shop.scale],
+                     "min_efficiency": MIN_EFFICIENCY[scale],
                      "undersized": bool(shop.purifier_installed and shop.purifier_rated_efficiency is not None
-                                        and shop.purifier_rated_efficiency < MIN_EFFICIENCY[shop.scale])},
+                                        and shop.purifier_rated_efficiency < MIN_EFFICIENCY[scale])},
         "status": shop.status, "status_reason": shop.status_reason,
         "status_effective_on": shop.status_effective_on, "claimed": shop.claimed,
         "registered_on": shop.registered_on, "source": shop.source, "pending_change_request_id": pending,
@@ -148,7 +149,7 @@ def list_shops(user, args):
         statement = statement.where(or_(Shop.name.ilike(pattern, escape="\\"),
                                         Shop.address.ilike(pattern, escape="\\"),
                                         Shop.uscc.ilike(pattern, escape="\\")))
-    wanted = {key: args[key] for key in COMPLIANCE_FILTERS if key in args}
+    wanted = {key: args[key] for key in FILTERS if key in args}
     if "near" in args:
         lat, lng = (float(x) for x in args["near"].split(","))
         south, west, north, east = bounding_box(lat, lng, args["radius_m"])
@@ -184,21 +185,16 @@ def patrol(user, args):
                                                    Shop.lat.between(south, north), Shop.lng.between(west, east))
     # Grade every shop within the radius (priority needs them all), from the same query that found
     # them (their stored facts joined), but load whole shops only for the page.
-    reach, in_reach = {}, []
-    for row in db.session.execute(shop_facts.with_facts(
-            statement.with_only_columns(*shop_facts.SHOP_COLUMNS, Shop.lat, Shop.lng))):
+    rows, grades = [], {}
+    for row, compliance in graded(statement.with_only_columns(*SHOP_COLUMNS, Shop.lat, Shop.lng)):
         distance = haversine_m(args["lat"], args["lng"], row.lat, row.lng)
-        if distance <= args["radius_m"]:
-            reach[row.id] = distance
-            in_reach.append(row)
-    as_of = today()
-    graded = grade_all(shop_facts.facts_of_rows(in_reach, as_of), as_of)
-    rows = sorted((-graded[shop_id]["priority"], distance, shop_id) for shop_id, distance in reach.items()
-                  if graded[shop_id]["active"])
-    page = paginate(rows, args)
+        if distance <= args["radius_m"] and compliance["active"]:
+            rows.append((-compliance["priority"], distance, row.id))
+            grades[row.id] = compliance
+    page = paginate(sorted(rows), args)
     shops = {shop.id: shop for shop in db.session.scalars(
         select(Shop).where(Shop.id.in_([shop_id for _, _, shop_id in page["items"]])))}
-    page["items"] = as_dicts([(shops[shop_id], distance) for _, distance, shop_id in page["items"]], user, graded)
+    page["items"] = as_dicts([(shops[shop_id], distance) for _, distance, shop_id in page["items"]], user, grades)
     return page
 
 

@@ -1,9 +1,9 @@
-"""The compliance engine (分类+精准): statuses, grade, reasons and priority of a shop on a date.
+"""The compliance engine's rules (分类+精准): statuses, grade, reasons and priority of a shop on a date.
 
-Nothing stores a status.  ``compliance_of(shop, as_of)`` derives it for one shop from its
-records in Python; ``compliance_bulk(shop_ids, as_of)`` derives the same facts for many shops
-with set-based SQL (aggregates over the latest record per shop).  Both feed one rule set,
-:func:`evaluate`, so the rules live here only.
+This module imports no database code: the facts are gathered elsewhere (``from_records``,
+``stored``) and graded here, by one rule set, :func:`evaluate`.  What "overdue" means for an
+order or a case is written once here, as expressions that work on Python values and on
+SQLAlchemy columns alike, so lists, filters and exports share the definition.
 
 "As of" a date D: only records received by the end of D count (backdating cannot rewrite the
 past), a correction counts from when it was made, answers (confirm/reject/void/review) count
@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from server.clock import end_of_day, start_of_day, to_shanghai, today, utcnow
-from server.models.shop import scale_of
+from server.clock import end_of_day, start_of_day, to_shanghai, utcnow
 
 SCALE_NAMES = {"small": "小型", "medium": "中型", "large": "大型"}
 MIN_EFFICIENCY = {"small": 60.0, "medium": 75.0, "large": 85.0}  # GB 18483-2001, %
@@ -24,6 +23,31 @@ GRADE_WEIGHT = {"C": 2, "B": 1, "A": 0}
 NEVER_INSPECTED_WEEKS = 999
 OPEN_ACTIONS = ("created", "acknowledged", "rejected")  # the order is open after these events
 COUNTING_SLIP_STATUSES = ("confirmed", "disputed")
+FILTERS = ("grade", "purifier_status", "waste_status")
+
+
+def scale_of(cooking_heads):
+    """基准灶头数 (GB 18483-2001): 小型 1–2, 中型 3–5, 大型 ≥ 6."""
+    return "small" if cooking_heads <= 2 else "medium" if cooking_heads <= 5 else "large"
+
+
+def order_overdue(status, deadline, on):
+    """整改逾期: an order ``open`` past its deadline (one ``submitted`` waits on the inspector).
+    Works on values (a bool) and on columns (a SQL condition)."""
+    return (status == "open") & (deadline < on)
+
+
+def order_status_after(action):
+    """An order's status after its latest event (how the engine reads an order "as of" a date)."""
+    return "open" if action in OPEN_ACTIONS else "closed" if action == "accepted" else "submitted"
+
+
+def case_overdue(status, deadline, on):
+    """案件逾期: not closed and past its deadline (a case without one is never overdue).
+    Works on values (a bool) and on columns (a SQL condition)."""
+    if deadline is None:  # a value only: a column is never None
+        return False
+    return (status != "closed") & (deadline < on)
 
 
 @dataclass(slots=True)
@@ -52,7 +76,7 @@ def as_of_bounds(as_of):
     return cutoff, min(utcnow(), cutoff)
 
 
-def _settings():
+def current_settings():
     config = current_app.config
     small, medium, large = (dt.timedelta(days=days) for days in config["PURIFIER_INTERVAL_DAYS"])
     return {"interval": {"small": small, "medium": medium, "large": large},
@@ -62,14 +86,14 @@ def _settings():
 
 
 def pending_window():
-    return _settings()["pending"]
+    return current_settings()["pending"]
 
 
 def evaluate(facts, as_of, settings=None, moment=None):
     """The one rule set: facts → statuses, grade with reasons, priority.  ``settings`` and
-    ``moment`` (from :func:`_settings` and :func:`as_of_bounds`) may be given by a caller
+    ``moment`` (from :func:`current_settings` and :func:`as_of_bounds`) may be given by a caller
     grading many shops on one date."""
-    settings = settings or _settings()
+    settings = settings or current_settings()
     moment = moment or as_of_bounds(as_of)[1]
     if facts.registered_on > as_of or facts.status != "active":
         why = "店铺尚未登记" if facts.registered_on > as_of else {
@@ -152,9 +176,6 @@ def evaluate(facts, as_of, settings=None, moment=None):
             "priority": GRADE_WEIGHT[grade] * 1000 + weeks}
 
 
-COMPLIANCE_FILTERS = ("grade", "purifier_status", "waste_status")
-
-
 def matches(compliance, wanted):
     """Whether a shop's compliance has every ``{grade, purifier_status, waste_status}`` value asked for."""
     actual = {"grade": compliance["grade"], "purifier_status": compliance["purifier"]["status"],
@@ -162,24 +183,7 @@ def matches(compliance, wanted):
     return all(actual[key] == value for key, value in wanted.items())
 
 
-def compliance_of(shop, as_of=None):
-    """One shop, from its records (the per-shop form)."""
-    from server.services.compliance_facts import facts_one
-
-    as_of = as_of or today()
-    return evaluate(facts_one(shop, as_of), as_of)
-
-
-def compliance_bulk(shop_ids, as_of=None):
-    """Many shops at once, by set-based SQL (the bulk form): ``{shop_id: compliance}``.  Today's
-    facts come from ``shop_facts`` where it can answer, any other date's from the records."""
-    from server.services.shop_facts import facts_for
-
-    as_of = as_of or today()
-    return grade_all(facts_for(shop_ids, as_of), as_of)
-
-
 def grade_all(facts, as_of):
     """``{shop_id: Facts}`` → ``{shop_id: compliance}`` on one date."""
-    settings, moment = _settings(), as_of_bounds(as_of)[1]
+    settings, moment = current_settings(), as_of_bounds(as_of)[1]
     return {shop_id: evaluate(f, as_of, settings, moment) for shop_id, f in facts.items()}

@@ -2,17 +2,17 @@
 in bulk (set-based SQL, one aggregate query per kind of record).  Both apply the same "as of"
 rules; tests compare them on random data."""
 import datetime as dt
-import json
 
-from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, case, func, literal_column, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 
+from server.database import in_ids
 from server.extensions import db
 from server.models.collector import CollectorCompany
 from server.models.inspection import Inspection, InspectionItem, Rectification, RectificationEvent
 from server.models.records import Cleaning, Handover
 from server.models.shop import Contract, Shop, ShopStatusChange
-from server.services.compliance import (COUNTING_SLIP_STATUSES, OPEN_ACTIONS, Facts, as_of_bounds,
-                                        pending_window)
+from server.services.compliance.rules import (COUNTING_SLIP_STATUSES, Facts, as_of_bounds, order_overdue,
+                                              order_status_after, pending_window)
 
 YEAR = dt.timedelta(days=365)
 # Literal, not a bound parameter, so the planner may use the partial index ix_inspection_items_failed.
@@ -76,7 +76,7 @@ def facts_one(shop, as_of):
         action = events[-1].action
         deadline = [e.deadline for e in events if e.deadline is not None][-1]
         facts.open_orders += action != "accepted"
-        facts.overdue_orders += action in OPEN_ACTIONS and deadline < as_of
+        facts.overdue_orders += order_overdue(order_status_after(action), deadline, as_of)
     recent = {i for i, inspection in inspections.items() if inspection.inspected_at > moment - YEAR}
     if recent:
         for code, inspection_id in db.session.execute(select(InspectionItem.code, InspectionItem.inspection_id).where(
@@ -84,6 +84,10 @@ def facts_one(shop, as_of):
             facts.failures.setdefault(code, set()).add(inspection_id)
         facts.failures = {code: len(ids) for code, ids in facts.failures.items()}
     return facts
+
+
+def _ids(column, shop_ids):
+    return in_ids(column, shop_ids, db.session)
 
 
 # --- bulk -------------------------------------------------------------------------------------
@@ -109,24 +113,11 @@ def live_inspection(cutoff=None, moment=None):
                 Inspection.inspected_at <= moment)
 
 
-def _ids_filter(column, shop_ids):
-    """``column IN shop_ids``.  A list goes as one parameter — an array on PostgreSQL, where
-    thousands of separate parameters (an export's chunk) made each of the nine queries several
-    times slower; a JSON array on SQLite, which caps the parameters of one statement — so any
-    number of ids may be asked for."""
-    if not isinstance(shop_ids, list):
-        return column.in_(shop_ids)
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, shop_ids, type_=ARRAY(Integer)))
-    return column.in_(select(literal_column("value", Integer)).select_from(
-        func.json_each(bindparam(None, json.dumps([int(i) for i in shop_ids])))))
-
-
 def facts_bulk(shop_ids, as_of):
     """``shop_ids``: a list of ids or a ``select`` of shop ids.  One query per kind of record."""
     cutoff, moment = as_of_bounds(as_of)
     shops = db.session.execute(select(Shop.id, Shop.registered_on, Shop.cooking_heads, Shop.purifier_installed,
-                                      Shop.purifier_rated_efficiency).where(_ids_filter(Shop.id, shop_ids))).all()
+                                      Shop.purifier_rated_efficiency).where(_ids(Shop.id, shop_ids))).all()
     facts = {shop.id: Facts(shop_id=shop.id, registered_on=shop.registered_on, cooking_heads=shop.cooking_heads,
                             purifier_installed=shop.purifier_installed,
                             rated_efficiency=shop.purifier_rated_efficiency) for shop in shops}
@@ -134,7 +125,7 @@ def facts_bulk(shop_ids, as_of):
         return facts
 
     latest_change = (select(ShopStatusChange.shop_id, func.max(ShopStatusChange.id).label("last_id"))
-                     .where(_ids_filter(ShopStatusChange.shop_id, shop_ids), ShopStatusChange.effective_on <= as_of,
+                     .where(_ids(ShopStatusChange.shop_id, shop_ids), ShopStatusChange.effective_on <= as_of,
                             ShopStatusChange.changed_at < cutoff)
                      .group_by(ShopStatusChange.shop_id).subquery())
     for shop_id, status in db.session.execute(select(ShopStatusChange.shop_id, ShopStatusChange.status)
@@ -143,7 +134,7 @@ def facts_bulk(shop_ids, as_of):
 
     for shop_id, last in db.session.execute(
             select(Cleaning.shop_id, func.max(Cleaning.cleaned_on))
-            .where(_ids_filter(Cleaning.shop_id, shop_ids), current(Cleaning, cutoff), Cleaning.cleaned_on <= as_of)
+            .where(_ids(Cleaning.shop_id, shop_ids), current(Cleaning, cutoff), Cleaning.cleaned_on <= as_of)
             .group_by(Cleaning.shop_id)):
         facts[shop_id].last_cleaned_on = last
 
@@ -153,7 +144,7 @@ def facts_bulk(shop_ids, as_of):
 
     def last_slips(ids, since=None):
         statement = (select(Handover.shop_id, func.max(Handover.handed_over_at))
-                     .where(_ids_filter(Handover.shop_id, ids), current(Handover, cutoff),
+                     .where(_ids(Handover.shop_id, ids), current(Handover, cutoff),
                             Handover.handed_over_at <= moment, counting).group_by(Handover.shop_id))
         if since is not None:
             statement = statement.where(Handover.handed_over_at > since)
@@ -172,20 +163,20 @@ def facts_bulk(shop_ids, as_of):
     for shop_id, valid_count in db.session.execute(
             select(Contract.shop_id, func.sum(case((valid, 1), else_=0)))
             .join(CollectorCompany, CollectorCompany.id == Contract.collector_company_id)
-            .where(_ids_filter(Contract.shop_id, shop_ids), Contract.recorded_at < cutoff)
+            .where(_ids(Contract.shop_id, shop_ids), Contract.recorded_at < cutoff)
             .group_by(Contract.shop_id)):
         facts[shop_id].any_contract, facts[shop_id].valid_contract = True, bool(valid_count)
 
     live = live_inspection(cutoff, moment)
     for shop_id, last in db.session.execute(
             select(Inspection.shop_id, func.max(Inspection.inspected_at))
-            .where(_ids_filter(Inspection.shop_id, shop_ids), live).group_by(Inspection.shop_id)):
+            .where(_ids(Inspection.shop_id, shop_ids), live).group_by(Inspection.shop_id)):
         facts[shop_id].last_inspected_at = last
 
     for shop_id, code, times in db.session.execute(
             select(Inspection.shop_id, InspectionItem.code, func.count(func.distinct(Inspection.id)))
             .join(InspectionItem, InspectionItem.inspection_id == Inspection.id)
-            .where(_ids_filter(Inspection.shop_id, shop_ids), live, Inspection.inspected_at > moment - YEAR,
+            .where(_ids(Inspection.shop_id, shop_ids), live, Inspection.inspected_at > moment - YEAR,
                    FAILED_ITEM)
             .group_by(Inspection.shop_id, InspectionItem.code)):
         facts[shop_id].failures[code] = times
@@ -193,7 +184,7 @@ def facts_bulk(shop_ids, as_of):
     # Orders of these shops whose inspection stands, then their events up to the cutoff (two queries).
     orders = dict(db.session.execute(
         select(Rectification.id, Rectification.shop_id).join(Inspection, Inspection.id == Rectification.inspection_id)
-        .where(_ids_filter(Rectification.shop_id, shop_ids), Rectification.created_at < cutoff, live)).all())
+        .where(_ids(Rectification.shop_id, shop_ids), Rectification.created_at < cutoff, live)).all())
     state = {}  # order id → [last action, last deadline]
     order_ids = list(orders)
     for start in range(0, len(order_ids), 5000):
@@ -209,5 +200,5 @@ def facts_bulk(shop_ids, as_of):
     for order_id, (action, deadline) in state.items():
         shop = facts[orders[order_id]]
         shop.open_orders += action != "accepted"
-        shop.overdue_orders += action in OPEN_ACTIONS and deadline < as_of
+        shop.overdue_orders += order_overdue(order_status_after(action), deadline, as_of)
     return facts
