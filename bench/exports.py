@@ -54,8 +54,8 @@ def seed(url, shops, tmp, seeded=False):
     from server import create_app
     from server.extensions import db
     from server.models import User
-    from server.services import demo
-    from server.services.accounts import _issue_token
+    from server.services.upkeep import demo
+    from server.services.people.accounts import _issue_token
 
     app = create_app({"APP_ENV": "testing", "DATABASE_URL": url, "UPLOAD_DIR": tmp})
     with app.app_context():

@@ -17,7 +17,7 @@ from pathlib import Path
 from PIL import Image, ImageEnhance, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from server.services.imaging import THUMB_SIZE, dhash  # noqa: E402
+from server.services.photos.imaging import THUMB_SIZE, dhash  # noqa: E402
 
 
 def thumb_hash(image):

@@ -31,7 +31,7 @@ from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.models import User  # noqa: E402
 from server.services import audit  # noqa: E402
-from server.services.accounts import _issue_token  # noqa: E402
+from server.services.people.accounts import _issue_token  # noqa: E402
 
 DEFAULT_PHOTO = ROOT.parent / "shared" / "fixtures" / "photos" / "iphone_hdr_NO.jpg"
 

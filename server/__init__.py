@@ -12,6 +12,7 @@ from server.auth import forget_caller
 from server.config import load_config
 from server.database import configure_engine
 from server.errors import register_error_handlers
+from server.schemas import dump
 from server.extensions import db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -65,6 +66,7 @@ def register_blueprints(app):
 
     web.init_app(app)
     app.before_request(forget_caller)
+    app.before_request(dump.forget)
     idempotency.init_app(app)
 
 

@@ -59,7 +59,7 @@ def retention_group():
 @retention_group.command("run")
 def retention_run():
     """Delete what the retention rules say may go; print what was removed.  Never audit entries."""
-    from server.services import retention
+    from server.services.upkeep import retention
 
     removed = retention.run()
     click.echo("保存期限清理完成：")
@@ -103,7 +103,7 @@ def audit_anchor():
 @click.option("--seed", type=int, default=2024, show_default=True)
 def seed_demo(shops, seed):
     """Fill an empty database with a demo city and a year of records."""
-    from server.services import demo
+    from server.services.upkeep import demo
 
     try:
         demo.seed(shops, seed, echo=click.echo)

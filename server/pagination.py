@@ -29,7 +29,8 @@ def page_of(item_schema):
     """The envelope schema for a page of ``item_schema`` (one class per item schema)."""
     name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
     return type(name, (ma.Schema,), {
-        "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+        # One nested dump of the whole page, so the item schema's pre_dump loads for all rows at once.
+        "items": ma.fields.Nested(item_schema, many=True, required=True),
         "page": ma.fields.Integer(required=True),
         "per_page": ma.fields.Integer(required=True),
         "total": ma.fields.Integer(required=True),

@@ -10,7 +10,7 @@ from server.clock import SHANGHAI
 from server.database import read_only
 from server.extensions import db
 from server.models import AuditEntry, Counter
-from server.services import sequences
+from server.services.records import sequences
 
 PROCESSES = 4
 PER_PROCESS = 200

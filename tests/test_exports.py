@@ -1,5 +1,6 @@
 """Exports: BOM and Chinese headers, XLSX equal to CSV, formula escaping, masking, scoping, disconnects."""
 import csv
+import dataclasses
 import io
 
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AuditEntry
+from server.services.reports import ledgers
 from tests.conftest import error_of
 
 
@@ -82,17 +84,15 @@ def test_exports_are_audited_and_for_regulators_only(client, city, login_as):
 
 
 def test_a_client_that_disconnects_stops_the_work(client, city, make_shop, monkeypatch):
-    from server.services import exports
     produced = []
-    real = exports.compliance_rows
 
     def counting(*args, **kwargs):
-        for row in real(*args, **kwargs):
-            produced.append(row[0])
-            yield row
+        for pair in ledgers.compliance_source(*args, **kwargs):
+            produced.append(pair[0].id)
+            yield pair
 
-    monkeypatch.setattr(exports, "CHUNK", 1)
-    monkeypatch.setitem(exports.KINDS, "compliance", (exports.COMPLIANCE_HEADERS, counting, "合规清单"))
+    monkeypatch.setattr(ledgers, "CHUNK", 1)
+    monkeypatch.setitem(ledgers.KINDS, "compliance", dataclasses.replace(ledgers.COMPLIANCE, source=counting))
     response = client.get("/api/v1/exports/compliance.csv", headers=city["regulator"], buffered=False)
     stream = response.response
     first = next(iter(stream))

@@ -94,7 +94,7 @@ def test_a_key_whose_answer_was_lost_never_writes_twice(client, regulator, froze
 
 def test_the_key_is_written_in_the_same_transaction_as_the_record(client, regulator, monkeypatch):
     """If the business write fails at commit, no key is left behind, and a retry runs."""
-    from server.services import collectors
+    from server.services.roster import collectors
     real = collectors.audit.record
 
     def explode(*args, **kwargs):

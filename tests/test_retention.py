@@ -5,7 +5,8 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import AuditEntry, Cleaning, Contract, Handover, IdempotencyKey, Inspection, Photo, ShopFacts
-from server.services import compliance, retention
+from server.services import compliance
+from server.services.upkeep import retention
 from tests.conftest import upload_photo
 from tests.test_inspections import NEAR, items
 

@@ -118,7 +118,7 @@ def test_ten_thousand_rows(client, regulator):
 
 
 def test_a_crash_mid_import_leaves_nothing_half_imported(client, regulator, monkeypatch):
-    from server.services import shops
+    from server.services.roster import shops
     real, calls = shops.new_shop, []
 
     def failing(*args, **kwargs):

@@ -2,7 +2,7 @@
 import datetime as dt
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.clock import utcnow
 from server.extensions import db
@@ -35,6 +35,11 @@ class Inspection(Audited, db.Model):
     voided_at: Mapped[dt.datetime | None]
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     void_reason: Mapped[str | None] = mapped_column(String(500))
+
+    # Read-only views for dumping (lists load them with selectinload); rows are added explicitly.
+    items: Mapped[list["InspectionItem"]] = relationship(order_by="InspectionItem.id", viewonly=True)
+    rectification: Mapped["Rectification | None"] = relationship(
+        primaryjoin="Rectification.inspection_id == Inspection.id", viewonly=True)
 
 
 class InspectionItem(db.Model):
@@ -71,6 +76,8 @@ class Rectification(Audited, db.Model):
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[dt.datetime | None]
 
+    events: Mapped[list["RectificationEvent"]] = relationship(order_by="RectificationEvent.id", viewonly=True)
+
 
 class RectificationEvent(db.Model):
     """Who moved an order, when, and with what (acknowledged, responded, rejected, accepted)."""
@@ -106,6 +113,8 @@ class Case(Audited, db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[dt.datetime | None]
+
+    events: Mapped[list["CaseEvent"]] = relationship(order_by="CaseEvent.id", viewonly=True)
 
 
 class CaseEvent(db.Model):

@@ -1,8 +1,11 @@
-"""One blueprint per resource; ``register_blueprints`` mounts them all under /api/v1."""
-from server.routes import auth, collectors, exports, inspections, meta, photos, records, reference, shops, stats, users
+"""One blueprint per resource, each in the module named like its URLs; ``register_blueprints``
+mounts them all under /api/v1."""
+from server.routes import (auth, cases, change_requests, cleanings, collectors, exports, handovers, inspections,
+                           members, meta, patrol, photos, rectifications, reference, shops, stats, users)
 
-BLUEPRINTS = [meta.blp, reference.blp, auth.blp, users.blp, collectors.blp, photos.blp, shops.blp, records.blp,
-              inspections.blp, stats.blp, exports.blp]
+BLUEPRINTS = [meta.blp, reference.blp, auth.blp, users.blp, collectors.blp, photos.blp, shops.blp, members.blp,
+              change_requests.blp, cleanings.blp, handovers.blp, patrol.blp, inspections.blp, rectifications.blp,
+              cases.blp, stats.blp, exports.blp]
 
 
 def register_blueprints(api):

@@ -2,7 +2,7 @@ from server.api import Blueprint
 from server.auth import current_user, login_required
 from server.schemas.auth import (CodeSchema, LoginResultSchema, MePatchSchema, MeSchema, PasswordLoginSchema,
                                  PrivacyConsentSchema, WechatLoginSchema)
-from server.services import accounts, invitations
+from server.services.people import accounts, invitations
 
 blp = Blueprint("auth", __name__, url_prefix="", description="登录与个人账号")
 

@@ -1,7 +1,8 @@
 from server.api import Blueprint
 from server.auth import current_user, login_required, roles_required
-from server.schemas.collectors import CollectorCompanyInSchema, CollectorCompanyPatchSchema, CollectorCompanySchema
-from server.services import collectors
+from server.schemas.collectors import (CollectorCompanyInSchema, CollectorCompanyPatchSchema,
+                                       CollectorCompanySchema)
+from server.services.roster import collectors
 
 blp = Blueprint("collectors", __name__, url_prefix="", description="收运单位")
 

@@ -6,7 +6,7 @@ from server import ratelimit
 from server.api import Blueprint
 from server.auth import current_user, roles_required
 from server.schemas.exports import ExportQuerySchema
-from server.services import exports
+from server.services.reports import exports
 
 blp = Blueprint("exports", __name__, url_prefix="", description="导出")
 

@@ -1,8 +1,8 @@
 from flask import jsonify
-from server.api import Blueprint
 
+from server.api import Blueprint
 from server.schemas.reference import HealthSchema
-from server.services.health import database_ok
+from server.services.upkeep.health import database_ok
 
 blp = Blueprint("meta", __name__, url_prefix="", description="运维")
 

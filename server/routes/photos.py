@@ -20,7 +20,7 @@ blp = Blueprint("photos", __name__, url_prefix="", description="照片证据")
 @blp.response(201, PhotoSchema)
 def upload(form):
     """上传一张照片（JPEG/PNG/WebP，≤10 MB，≤4000 万像素）."""
-    return photos.as_dict(photos.upload(current_user(), form.pop("file"), form))
+    return photos.upload(current_user(), form.pop("file"), form)
 
 
 def _serve(photo_id, variant, args):

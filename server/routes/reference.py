@@ -1,7 +1,6 @@
 from server.api import Blueprint
-
 from server.schemas.reference import ChecklistSchema, DistrictSchema
-from server.services import reference
+from server.services.roster import reference
 
 blp = Blueprint("reference", __name__, url_prefix="", description="基础数据：区县与检查清单")
 

@@ -4,13 +4,13 @@ from server.api import Blueprint
 from server.auth import current_user, login_required, roles_required
 from server.pagination import PageArgs, page_of
 from server.schemas.auth import CodeSchema
-from server.schemas.shops import (ChangeRequestSchema, CodeCreatedSchema, ComplianceQuerySchema, ComplianceSchema,
-                                  ContractInSchema, ContractSchema, PatrolQuerySchema,
-                                  DecisionSchema, HistoryEntrySchema, ImportFileSchema, ImportResultSchema,
-                                  MemberSchema, ShopInSchema, ShopPatchSchema, ShopQuerySchema, ShopSchema,
-                                  StatusInSchema)
-from server.services import change_requests, contracts, members, scope, shop_import, shops
+from server.schemas.shops import (ChangeRequestSchema, CodeCreatedSchema, ComplianceQuerySchema,
+                                  ComplianceSchema, ContractInSchema, ContractSchema, HistoryEntrySchema,
+                                  ImportFileSchema, ImportResultSchema, ShopInSchema, ShopPatchSchema,
+                                  ShopQuerySchema, ShopSchema, StatusInSchema)
+from server.services import scope
 from server.services.compliance import compliance_of
+from server.services.roster import contracts, importing, listing, members, shops
 
 blp = Blueprint("shops", __name__, url_prefix="", description="店铺名录")
 
@@ -25,7 +25,7 @@ def _shop(shop_id, **kwargs):
 @blp.response(201, ShopSchema)
 def register(body):
     """登记店铺（微信用户成为负责人；执法人员巡查时登记为待认领）."""
-    return shops.as_dict(shops.register(current_user(), body), current_user())
+    return shops.register(current_user(), body)
 
 
 @blp.route("/shops")
@@ -34,7 +34,7 @@ def register(body):
 @blp.response(200, page_of(ShopSchema))
 def list_shops(args):
     """店铺列表（按角色限定范围；near=纬度,经度 + radius_m 查附近）."""
-    return shops.list_shops(current_user(), args)
+    return listing.list_shops(current_user(), args)
 
 
 @blp.route("/shops/import", methods=["POST"])
@@ -43,7 +43,7 @@ def list_shops(args):
 @blp.response(200, ImportResultSchema)
 def import_shops(body):
     """批量导入店铺名录（CSV/XLSX，中文表头），导入的店铺为待认领."""
-    return shop_import.import_file(current_user(), body["file"])
+    return importing.import_file(current_user(), body["file"])
 
 
 @blp.route("/shops/<int:shop_id>")
@@ -51,7 +51,7 @@ def import_shops(body):
 @blp.response(200, ShopSchema)
 def get_shop(shop_id):
     """店铺详情."""
-    return shops.as_dict(_shop(shop_id), current_user())
+    return _shop(shop_id)
 
 
 @blp.route("/shops/<int:shop_id>", methods=["PATCH"])
@@ -67,7 +67,7 @@ def patch_shop(body, shop_id):
         response = jsonify(ChangeRequestSchema().dump(request))
         response.status_code = 202
         return response
-    return shops.as_dict(shop, current_user())
+    return shop
 
 
 @blp.route("/shops/<int:shop_id>/status", methods=["POST"])
@@ -76,7 +76,7 @@ def patch_shop(body, shop_id):
 @blp.response(200, ShopSchema)
 def set_status(body, shop_id):
     """设置营业状态（正常、停业整顿/装修、关闭），附原因与生效日期."""
-    return shops.as_dict(shops.set_status(current_user(), _shop(shop_id), body), current_user())
+    return shops.set_status(current_user(), _shop(shop_id), body)
 
 
 @blp.route("/shops/<int:shop_id>/claim-code", methods=["POST"])
@@ -93,65 +93,7 @@ def claim_code(shop_id):
 @blp.response(200, ShopSchema)
 def claim(body):
     """以认领码认领店铺，成为负责人."""
-    return shops.as_dict(members.claim(current_user(), body["code"]), current_user())
-
-
-@blp.route("/shops/<int:shop_id>/members")
-@login_required
-@blp.response(200, MemberSchema(many=True))
-def list_members(shop_id):
-    """店铺成员（负责人与店员）."""
-    return members.members(current_user(), _shop(shop_id))
-
-
-@blp.route("/shops/<int:shop_id>/members/invite", methods=["POST"])
-@login_required
-@blp.response(201, CodeCreatedSchema)
-def invite_member(shop_id):
-    """负责人签发店员加入码."""
-    return members.issue_join_code(current_user(), _shop(shop_id))
-
-
-@blp.route("/shops/join", methods=["POST"])
-@login_required
-@blp.arguments(CodeSchema)
-@blp.response(200, ShopSchema)
-def join(body):
-    """以加入码成为店员."""
-    return shops.as_dict(members.join(current_user(), body["code"]), current_user())
-
-
-@blp.route("/shops/<int:shop_id>/members/<int:user_id>", methods=["DELETE"])
-@login_required
-@blp.response(204)
-def remove_member(shop_id, user_id):
-    """移出店员（负责人），或成员自行退出."""
-    members.remove(current_user(), _shop(shop_id), user_id)
-
-
-@blp.route("/shops/<int:shop_id>/members/<int:user_id>/make-manager", methods=["POST"])
-@login_required
-@blp.response(200, MemberSchema(many=True))
-def make_manager(shop_id, user_id):
-    """把负责人移交给另一名成员."""
-    return members.make_manager(current_user(), _shop(shop_id), user_id)
-
-
-@blp.route("/shops/<int:shop_id>/change-requests")
-@login_required
-@blp.response(200, ChangeRequestSchema(many=True))
-def list_change_requests(shop_id):
-    """店铺的变更申请（本店成员、辖区工作人员）."""
-    return change_requests.for_shop(current_user(), _shop(shop_id))
-
-
-@blp.route("/change-requests/<int:request_id>/decision", methods=["POST"])
-@roles_required("inspector", "regulator", "admin")
-@blp.arguments(DecisionSchema)
-@blp.response(200, ChangeRequestSchema)
-def decide(body, request_id):
-    """批准或驳回变更申请."""
-    return change_requests.decide(current_user(), request_id, body["approved"], body.get("note"))
+    return members.claim(current_user(), body["code"])
 
 
 @blp.route("/shops/<int:shop_id>/contract", methods=["POST"])
@@ -172,19 +114,10 @@ def shop_compliance(args, shop_id):
     return compliance_of(_shop(shop_id), args.get("as_of"))
 
 
-@blp.route("/patrol")
-@roles_required("inspector")
-@blp.arguments(PatrolQuerySchema, location="query")
-@blp.response(200, page_of(ShopSchema))
-def patrol(args):
-    """巡查清单：辖区内正常营业的店铺，优先级高的在前，再按距离."""
-    return shops.patrol(current_user(), args)
-
-
 @blp.route("/shops/<int:shop_id>/history")
 @roles_required("inspector", "regulator", "admin")
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_of(HistoryEntrySchema))
 def history(args, shop_id):
     """店铺操作记录（审计日志），新的在前."""
-    return shops.history(current_user(), _shop(shop_id), args)
+    return listing.history(current_user(), _shop(shop_id), args)

@@ -1,7 +1,7 @@
 from server.api import Blueprint
 from server.auth import current_user, roles_required
 from server.schemas.stats import CollectorStatsPageSchema, DistrictStatsPageSchema, PeriodSchema
-from server.services import stats
+from server.services.reports import stats
 
 blp = Blueprint("stats", __name__, url_prefix="", description="统计")
 

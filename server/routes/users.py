@@ -3,7 +3,8 @@ from server.auth import current_user, roles_required
 from server.pagination import page_of
 from server.schemas.auth import InvitationCreatedSchema, InvitationCreateSchema
 from server.schemas.users import PasswordSetSchema, UserPatchSchema, UserQuerySchema, UserSchema
-from server.services import accounts, invitations, scope, staff
+from server.services import scope
+from server.services.people import accounts, invitations, staff
 
 blp = Blueprint("users", __name__, url_prefix="", description="工作人员与邀请")
 

@@ -1,5 +1,6 @@
 """Schema conventions: unknown fields are refused, times carry an offset."""
 import datetime as dt
+import functools
 
 import marshmallow as ma
 
@@ -53,3 +54,23 @@ class DateRangeArgs(StrictSchema):
             raise ma.ValidationError("结束日期不能早于开始日期", "to")
         if (end - start).days >= MAX_RANGE_DAYS:
             raise ma.ValidationError(f"日期范围不能超过 {MAX_RANGE_DAYS} 天，请分段查询或导出", "from")
+
+
+@functools.cache
+def _derived_class(field_class):
+    class Derived(field_class):
+        def __init__(self, getter, **kwargs):
+            super().__init__(**kwargs)
+            self.getter = getter
+
+        def get_value(self, obj, attr, accessor=None, default=ma.missing):
+            return self.getter(obj)
+
+    Derived.__name__ = "Derived" + field_class.__name__
+    return Derived
+
+
+def derived(field_class, getter, **kwargs):
+    """An output field whose value is ``getter(obj)``, documented as a ``field_class`` (the
+    OpenAPI document keeps its type, which ``fields.Method`` would lose)."""
+    return _derived_class(field_class)(getter, **kwargs)

@@ -1,10 +1,14 @@
 """Inspections, rectification orders, cases."""
 import marshmallow as ma
 
+from server.clock import today
 from server.models.inspection import CASE_STATUSES, RESULTS
 from server.pagination import PageArgs
-from server.schemas.base import DateRangeArgs, Day, ShanghaiDateTime, StrictSchema
-from server.schemas.records import PhotoRefSchema
+from server.schemas import dump
+from server.schemas.base import DateRangeArgs, Day, ShanghaiDateTime, StrictSchema, derived
+from server.schemas.photos import AttachedPhotos, preload_attached
+from server.services.compliance import case_overdue, order_overdue
+from server.services.enforcement import inspections
 from server.validators import MAX_ID, PhotoIds, Text
 
 
@@ -35,7 +39,12 @@ class RectificationEventSchema(ma.Schema):
     note = ma.fields.String(allow_none=True)
     deadline = Day(allow_none=True)
     reinspection_id = ma.fields.Integer(allow_none=True)
-    photos = ma.fields.List(ma.fields.Nested(PhotoRefSchema), required=True)
+    photos = AttachedPhotos("rectification_event", "response")
+
+
+def preload_orders(orders):
+    """The photos of these orders' events, in one query (the events come with the orders)."""
+    preload_attached("rectification_event", [event.id for order in orders if order for event in order.events])
 
 
 class RectificationSchema(ma.Schema):
@@ -44,19 +53,25 @@ class RectificationSchema(ma.Schema):
     inspection_id = ma.fields.Integer(required=True)
     items = ma.fields.List(ma.fields.String(), required=True)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(["open", "submitted", "closed"]))
-    overdue = ma.fields.Boolean(required=True, metadata={"description": "open past its deadline"})
+    overdue = derived(ma.fields.Boolean, lambda order: order_overdue(order.status, order.deadline, today()),
+                      required=True, metadata={"description": "open past its deadline"})
     deadline = Day(required=True)
     created_at = ShanghaiDateTime(required=True)
     acknowledged_at = ShanghaiDateTime(allow_none=True)
     closed_at = ShanghaiDateTime(allow_none=True)
     events = ma.fields.List(ma.fields.Nested(RectificationEventSchema), required=True)
 
+    @ma.pre_dump(pass_collection=True)
+    def _preload(self, data, many, **_kwargs):
+        preload_orders(dump.objects(data, many))
+        return data
+
 
 class InspectionItemSchema(ma.Schema):
     code = ma.fields.String(required=True)
     result = ma.fields.String(required=True)
     note = ma.fields.String(allow_none=True)
-    photos = ma.fields.List(ma.fields.Nested(PhotoRefSchema), required=True)
+    photos = AttachedPhotos("inspection", role=lambda item: item.code, record_id=lambda item: item.inspection_id)
 
 
 class ReinspectionSchema(ma.Schema):
@@ -78,13 +93,24 @@ class InspectionSchema(ma.Schema):
     far_from_shop = ma.fields.Boolean(required=True)
     checklist_version_id = ma.fields.Integer(required=True)
     note = ma.fields.String(allow_none=True)
-    voided = ma.fields.Boolean(required=True)
+    voided = derived(ma.fields.Boolean, lambda inspection: inspection.voided_at is not None, required=True)
     voided_at = ShanghaiDateTime(allow_none=True)
     void_reason = ma.fields.String(allow_none=True)
     items = ma.fields.List(ma.fields.Nested(InspectionItemSchema), required=True)
     rectification = ma.fields.Nested(RectificationSchema, allow_none=True)
-    reinspection = ma.fields.List(ma.fields.Nested(ReinspectionSchema), required=True,
-                                  metadata={"description": "the shop's open orders: their failed items, now"})
+    reinspection = derived(ma.fields.List, lambda inspection: dump.cached(
+        "reinspection", inspection.id, lambda _ids: inspections.reinspections([inspection]), default=[]),
+        cls_or_instance=ma.fields.Nested(ReinspectionSchema), required=True,
+        metadata={"description": "the shop's open orders: their failed items, now"})
+
+    @ma.pre_dump(pass_collection=True)
+    def _preload(self, data, many, **_kwargs):
+        page = dump.objects(data, many)
+        preload_attached("inspection", [inspection.id for inspection in page])
+        preload_orders([inspection.rectification for inspection in page])
+        dump.preload("reinspection", [inspection.id for inspection in page],
+                     lambda _ids: inspections.reinspections(page), default=[])
+        return data
 
 
 class InspectionQuerySchema(PageArgs, DateRangeArgs):
@@ -123,8 +149,8 @@ class CaseTransitionSchema(StrictSchema):
 
 
 class CaseEventSchema(ma.Schema):
-    from_ = ma.fields.String(data_key="from", allow_none=True)
-    to = ma.fields.String(required=True)
+    from_ = ma.fields.String(data_key="from", attribute="from_status", allow_none=True)
+    to = ma.fields.String(attribute="to_status", required=True)
     actor_id = ma.fields.Integer(required=True)
     at = ShanghaiDateTime(required=True)
     note = ma.fields.String(allow_none=True)
@@ -137,7 +163,7 @@ class CaseSchema(ma.Schema):
     source = ma.fields.String(required=True)
     source_id = ma.fields.Integer(required=True)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(CASE_STATUSES))
-    overdue = ma.fields.Boolean(required=True)
+    overdue = derived(ma.fields.Boolean, lambda case: case_overdue(case.status, case.deadline, today()), required=True)
     assignee_id = ma.fields.Integer(allow_none=True)
     deadline = Day(allow_none=True)
     external_case_no = ma.fields.String(allow_none=True)

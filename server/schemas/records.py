@@ -3,7 +3,9 @@ import marshmallow as ma
 
 from server.models.records import CLEANING_PARTS, HANDOVER_STATUSES, WASTE_TYPES
 from server.pagination import PageArgs
+from server.schemas import dump
 from server.schemas.base import Day, ShanghaiDateTime, StrictSchema
+from server.schemas.photos import AttachedPhotos, preload_attached
 from server.validators import MAX_ID, PhotoIds, Text, single_line
 
 MAX_KG = 5000  # one slip, one vehicle: anything above is a typing error
@@ -37,14 +39,6 @@ class CleaningCorrectionSchema(CleaningInSchema):
                               metadata={"description": "why the record is corrected"})
 
 
-class PhotoRefSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    reused = ma.fields.Boolean(required=True)
-    reused_photo_id = ma.fields.Integer(allow_none=True)
-    thumb_url = ma.fields.String(required=True)
-    url = ma.fields.String(required=True)
-
-
 class CleaningSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     shop_id = ma.fields.Integer(required=True)
@@ -53,15 +47,20 @@ class CleaningSchema(ma.Schema):
     performed_by = ma.fields.String(required=True)
     company_name = ma.fields.String(allow_none=True)
     note = ma.fields.String(allow_none=True)
-    before_photos = ma.fields.List(ma.fields.Nested(PhotoRefSchema), required=True)
-    after_photos = ma.fields.List(ma.fields.Nested(PhotoRefSchema), required=True)
-    invoice_photos = ma.fields.List(ma.fields.Nested(PhotoRefSchema), required=True)
+    before_photos = AttachedPhotos("cleaning", "before")
+    after_photos = AttachedPhotos("cleaning", "after")
+    invoice_photos = AttachedPhotos("cleaning", "invoice")
     logged_by_id = ma.fields.Integer(required=True)
     received_at = ShanghaiDateTime(required=True)
     late_entry = ma.fields.Boolean(required=True)
     supersedes_id = ma.fields.Integer(allow_none=True)
-    superseded_by = ma.fields.Integer(allow_none=True)
+    superseded_by = ma.fields.Integer(attribute="superseded_by_id", allow_none=True)
     correction_reason = ma.fields.String(allow_none=True)
+
+    @ma.pre_dump(pass_collection=True)
+    def _preload(self, data, many, **_kwargs):
+        preload_attached("cleaning", [cleaning.id for cleaning in dump.objects(data, many)])
+        return data
 
 
 class RecordListArgs(PageArgs):
@@ -109,7 +108,7 @@ class HandoverSchema(ma.Schema):
     weighed_kg = ma.fields.Float(allow_none=True)
     collector_company_id = ma.fields.Integer(required=True)
     vehicle_plate = ma.fields.String(allow_none=True)
-    photos = ma.fields.List(ma.fields.Nested(PhotoRefSchema), required=True)
+    photos = AttachedPhotos("handover", "evidence")
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(HANDOVER_STATUSES))
     started_by_party = ma.fields.String(required=True)
     started_by_id = ma.fields.Integer(required=True)
@@ -119,8 +118,13 @@ class HandoverSchema(ma.Schema):
     received_at = ShanghaiDateTime(required=True)
     late_entry = ma.fields.Boolean(required=True)
     supersedes_id = ma.fields.Integer(allow_none=True)
-    superseded_by = ma.fields.Integer(allow_none=True)
+    superseded_by = ma.fields.Integer(attribute="superseded_by_id", allow_none=True)
     correction_reason = ma.fields.String(allow_none=True)
+
+    @ma.pre_dump(pass_collection=True)
+    def _preload(self, data, many, **_kwargs):
+        preload_attached("handover", [handover.id for handover in dump.objects(data, many)])
+        return data
 
 
 class HandoverQuerySchema(RecordListArgs):

@@ -5,7 +5,12 @@ import marshmallow as ma
 
 from server.models.shop import STATUSES
 from server.pagination import PageArgs
-from server.schemas.base import Day, ShanghaiDateTime, StrictSchema
+from server.schemas import dump
+from server.schemas.base import Day, ShanghaiDateTime, StrictSchema, derived
+from server.security import decrypt, mask_phone
+from server.services import scope
+from server.services.compliance import MIN_EFFICIENCY, compliance_bulk, scale_of
+from server.services.roster import change_requests
 from server.validators import MAX_ID, Name, Upload, Uscc, single_line
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -56,6 +61,28 @@ class PurifierSchema(ma.Schema):
     undersized = ma.fields.Boolean(required=True)
 
 
+def _purifier(shop):
+    minimum = MIN_EFFICIENCY[scale_of(shop.cooking_heads)]
+    efficiency = shop.purifier_rated_efficiency
+    return {"installed": shop.purifier_installed, "model": shop.purifier_model, "rated_efficiency": efficiency,
+            "min_efficiency": minimum,
+            "undersized": bool(shop.purifier_installed and efficiency is not None and efficiency < minimum)}
+
+
+def _contact_phone(shop):
+    """In full for the shop's members and staff in jurisdiction; masked (138****1234) for others."""
+    phone = decrypt(shop.contact_phone_encrypted)
+    viewer = dump.viewer()
+    member = dump.cached("member_of", shop.id, lambda ids: scope.member_of(viewer, ids), default=False)
+    return phone if member or viewer.covers(shop.district_code) else mask_phone(phone)
+
+
+def _distance(shop):
+    """Metres from the point a ``near=`` list or the patrol list was asked for (given by the service)."""
+    distance = dump.cached("distance_m", shop.id, lambda _ids: {})
+    return ma.missing if distance is None else round(distance, 1)
+
+
 class ShopSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
@@ -66,21 +93,34 @@ class ShopSchema(ma.Schema):
     lat = ma.fields.Float(required=True)
     lng = ma.fields.Float(required=True)
     cooking_heads = ma.fields.Integer(required=True)
-    scale = ma.fields.String(required=True, validate=ma.validate.OneOf(["small", "medium", "large"]))
+    scale = derived(ma.fields.String, lambda shop: scale_of(shop.cooking_heads), required=True,
+                    validate=ma.validate.OneOf(["small", "medium", "large"]))
     open_air_bbq = ma.fields.Boolean(required=True)
     contact_name = ma.fields.String(allow_none=True)
-    contact_phone = ma.fields.String(allow_none=True, metadata={"description": "masked (138****1234) except "
-                                                                              "for the shop and staff"})
-    purifier = ma.fields.Nested(PurifierSchema, required=True)
+    contact_phone = derived(ma.fields.String, _contact_phone, allow_none=True,
+                            metadata={"description": "masked (138****1234) except for the shop and staff"})
+    purifier = derived(ma.fields.Nested, _purifier, nested=PurifierSchema, required=True)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(STATUSES))
     status_reason = ma.fields.String(allow_none=True)
     status_effective_on = Day(allow_none=True)
     claimed = ma.fields.Boolean(required=True)
     registered_on = Day(required=True)
     source = ma.fields.String(required=True)
-    distance_m = ma.fields.Float(metadata={"description": "with near=: metres from that point"})
-    pending_change_request_id = ma.fields.Integer(allow_none=True)
-    compliance = ma.fields.Nested("ComplianceSchema", required=True)
+    distance_m = derived(ma.fields.Float, _distance, metadata={"description": "with near=: metres from that point"})
+    pending_change_request_id = derived(ma.fields.Integer, lambda shop: dump.cached(
+        "pending_change_request", shop.id, change_requests.pending_ids), allow_none=True)
+    compliance = derived(ma.fields.Nested, lambda shop: dump.cached("compliance", shop.id, compliance_bulk),
+                         nested="ComplianceSchema", required=True)
+
+    @ma.pre_dump(pass_collection=True)
+    def _preload(self, data, many, **_kwargs):
+        """A page's grades, pending change requests and the viewer's memberships: a query each."""
+        ids = [shop.id for shop in dump.objects(data, many)]
+        viewer = dump.viewer()
+        dump.preload("compliance", ids, compliance_bulk)
+        dump.preload("pending_change_request", ids, change_requests.pending_ids)
+        dump.preload("member_of", ids, lambda missing: scope.member_of(viewer, missing), default=False)
+        return data
 
 
 class ReasonSchema(ma.Schema):

@@ -103,6 +103,14 @@ def membership(user, shop_id):
                                                           ShopMember.user_id == user.id))
 
 
+def member_of(user, shop_ids):
+    """``{shop_id: True}`` for those of ``shop_ids`` that ``user`` is a member of (one query)."""
+    from server.models.shop import ShopMember
+
+    return {shop_id: True for shop_id in db.session.scalars(select(ShopMember.shop_id).where(
+        ShopMember.shop_id.in_(list(shop_ids)), ShopMember.user_id == user.id))}
+
+
 def member_ids(shop_id):
     from server.models.shop import ShopMember
 

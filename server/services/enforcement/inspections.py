@@ -3,6 +3,7 @@ import datetime as dt
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from server.clock import business_date, end_of_day, start_of_day, utcnow
 from server.errors import fail
@@ -12,7 +13,8 @@ from server.models.inspection import Inspection, InspectionItem, Rectification
 from server.models.shop import Shop
 from server.models.user import User
 from server.pagination import paginate
-from server.services import audit, photos, records, reference, scope
+from server.services import audit, photos, records, scope
+from server.services.roster import reference
 
 CLOCK_SLACK = dt.timedelta(minutes=5)
 records.register_visibility("inspection", Inspection)
@@ -77,7 +79,7 @@ def file(user, shop, data):
                           field=f"items.{index}.photo_ids")
     failed = [i["code"] for i in data["items"] if i["result"] == "fail"]
     if failed:
-        from server.services import rectifications
+        from server.services.enforcement import rectifications
         rectifications.open_order(user, shop, inspection, failed)
     audit.record("inspection.create", "inspection", inspection.id,
                  f"一店三查：{len(failed)} 项不合格" + (f"（{'、'.join(failed)}）" if failed else "")
@@ -102,36 +104,20 @@ def void(user, inspection_id, reason):
     return inspection
 
 
-def reinspection(inspection):
-    """For each order of the shop still open when this inspection was filed: its items, now."""
-    results = dict(db.session.execute(select(InspectionItem.code, InspectionItem.result)
-                                      .where(InspectionItem.inspection_id == inspection.id)).all())
-    orders = db.session.scalars(select(Rectification).where(
-        Rectification.shop_id == inspection.shop_id, Rectification.inspection_id != inspection.id,
-        Rectification.status != "closed", Rectification.created_at < inspection.received_at)).all()
-    return [{"rectification_id": o.id, "items": {code: results.get(code) for code in o.items}} for o in orders]
-
-
-def as_dict(inspection):
-    from server.services import rectifications
-
-    refs = records.photo_refs("inspection", inspection.id)
-    items = db.session.scalars(select(InspectionItem).where(InspectionItem.inspection_id == inspection.id)
-                               .order_by(InspectionItem.id)).all()
-    order = db.session.scalar(select(Rectification).where(Rectification.inspection_id == inspection.id))
-    return {
-        "id": inspection.id, "shop_id": inspection.shop_id, "inspector_id": inspection.inspector_id,
-        "co_inspector_id": inspection.co_inspector_id, "inspected_at": inspection.inspected_at,
-        "received_at": inspection.received_at, "late_entry": inspection.late_entry,
-        "lat": inspection.lat, "lng": inspection.lng, "distance_m": inspection.distance_m,
-        "far_from_shop": inspection.far_from_shop, "checklist_version_id": inspection.checklist_version_id,
-        "note": inspection.note, "voided": inspection.voided_at is not None, "voided_at": inspection.voided_at,
-        "void_reason": inspection.void_reason,
-        "items": [{"code": i.code, "result": i.result, "note": i.note, "photos": refs.get(i.code, [])}
-                  for i in items],
-        "rectification": rectifications.as_dict(order) if order else None,
-        "reinspection": reinspection(inspection),
-    }
+def reinspections(inspections):
+    """``{inspection id: [{rectification_id, items}]}``: for each order of the shop still open when
+    the inspection was filed, its failed items as this inspection found them (one query a page)."""
+    shop_ids = {inspection.shop_id for inspection in inspections}
+    open_orders = db.session.scalars(select(Rectification).where(
+        Rectification.shop_id.in_(shop_ids), Rectification.status != "closed").order_by(Rectification.id)).all()
+    found = {}
+    for inspection in inspections:
+        results = {item.code: item.result for item in inspection.items}
+        found[inspection.id] = [
+            {"rectification_id": order.id, "items": {code: results.get(code) for code in order.items}}
+            for order in open_orders if order.shop_id == inspection.shop_id and order.inspection_id != inspection.id
+            and order.created_at < inspection.received_at]
+    return found
 
 
 def list_for(user, args, shop=None):
@@ -150,6 +136,6 @@ def list_for(user, args, shop=None):
         statement = statement.where(Inspection.inspected_at >= start_of_day(args["from_"]))
     if "to" in args:
         statement = statement.where(Inspection.inspected_at < end_of_day(args["to"]))
-    page = paginate(statement.order_by(Inspection.inspected_at.desc(), Inspection.id.desc()), args)
-    page["items"] = [as_dict(i) for i in page["items"]]
-    return page
+    statement = statement.options(selectinload(Inspection.items),
+                                  selectinload(Inspection.rectification).selectinload(Rectification.events))
+    return paginate(statement.order_by(Inspection.inspected_at.desc(), Inspection.id.desc()), args)

@@ -16,7 +16,8 @@ from server.errors import fail
 from server.extensions import db
 from server.models.user import AuthToken, LoginFailure, User
 from server.security import decrypt, encrypt, for_log, new_token, password_problem
-from server.services import audit, wechat
+from server.services import audit
+from server.services.people import wechat
 
 log = logging.getLogger(__name__)
 

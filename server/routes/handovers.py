@@ -1,40 +1,12 @@
 from server.api import Blueprint
 from server.auth import current_user, login_required
 from server.pagination import page_of
-from server.schemas.records import (CleaningCorrectionSchema, CleaningInSchema, CleaningSchema, ConfirmSchema,
-                                    HandoverCorrectionSchema, HandoverInSchema, HandoverQuerySchema,
-                                    HandoverSchema, RecordListArgs, RejectSchema)
-from server.services import cleanings, handovers, scope
+from server.schemas.records import (ConfirmSchema, HandoverCorrectionSchema, HandoverInSchema,
+                                    HandoverQuerySchema, HandoverSchema, RejectSchema)
+from server.services import scope
+from server.services.records import handovers
 
-blp = Blueprint("records", __name__, url_prefix="", description="清洗记录与收运联单")
-
-
-@blp.route("/shops/<int:shop_id>/cleanings", methods=["POST"])
-@login_required
-@blp.arguments(CleaningInSchema)
-@blp.response(201, CleaningSchema)
-def log_cleaning(body, shop_id):
-    """登记油烟净化设施清洗记录（本店成员，附清洗前后照片）."""
-    shop = scope.get_shop_for(current_user(), shop_id)
-    return cleanings.as_dict(cleanings.log(current_user(), shop, body))
-
-
-@blp.route("/shops/<int:shop_id>/cleanings")
-@login_required
-@blp.arguments(RecordListArgs, location="query")
-@blp.response(200, page_of(CleaningSchema))
-def list_cleanings(args, shop_id):
-    """清洗记录，新的在前（当前版本；工作人员可查看更正前的版本）."""
-    return cleanings.list_for_shop(current_user(), scope.get_shop_for(current_user(), shop_id), args)
-
-
-@blp.route("/cleanings/<int:cleaning_id>/corrections", methods=["POST"])
-@login_required
-@blp.arguments(CleaningCorrectionSchema)
-@blp.response(201, CleaningSchema)
-def correct_cleaning(body, cleaning_id):
-    """更正清洗记录：生成新版本，原记录保留并标记 superseded_by."""
-    return cleanings.as_dict(cleanings.correct(current_user(), cleaning_id, body))
+blp = Blueprint("handovers", __name__, url_prefix="", description="收运联单")
 
 
 @blp.route("/shops/<int:shop_id>/handovers", methods=["POST"])
@@ -44,7 +16,7 @@ def correct_cleaning(body, cleaning_id):
 def start_handover(body, shop_id):
     """开具收运联单（本店成员或签约收运单位人员）."""
     shop = scope.get_shop_for(current_user(), shop_id)
-    return handovers.as_dict(handovers.start(current_user(), shop, body))
+    return handovers.start(current_user(), shop, body)
 
 
 @blp.route("/shops/<int:shop_id>/handovers")
@@ -72,7 +44,7 @@ def list_handovers(args):
 @blp.response(200, HandoverSchema)
 def confirm_handover(body, handover_id):
     """另一方确认联单（收运单位填写称重数量）；差异超出允许范围时为争议联单."""
-    return handovers.as_dict(handovers.confirm(current_user(), handover_id, body))
+    return handovers.confirm(current_user(), handover_id, body)
 
 
 @blp.route("/handovers/<int:handover_id>/reject", methods=["POST"])
@@ -81,7 +53,7 @@ def confirm_handover(body, handover_id):
 @blp.response(200, HandoverSchema)
 def reject_handover(body, handover_id):
     """另一方拒绝联单（须说明原因）."""
-    return handovers.as_dict(handovers.reject(current_user(), handover_id, body["reason"]))
+    return handovers.reject(current_user(), handover_id, body["reason"])
 
 
 @blp.route("/handovers/<int:handover_id>/corrections", methods=["POST"])
@@ -90,4 +62,4 @@ def reject_handover(body, handover_id):
 @blp.response(201, HandoverSchema)
 def correct_handover(body, handover_id):
     """更正联单（开具方）：同一编号的新版本，需另一方重新确认."""
-    return handovers.as_dict(handovers.correct(current_user(), handover_id, body))
+    return handovers.correct(current_user(), handover_id, body)

@@ -5,7 +5,8 @@ from server.errors import fail
 from server.extensions import db
 from server.models.user import COLLECTOR_ROLES, STAFF_ROLES, User
 from server.pagination import paginate
-from server.services import accounts, audit, scope
+from server.services import audit, scope
+from server.services.people import accounts
 
 REGULATOR_MAY_ASSIGN = ("user", "inspector") + COLLECTOR_ROLES
 

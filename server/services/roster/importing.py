@@ -13,7 +13,8 @@ from server.errors import ApiError, fail, flatten_messages
 from server.extensions import db
 from server.models.shop import Shop
 from server.schemas.shops import ShopInSchema
-from server.services import audit, shops
+from server.services import audit
+from server.services.roster import shops
 
 MAX_ROWS = 50_000
 HEADERS = {  # column header → field of POST /shops

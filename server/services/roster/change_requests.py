@@ -1,11 +1,19 @@
 """Change requests: an owner's change to the facts behind the shop's obligations, decided by staff."""
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.clock import utcnow
 from server.errors import fail
 from server.extensions import db
 from server.models.shop import Shop, ShopChangeRequest
-from server.services import audit, scope, shops
+from server.services import audit, scope
+from server.services.roster import shops
+
+
+def pending_ids(shop_ids):
+    """``{shop_id: id of its oldest pending change request}`` for these shops (one query)."""
+    return dict(db.session.execute(select(ShopChangeRequest.shop_id, func.min(ShopChangeRequest.id)).where(
+        ShopChangeRequest.shop_id.in_(list(shop_ids)), ShopChangeRequest.status == "pending")
+        .group_by(ShopChangeRequest.shop_id)).all())
 
 
 def for_shop(user, shop):

@@ -5,7 +5,6 @@ from sqlalchemy import select
 
 from server.clock import business_date
 from server.extensions import db
-from server.models.photo import Photo, PhotoLink
 from server.models.shop import Shop
 from server.services import photos, scope
 
@@ -15,17 +14,6 @@ LATE_AFTER = dt.timedelta(days=7)
 def is_late(event_date, received_at):
     """补录: the event happened more than 7 days before the record reached us."""
     return event_date < business_date(received_at) - LATE_AFTER
-
-
-def photo_refs(record_type, record_id):
-    """{role: [photo summary, ...]} for one record, in the order they were attached."""
-    rows = db.session.execute(select(PhotoLink.role, Photo).join(Photo, Photo.id == PhotoLink.photo_id)
-                              .where(PhotoLink.record_type == record_type, PhotoLink.record_id == record_id)
-                              .order_by(PhotoLink.id)).all()
-    refs = {}
-    for role, photo in rows:
-        refs.setdefault(role, []).append(photos.summary(photo))
-    return refs
 
 
 def _visible(model):

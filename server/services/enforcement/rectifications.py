@@ -11,6 +11,7 @@ import datetime as dt
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from server.clock import business_date, today, utcnow
 from server.errors import fail
@@ -119,18 +120,6 @@ def review(user, order_id, data):
     return order
 
 
-def as_dict(order):
-    events = db.session.scalars(select(RectificationEvent).where(RectificationEvent.rectification_id == order.id)
-                                .order_by(RectificationEvent.id)).all()
-    return {"id": order.id, "shop_id": order.shop_id, "inspection_id": order.inspection_id, "items": order.items,
-            "status": order.status, "overdue": is_overdue(order), "deadline": order.deadline,
-            "created_at": order.created_at, "acknowledged_at": order.acknowledged_at, "closed_at": order.closed_at,
-            "events": [{"action": e.action, "actor_id": e.actor_id, "at": e.at, "note": e.note,
-                        "deadline": e.deadline, "reinspection_id": e.reinspection_id,
-                        "photos": records.photo_refs("rectification_event", e.id).get("response", [])}
-                       for e in events]}
-
-
 def list_for(user, args):
     visible = scope.shops_visible_to(user).with_only_columns(Shop.id)
     if not user.is_staff:
@@ -142,6 +131,5 @@ def list_for(user, args):
         statement = statement.where(order_overdue(Rectification.status, Rectification.deadline, today()))
     elif status:
         statement = statement.where(Rectification.status == status)
-    page = paginate(statement.order_by(Rectification.deadline, Rectification.id), args)
-    page["items"] = [as_dict(o) for o in page["items"]]
-    return page
+    statement = statement.options(selectinload(Rectification.events))
+    return paginate(statement.order_by(Rectification.deadline, Rectification.id), args)

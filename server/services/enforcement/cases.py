@@ -9,6 +9,7 @@ import datetime as dt
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from server.clock import today, utcnow
 from server.errors import fail
@@ -18,8 +19,9 @@ from server.models.records import Handover
 from server.models.shop import Shop
 from server.models.user import User
 from server.pagination import paginate
-from server.services import audit, rectifications, scope
+from server.services import audit, scope
 from server.services.compliance import case_overdue
+from server.services.enforcement import rectifications
 
 TRANSITIONS = {"accepted": {"assigned"}, "assigned": {"handled"}, "handled": {"returned", "closed"},
                "returned": {"assigned"}, "closed": set()}
@@ -107,17 +109,6 @@ def is_overdue(case, on=None):
     return case_overdue(case.status, case.deadline, on or today())
 
 
-def as_dict(case):
-    events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
-    return {"id": case.id, "shop_id": case.shop_id, "source": case.source, "source_id": case.source_id,
-            "status": case.status, "overdue": is_overdue(case), "assignee_id": case.assignee_id,
-            "deadline": case.deadline, "external_case_no": case.external_case_no,
-            "returned_count": case.returned_count, "created_by_id": case.created_by_id, "created_at": case.created_at,
-            "closed_at": case.closed_at,
-            "events": [{"from_": e.from_status, "to": e.to_status, "actor_id": e.actor_id, "at": e.at, "note": e.note,
-                        "assignee_id": e.assignee_id} for e in events]}
-
-
 def list_for(user, args):
     visible = scope.shops_visible_to(user).with_only_columns(Shop.id)
     statement = select(Case).where(Case.shop_id.in_(visible))
@@ -126,6 +117,4 @@ def list_for(user, args):
         statement = statement.where(case_overdue(Case.status, Case.deadline, today()))
     elif status:
         statement = statement.where(Case.status == status)
-    page = paginate(statement.order_by(Case.id.desc()), args)
-    page["items"] = [as_dict(c) for c in page["items"]]
-    return page
+    return paginate(statement.options(selectinload(Case.events)).order_by(Case.id.desc()), args)

@@ -18,12 +18,9 @@ from server.models.records import Handover
 from server.models.shop import Contract, Shop
 from server.models.user import COLLECTOR_ROLES, User
 from server.pagination import paginate
-from server.services import audit, photos, records, scope, sequences
+from server.services import audit, photos, records, scope
+from server.services.records import sequences
 
-FIELDS = ("serial", "version", "shop_id", "handed_over_at", "waste_type", "bins", "declared_kg", "weighed_kg",
-          "collector_company_id", "vehicle_plate", "status", "started_by_party", "started_by_id",
-          "answered_by_id", "answered_at", "reject_reason", "received_at", "late_entry", "supersedes_id",
-          "correction_reason")
 CLOCK_SLACK = dt.timedelta(minutes=5)
 records.register_visibility("handover", Handover)
 
@@ -176,12 +173,6 @@ def correct(user, handover_id, data):
     return new
 
 
-def as_dict(handover):
-    return {**{k: getattr(handover, k) for k in FIELDS}, "id": handover.id,
-            "superseded_by": handover.superseded_by_id,
-            "photos": records.photo_refs("handover", handover.id).get("evidence", [])}
-
-
 def _visible_statement(user):
     visible_shops = scope.shops_visible_to(user).with_only_columns(Shop.id)
     statement = select(Handover).where(Handover.shop_id.in_(visible_shops))
@@ -198,6 +189,4 @@ def list_handovers(user, args, shop=None):
         statement = statement.where(Handover.status == args["status"])
     if "company_id" in args:
         statement = statement.where(Handover.collector_company_id == args["company_id"])
-    page = paginate(statement.order_by(Handover.handed_over_at.desc(), Handover.id.desc()), args)
-    page["items"] = [as_dict(h) for h in page["items"]]
-    return page
+    return paginate(statement.order_by(Handover.handed_over_at.desc(), Handover.id.desc()), args)

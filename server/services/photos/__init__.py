@@ -14,7 +14,8 @@ from server.clock import end_of_day, start_of_day, today, utcnow
 from server.errors import fail
 from server.extensions import db
 from server.models.photo import Photo, PhotoLink
-from server.services import audit, imaging
+from server.services import audit
+from server.services.photos import imaging
 from server.storage import storage_for
 
 log = logging.getLogger(__name__)
@@ -160,21 +161,16 @@ def get_visible(user, photo_id):
     return photo
 
 
-def summary(photo):
-    """What a record shows of each attached photo: the reuse flag and fresh signed links."""
-    return {"id": photo.id, "reused": photo.reused_photo_id is not None, "reused_photo_id": photo.reused_photo_id,
-            "url": signed_url(photo.id, "display"), "thumb_url": signed_url(photo.id, "thumb")}
-
-
-def as_dict(photo):
-    return {**summary(photo),
-        "sha256": photo.sha256, "width": photo.width, "height": photo.height,
-        "received_at": photo.received_at, "taken_at": photo.taken_at,
-        "gps": {"lat": photo.gps_lat, "lng": photo.gps_lng} if photo.gps_lat is not None else None,
-        "client_gps": {"lat": photo.client_lat, "lng": photo.client_lng} if photo.client_lat is not None else None,
-        "captured_at": photo.captured_at, "captured_at_suspect": photo.captured_at_suspect,
-        "purpose": photo.purpose, "source": photo.source,
-    }
+def attached_to(record_type, record_ids):
+    """``{record_id: {role: [Photo, ...]}}`` for these records, in the order the photos were
+    attached: one query for a whole page."""
+    refs = {}
+    for record_id, role, photo in db.session.execute(
+            select(PhotoLink.record_id, PhotoLink.role, Photo).join(Photo, Photo.id == PhotoLink.photo_id)
+            .where(PhotoLink.record_type == record_type, PhotoLink.record_id.in_(list(record_ids)))
+            .order_by(PhotoLink.id)):
+        refs.setdefault(record_id, {}).setdefault(role, []).append(photo)
+    return refs
 
 
 def attach(photo_ids, record_type, record_id, role, *, uploaders, field="photo_ids"):

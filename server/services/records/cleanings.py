@@ -10,7 +10,6 @@ from server.models.records import Cleaning
 from server.pagination import paginate
 from server.services import audit, photos, records, scope
 
-FIELDS = ("cleaned_on", "parts", "performed_by", "company_name", "note")
 records.register_visibility("cleaning", Cleaning)
 
 
@@ -75,18 +74,6 @@ def correct(user, cleaning_id, data):
     return new
 
 
-def as_dict(cleaning):
-    refs = records.photo_refs("cleaning", cleaning.id)
-    return {**{k: getattr(cleaning, k) for k in FIELDS}, "id": cleaning.id, "shop_id": cleaning.shop_id,
-            "before_photos": refs.get("before", []), "after_photos": refs.get("after", []),
-            "invoice_photos": refs.get("invoice", []), "logged_by_id": cleaning.logged_by_id,
-            "received_at": cleaning.received_at, "late_entry": cleaning.late_entry,
-            "supersedes_id": cleaning.supersedes_id, "superseded_by": cleaning.superseded_by_id,
-            "correction_reason": cleaning.correction_reason}
-
-
 def list_for_shop(user, shop, args):
     statement = records.current_only(select(Cleaning).where(Cleaning.shop_id == shop.id), Cleaning, args, user)
-    page = paginate(statement.order_by(Cleaning.cleaned_on.desc(), Cleaning.id.desc()), args)
-    page["items"] = [as_dict(c) for c in page["items"]]
-    return page
+    return paginate(statement.order_by(Cleaning.cleaned_on.desc(), Cleaning.id.desc()), args)

@@ -1,0 +1,99 @@
+"""Reading the roster: the shop list (filters, search, near), the patrol list, a shop's history.
+
+Lists return pages of Shop objects; the Out schema dumps them.  Grades the service computed
+anyway (to filter or to rank) and distances are handed to the dump with ``dump.prime``, so a page
+is graded once."""
+from sqlalchemy import or_, select
+
+from server.extensions import db
+from server.geo import bounding_box, cells_covering, haversine_m
+from server.models.audit import AuditEntry
+from server.models.shop import Shop
+from server.pagination import paginate
+from server.schemas import dump
+from server.services import audit, scope
+from server.services.compliance import FILTERS, SHOP_COLUMNS, compliance_bulk, graded, matches
+
+
+def _like(text):
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def list_shops(user, args):
+    statement = scope.shops_visible_to(user).order_by(Shop.id)
+    for key in ("district_code", "status"):
+        if key in args:
+            statement = statement.where(getattr(Shop, key) == args[key])
+    if "claimed" in args:
+        statement = statement.where(Shop.claimed_at.is_not(None) if args["claimed"] else Shop.claimed_at.is_(None))
+    if args.get("q"):
+        pattern = _like(args["q"].strip())
+        statement = statement.where(or_(Shop.name.ilike(pattern, escape="\\"),
+                                        Shop.address.ilike(pattern, escape="\\"),
+                                        Shop.uscc.ilike(pattern, escape="\\")))
+    wanted = {key: args[key] for key in FILTERS if key in args}
+    distances = {}
+    if "near" in args:
+        lat, lng = (float(x) for x in args["near"].split(","))
+        south, west, north, east = bounding_box(lat, lng, args["radius_m"])
+        statement = statement.where(Shop.geo_cell.in_(cells_covering(south, west, north, east)),
+                                    Shop.lat.between(south, north), Shop.lng.between(west, east))
+        distances = {shop_id: haversine_m(lat, lng, shop_lat, shop_lng) for shop_id, shop_lat, shop_lng
+                     in db.session.execute(statement.with_only_columns(Shop.id, Shop.lat, Shop.lng))}
+        rows = sorted((shop_id for shop_id, distance in distances.items() if distance <= args["radius_m"]),
+                      key=lambda shop_id: (distances[shop_id], shop_id))
+    elif wanted:
+        rows = list(db.session.scalars(statement.with_only_columns(Shop.id)))
+    else:
+        rows = None
+    if wanted:
+        # Filtering by compliance grades the whole selection in one pass (a subquery, not a list of
+        # ids: it may be the whole city); otherwise only the page returned is graded.
+        grades = compliance_bulk(statement.with_only_columns(Shop.id).order_by(None)) if rows else {}
+        rows = [shop_id for shop_id in rows if matches(grades[shop_id], wanted)]
+        dump.prime("compliance", grades)
+    if rows is None:
+        return paginate(statement, args)
+    dump.prime("distance_m", distances)
+    page = paginate(rows, args)
+    page["items"] = _shops(page["items"])
+    return page
+
+
+def _shops(ids):
+    """The shops with these ids, in this order (one query)."""
+    found = {shop.id: shop for shop in db.session.scalars(select(Shop).where(Shop.id.in_(ids)))} if ids else {}
+    return [found[shop_id] for shop_id in ids]
+
+
+def patrol(user, args):
+    """The inspector's active shops near it: highest priority first, then nearest."""
+    south, west, north, east = bounding_box(args["lat"], args["lng"], args["radius_m"])
+    statement = scope.shops_visible_to(user).where(Shop.geo_cell.in_(cells_covering(south, west, north, east)),
+                                                   Shop.lat.between(south, north), Shop.lng.between(west, east))
+    # Grade every shop within the radius (priority needs them all), from the same query that found
+    # them (their stored facts joined), but load whole shops only for the page.
+    rows, grades, distances = [], {}, {}
+    for row, compliance in graded(statement.with_only_columns(*SHOP_COLUMNS, Shop.lat, Shop.lng)):
+        distance = haversine_m(args["lat"], args["lng"], row.lat, row.lng)
+        if distance <= args["radius_m"] and compliance["active"]:
+            rows.append((-compliance["priority"], distance, row.id))
+            grades[row.id], distances[row.id] = compliance, distance
+    page = paginate(sorted(rows), args)
+    dump.prime("compliance", grades)
+    dump.prime("distance_m", distances)
+    page["items"] = _shops([shop_id for _, _, shop_id in page["items"]])
+    return page
+
+
+def history(user, shop, args):
+    """The shop's audit trail, newest first (regulator, admin, inspector in jurisdiction)."""
+    scope.require_staff(user, shop)
+    statement = select(AuditEntry).where(AuditEntry.shop_id == shop.id).order_by(AuditEntry.id.desc())
+    page = paginate(statement, args)
+    # As plain values before the commit below expires the loaded rows (no reload per entry).
+    page["items"] = [{"at": e.at, "actor_id": e.actor_id, "action": e.action, "object_type": e.object_type,
+                      "object_id": e.object_id, "summary": e.summary} for e in page["items"]]
+    audit.record("shop.history_read", "shop", shop.id, "查看店铺操作记录", shop_id=shop.id)
+    db.session.commit()
+    return page
