@@ -6,14 +6,14 @@ from flask import Flask
 from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import commit_pipeline, idempotency, web
+from server import cli, commit_pipeline, idempotency, routes, web
 from server.api import Api, IdConverter
 from server.auth import forget_caller
 from server.config import load_config
 from server.database import configure_engine
 from server.errors import register_error_handlers
-from server.schemas import dump
 from server.extensions import db, migrate
+from server.schemas import dump
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -58,9 +58,7 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from server.routes import register_blueprints as register_api_blueprints
-
-    register_api_blueprints(app.extensions["smorest_api"])
+    routes.register_blueprints(app.extensions["smorest_api"])
     app.register_blueprint(get_swaggerui_blueprint(
         "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": app.config["API_TITLE"]}))
 
@@ -71,6 +69,4 @@ def register_blueprints(app):
 
 
 def register_commands(app):
-    from server.cli import register
-
-    register(app)
+    cli.register(app)

@@ -81,8 +81,10 @@ def _documented(wrapper):
     return wrapper
 
 
-def roles_required(*roles):
-    """Only callers with one of ``roles`` (any logged-in caller when none are named); else 403."""
+def roles_required(*roles, rate_limit=None):
+    """Only callers with one of ``roles`` (any logged-in caller when none are named); else 403.
+    The one place rate limits are applied: every write counts in the ``write`` bucket, and a
+    view may name another (``rate_limit="export"``)."""
 
     def decorator(view):
         @functools.wraps(view)
@@ -90,8 +92,9 @@ def roles_required(*roles):
             user = authenticate()
             if roles and user.role not in roles:
                 fail(403, "没有权限执行此操作")
-            if request.method in WRITE_METHODS:
-                ratelimit.hit(user, "write")
+            bucket = rate_limit or ("write" if request.method in WRITE_METHODS else None)
+            if bucket:
+                ratelimit.hit(user, bucket)
             return view(*args, **kwargs)
 
         return _documented(wrapper)

@@ -1,19 +1,15 @@
 """Flask commands (``flask --app wsgi ...``)."""
 import getpass
 import os
-import re
 import sys
 
 import click
-from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
+from server.errors import ApiError
 from server.extensions import db
-from server.models.user import User
-from server.security import password_problem
-from server.services import audit, compliance
-
-USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+from server.services import audit, compliance, photos
+from server.services.people import accounts
+from server.services.upkeep import demo, retention
 
 
 def register(app):
@@ -59,8 +55,6 @@ def retention_group():
 @retention_group.command("run")
 def retention_run():
     """Delete what the retention rules say may go; print what was removed.  Never audit entries."""
-    from server.services.upkeep import retention
-
     removed = retention.run()
     click.echo("保存期限清理完成：")
     for what, count in removed.items():
@@ -103,8 +97,6 @@ def audit_anchor():
 @click.option("--seed", type=int, default=2024, show_default=True)
 def seed_demo(shops, seed):
     """Fill an empty database with a demo city and a year of records."""
-    from server.services.upkeep import demo
-
     try:
         demo.seed(shops, seed, echo=click.echo)
     except RuntimeError as exc:
@@ -119,8 +111,6 @@ def photos_group():
 @photos_group.command("purge-orphans")
 def purge_orphans():
     """Delete photos never attached to a record within 7 days (run daily from cron)."""
-    from server.services import photos
-
     click.echo(f"已删除 {photos.purge_orphans()} 张未关联记录的照片")
 
 
@@ -128,11 +118,6 @@ def purge_orphans():
 @click.option("--username", required=True, help="console login name (3–64 letters, digits, _ . -)")
 def create_admin(username):
     """Create a city-wide admin.  The password comes from ADMIN_PASSWORD or a hidden prompt."""
-    username = username.strip().lower()
-    if not USERNAME.match(username):
-        raise click.ClickException("用户名为 3–64 位字母、数字或 _ . -")
-    if db.session.scalar(select(User.id).where(User.username == username)):
-        raise click.ClickException(f"用户名 {username} 已存在，未做任何修改")
     password = os.environ.get("ADMIN_PASSWORD")
     if not password:
         if not sys.stdin.isatty():
@@ -140,13 +125,8 @@ def create_admin(username):
         password = getpass.getpass("密码: ")
         if getpass.getpass("再次输入密码: ") != password:
             raise click.ClickException("两次输入的密码不一致")
-    problem = password_problem(password, username)
-    if problem:
-        raise click.ClickException(problem)
-    user = User(username=username, password_hash=generate_password_hash(password), role="admin",
-                jurisdiction=None, display_name=username)
-    db.session.add(user)
-    db.session.flush()
-    audit.record("user.create_admin", "user", user.id, f"命令行创建管理员 {username}")
-    db.session.commit()
-    click.echo(f"已创建管理员 {username}（id {user.id}，全市范围）")
+    try:
+        user = accounts.create_admin(username, password)
+    except ApiError as error:
+        raise click.ClickException(error.description) from None
+    click.echo(f"已创建管理员 {user.username}（id {user.id}，全市范围）")

@@ -8,6 +8,9 @@ import datetime as dt
 
 UTC = dt.timezone.utc
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+# How far ahead of ours a client's clock may run: an event time up to this far in the future is
+# accepted as "now" (handovers, inspections).
+CLOCK_SLACK = dt.timedelta(minutes=5)
 
 _frozen = None
 

@@ -5,13 +5,14 @@ validation by flask-smorest/webargs, database integrity and availability errors,
 anything unexpected (logged with its stack trace, which never reaches the client).
 """
 import logging
-import re
 
 import marshmallow as ma
 from flask import has_request_context, jsonify
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from werkzeug.exceptions import HTTPException
 
+from server.extensions import db
+from server.messages import flatten_messages, is_chinese
 from server.web import log_refusal, request_id
 
 log = logging.getLogger(__name__)
@@ -71,78 +72,6 @@ class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(ErrorDetail, required=True)
 
 
-# marshmallow / webargs speak English; users read Chinese.
-_EXACT = {
-    "Missing data for required field.": "必填项",
-    "Unknown field.": "未知字段",
-    "Field may not be null.": "不能为空",
-    "Invalid input type.": "数据类型错误",
-    "Invalid value.": "取值无效",
-    "Not a valid string.": "应为字符串",
-    "Not a valid integer.": "应为整数",
-    "Not a valid number.": "应为数字",
-    "Number too large.": "数值过大",
-    "Not a valid boolean.": "应为 true 或 false",
-    "Not a valid date.": "日期格式应为 YYYY-MM-DD",
-    "Not a valid datetime.": "时间格式应为带时区的 ISO 8601，例如 2024-03-22T09:30:00+08:00",
-    "Not a valid aware datetime.": "时间必须带时区，例如 2024-03-22T09:30:00+08:00",
-    "Not a valid list.": "应为列表",
-    "Not a valid mapping type.": "应为对象",
-    "Not a valid tuple.": "应为列表",
-    "Not a valid email address.": "邮箱格式不正确",
-    "Not a valid URL.": "网址格式不正确",
-    "Not a valid UUID.": "UUID 格式不正确",
-    "String does not match expected pattern.": "格式不正确",
-    "Invalid JSON body.": "请求体不是合法的 JSON",
-}
-_PATTERNS = [
-    (re.compile(r"^Shorter than minimum length (\d+)\.$"), "长度不能少于 {0}"),
-    (re.compile(r"^Longer than maximum length (\d+)\.$"), "长度不能超过 {0}"),
-    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "长度应在 {0} 到 {1} 之间"),
-    (re.compile(r"^Length must be (\d+)\.$"), "长度应为 {0}"),
-    (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
-     "应在 {0} 到 {1} 之间"),
-    (re.compile(r"^Must be greater than or equal to (\S+)\.$"), "不能小于 {0}"),
-    (re.compile(r"^Must be less than or equal to (\S+)\.$"), "不能大于 {0}"),
-    (re.compile(r"^Must be greater than (\S+)\.$"), "必须大于 {0}"),
-    (re.compile(r"^Must be less than (\S+)\.$"), "必须小于 {0}"),
-    (re.compile(r"^Must be one of: (.*)\.$"), "取值必须是以下之一：{0}"),
-]
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def to_chinese(message):
-    """Translate one validation message; our own messages are Chinese already."""
-    if _CJK.search(message):
-        return message
-    if message in _EXACT:
-        return _EXACT[message]
-    for pattern, template in _PATTERNS:
-        match = pattern.match(message)
-        if match:
-            return template.format(*match.groups())
-    return "取值无效（" + message + "）"
-
-
-def flatten_messages(messages, prefix=""):
-    """marshmallow's nested error dict → ``{"a.b": ["原因", ...]}``."""
-    flat = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            flat.update(flatten_messages(value, name))
-    elif isinstance(messages, (list, tuple)):
-        strings = [m for m in messages if isinstance(m, str)]
-        if strings:
-            flat.setdefault(prefix or "_schema", []).extend(to_chinese(m) for m in strings)
-        for item in messages:
-            if not isinstance(item, str):
-                flat.update(flatten_messages(item, prefix))
-    elif messages is not None:
-        flat.setdefault(prefix or "_schema", []).append(to_chinese(str(messages)))
-    return flat
-
-
 def error_response(status, message=None, *, code=None, fields=None, headers=None):
     default_code, default_message = ERRORS.get(status, ERRORS[500] if status >= 500 else ERRORS[400])
     body = {"code": code or default_code, "message": message or default_message}
@@ -163,8 +92,6 @@ def handle_http_exception(error):
     """HTTPException (werkzeug's, flask-smorest's abort, or :class:`ApiError`) → the one shape.
 
     A failed request writes nothing: whatever its view flushed is rolled back here."""
-    from server.extensions import db
-
     db.session.rollback()
     status = error.code or 500
     if isinstance(error, ApiError):
@@ -183,13 +110,11 @@ def handle_http_exception(error):
         fields = {}
         for location_messages in messages.values():
             fields.update(flatten_messages(location_messages))
-    return error_response(status, data.get("message") if _CJK.search(str(data.get("message", ""))) else None,
+    return error_response(status, data.get("message") if is_chinese(str(data.get("message", ""))) else None,
                           fields=fields, headers=headers)
 
 
 def handle_integrity_error(error):
-    from server.extensions import db
-
     db.session.rollback()
     log.warning("integrity error: %s", error.orig)
     return error_response(409, "数据与已有记录冲突，请刷新后重试")
@@ -197,8 +122,6 @@ def handle_integrity_error(error):
 
 def handle_out_of_range(error):
     """A number the database cannot hold (PostgreSQL's DataError, sqlite3's OverflowError)."""
-    from server.extensions import db
-
     db.session.rollback()
     log.warning("value out of range: %s", error)
     return error_response(422, "提交的数值超出允许范围")
@@ -211,8 +134,6 @@ def handle_statement_error(error):
 
 
 def handle_database_unavailable(error):
-    from server.extensions import db
-
     try:
         db.session.rollback()
     except Exception:  # the connection may be gone; the rollback is only a courtesy
@@ -225,8 +146,6 @@ def handle_database_unavailable(error):
 
 
 def handle_unexpected(error):
-    from server.extensions import db
-
     log.exception("unhandled error: %s", error)
     try:
         db.session.rollback()

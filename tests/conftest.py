@@ -7,20 +7,27 @@ table that is not reference data.
 """
 import datetime as dt
 import os
+import random
 import shutil
+import types
 import uuid
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import func, select
 from flask_migrate import upgrade
 
 from server import clock, create_app
+from server.clock import utcnow
 from server.config import normalise_database_url
 from server.extensions import db
-from server.models import CollectorCompany, User
+from server.models import (Cleaning, CollectorCompany, Contract, Handover, Inspection, InspectionItem, Rectification,
+                           Shop, User)
+from server.models.inspection import RectificationEvent
+from server.models.reference import ChecklistVersion
 from server.services import audit
-from server.validators import USCC_CHARSET, uscc_check_char
 from tests.fake_wechat import FakeWeChat
+from tests.helpers import ShopMade, at, bearer, credit_code, shop_body, upload_photo
 
 REFERENCE_TABLES = {"alembic_version", "districts", "checklist_versions", "checklist_items"}
 
@@ -145,28 +152,6 @@ def frozen_clock():
     clock.freeze(None)
 
 
-def error_of(response, status):
-    """Assert ``response`` is an error in the one shape with ``status``; return its body."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    error = response.get_json()["error"]
-    assert set(error) <= {"code", "message", "fields", "request_id"}
-    assert error["request_id"] == response.headers["X-Request-Id"]
-    assert error["code"] and error["message"]
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"]), "message should be Chinese"
-    return error
-
-
-def bearer(token):
-    return {"Authorization": "Bearer " + token}
-
-
-def credit_code(seed):
-    """A valid 统一社会信用代码 derived from ``seed``."""
-    body = "91370811" + "".join(USCC_CHARSET[(seed * 7 + i * 13) % 31] for i in range(9))
-    return body + uscc_check_char(body)
-
-
 @pytest.fixture
 def make_company(app):
     """Factory: a licensed collection company serving ``districts``."""
@@ -229,57 +214,101 @@ def login_as(make_user, login):
     return do
 
 
-def shop_body(seed=1, **changes):
-    """A valid POST /shops body in 任城区; ``seed`` varies the credit code."""
-    body = {"name": f"老王烧烤{seed}号店", "uscc": credit_code(1000 + seed), "address": f"济宁市任城区古槐路{seed}号",
-            "district_code": "370811", "street": "古槐街道", "lat": 35.4151, "lng": 116.5872, "cooking_heads": 3,
-            "contact_name": "王老板", "contact_phone": "13812341234",
-            "purifier": {"installed": True, "model": "JD-2000", "rated_efficiency": 80}}
-    body.update(changes)
-    return body
-
-
 @pytest.fixture
 def make_shop(client, login_as):
-    """Factory: a shop registered over HTTP by a new owner; returns (shop json, owner, owner headers)."""
+    """Factory: a shop registered over HTTP by a new owner: a :class:`ShopMade` (``shop, manager,
+    owner = make_shop()``, or ``.shop_id``, ``.manager``, ``.owner`` as on :func:`contracted`)."""
     counter = iter(range(1, 10_000))
 
     def make(**changes):
         owner, headers = login_as()
         response = client.post("/api/v1/shops", json=shop_body(next(counter) + 100, **changes), headers=headers)
         assert response.status_code == 201, response.get_data(as_text=True)
-        return response.get_json(), owner, headers
+        return ShopMade(response.get_json(), owner, headers)
 
     return make
 
 
-def upload_photo(client, headers, seed=0):
-    """Upload a small made-up JPEG as ``headers``' user; return its id."""
-    import io
+@pytest.fixture
+def city(app, frozen_clock, make_company, make_user):
+    """Direct construction of records (the HTTP paths are tested elsewhere), clock at 2024-03-22 09:30."""
+    owner = make_user()
+    inspector = make_user("inspector", jurisdiction=["370811"])
+    company = make_company(["370811"])
+    checklist_version = db.session.scalar(select(func.max(ChecklistVersion.id)))
 
-    from werkzeug.datastructures import FileStorage
-    from werkzeug.test import encode_multipart
+    class City:
+        contracts = {}  # shop id → its contract's id
 
-    from tests.images import encode, scene
-    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(encode(scene(seed))), "p.jpg")})
-    response = client.post("/api/v1/photos", data=body, headers=headers,
-                           content_type=f"multipart/form-data; boundary={boundary}")
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.get_json()["id"]
+        def contract_of(self, shop):
+            """The shop's contract; a shop without one (tests of no_contract) borrows the first."""
+            return self.contracts.get(shop.id) or next(iter(self.contracts.values()))
+
+        def shop(self, n=1, heads=3, installed=True, efficiency=80.0, registered=dt.date(2024, 1, 1), contract=True):
+            shop = Shop(name=f"店{n}", uscc=credit_code(n), address=f"路{n}号", address_key=f"路{n}号",
+                        district_code="370811", lat=35.4151 + n * 1e-4, lng=116.5872, cooking_heads=heads,
+                        purifier_installed=installed, purifier_rated_efficiency=efficiency, status="active",
+                        registered_on=registered, source="import", created_by_id=owner.id)
+            db.session.add(shop)
+            db.session.flush()
+            if contract:
+                row = Contract(shop_id=shop.id, collector_company_id=company.id, contract_no="H",
+                               valid_from=dt.date(2024, 1, 1), valid_until=dt.date(2099, 1, 1),
+                               recorded_by_id=owner.id, recorded_at=at(2024, 1, 1))
+                db.session.add(row)
+                db.session.flush()
+                self.contracts[shop.id] = row.id
+            self.save()
+            return shop
+
+        def cleaning(self, shop, on, received=None):
+            db.session.add(Cleaning(shop_id=shop.id, cleaned_on=on, parts=["purifier"], performed_by="self",
+                                    logged_by_id=owner.id, received_at=received or utcnow()))
+            self.save()
+
+        def slip(self, shop, when, status="confirmed", answered=None, received=None):
+            db.session.add(Handover(serial=f"S{random.random()}", shop_id=shop.id, collector_company_id=company.id,
+                                    contract_id=self.contract_of(shop), handed_over_at=when, waste_type="kitchen_waste", status=status,
+                                    started_by_party="shop", started_by_id=owner.id,
+                                    received_at=received or when,
+                                    answered_at=None if status == "pending" else (answered or when)))
+            self.save()
+
+        def inspection(self, shop, when, fails=(), deadline=None, voided=False):
+            inspection = Inspection(shop_id=shop.id, inspector_id=inspector.id, checklist_version_id=checklist_version,
+                                    inspected_at=when, received_at=when, lat=shop.lat, lng=shop.lng, distance_m=0,
+                                    voided_at=utcnow() if voided else None)
+            db.session.add(inspection)
+            db.session.flush()
+            for code in fails:
+                db.session.add(InspectionItem(inspection_id=inspection.id, code=code, result="fail"))
+            if fails:
+                order = Rectification(shop_id=shop.id, inspection_id=inspection.id, items=list(fails),
+                                      deadline=deadline or (when.date() + dt.timedelta(days=7)), created_at=when)
+                db.session.add(order)
+                db.session.flush()
+                db.session.add(RectificationEvent(rectification_id=order.id, action="created", actor_id=inspector.id,
+                                                  at=when, deadline=order.deadline))
+            self.save()
+            return inspection
+
+        def save(self):
+            audit.record("test.fixture", "shop", None)
+            db.session.commit()
+
+    return City()
 
 
 @pytest.fixture
 def contracted(client, login_as, make_shop, make_company):
     """A shop with a valid contract with a company, its manager, and a driver of that company."""
-    import types
-    shop, manager, manager_headers = make_shop()
+    made = make_shop()
     company = make_company(["370811"])
     _, regulator = login_as("regulator", jurisdiction=["370811"])
-    response = client.post(f"/api/v1/shops/{shop['id']}/contract", headers=regulator, json={
+    response = client.post(f"/api/v1/shops/{made.shop_id}/contract", headers=regulator, json={
         "collector_company_id": company.id, "contract_no": "HT-1", "valid_from": "2024-01-01",
         "valid_until": "2099-12-31", "photo_ids": [upload_photo(client, regulator, 900)]})
     assert response.status_code == 201, response.get_data(as_text=True)
     driver, driver_headers = login_as("collector", company=company)
-    return types.SimpleNamespace(shop=shop, shop_id=shop["id"], manager=manager, owner=manager_headers,
-                                 company=company, company_id=company.id, driver=driver, collector=driver_headers,
-                                 regulator=regulator)
+    return types.SimpleNamespace(**made._asdict(), shop_id=made.shop_id, company=company, company_id=company.id,
+                                 driver=driver, collector=driver_headers, regulator=regulator)

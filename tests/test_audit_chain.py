@@ -14,7 +14,7 @@ from server import create_app
 from server.extensions import db
 from server.models import AuditEntry
 from server.services import audit
-from tests.conftest import shop_body
+from tests.helpers import shop_body
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,12 +14,11 @@ from bench.floor_sql import compliance_floor_sql, differences
 from server.clock import today, utcnow
 from server.extensions import db
 from server.models import CollectorCompany, Contract, Rectification, RectificationEvent, ShopStatusChange
-from tests.test_compliance import city  # noqa: F401  (the fixture)
 
 HOUR, DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
 
 
-def test_the_floor_query_grades_every_shop_as_the_app_does(client, city, frozen_clock, login_as,  # noqa: F811
+def test_the_floor_query_grades_every_shop_as_the_app_does(client, city, frozen_clock, login_as,
                                                           make_company):
     rnd = random.Random(7)
     lapsed = make_company(["370811"], valid_until=dt.date(2024, 3, 1))

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Cleaning
-from tests.conftest import error_of, upload_photo
+from tests.helpers import error_of, upload_photo
 
 
 def body(client, headers, seeds=(1, 2), **changes):

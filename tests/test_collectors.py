@@ -1,7 +1,7 @@
 """Collection companies: listed for everyone logged in, managed by regulators in jurisdiction."""
 import datetime as dt
 
-from tests.conftest import credit_code, error_of
+from tests.helpers import credit_code, error_of
 
 
 def company(**changes):

@@ -2,83 +2,16 @@
 import datetime as dt
 import random
 
-import pytest
 from sqlalchemy import select
 
-from server.clock import SHANGHAI, today, utcnow
+from server.clock import today, utcnow
 from server.extensions import db
-from server.models import Cleaning, Contract, Handover, Inspection, InspectionItem, Rectification, Shop
-from server.models.inspection import RectificationEvent
-from server.services import audit
+from server.models import Contract, Shop
 from server.services.compliance import compliance_bulk, compliance_of
-from tests.conftest import credit_code, error_of
+from tests.helpers import at, error_of
 
 UTC = dt.timezone.utc
 DAY = dt.timedelta(days=1)
-
-
-def at(y, m, d, hh=10, mm=0):
-    return dt.datetime(y, m, d, hh, mm, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def city(app, frozen_clock, make_company, make_user):
-    """Direct construction of records (the HTTP paths are tested elsewhere), clock at 2024-03-22 09:30."""
-    owner = make_user()
-    inspector = make_user("inspector", jurisdiction=["370811"])
-    company = make_company(["370811"])
-
-    class City:
-        def shop(self, n=1, heads=3, installed=True, efficiency=80.0, registered=dt.date(2024, 1, 1), contract=True):
-            shop = Shop(name=f"店{n}", uscc=credit_code(n), address=f"路{n}号", address_key=f"路{n}号",
-                        district_code="370811", lat=35.4151 + n * 1e-4, lng=116.5872, cooking_heads=heads,
-                        purifier_installed=installed, purifier_rated_efficiency=efficiency, status="active",
-                        registered_on=registered, source="import", created_by_id=owner.id)
-            db.session.add(shop)
-            db.session.flush()
-            if contract:
-                db.session.add(Contract(shop_id=shop.id, collector_company_id=company.id, contract_no="H",
-                                        valid_from=dt.date(2024, 1, 1), valid_until=dt.date(2099, 1, 1),
-                                        recorded_by_id=owner.id, recorded_at=at(2024, 1, 1)))
-            self.save()
-            return shop
-
-        def cleaning(self, shop, on, received=None):
-            db.session.add(Cleaning(shop_id=shop.id, cleaned_on=on, parts=["purifier"], performed_by="self",
-                                    logged_by_id=owner.id, received_at=received or utcnow()))
-            self.save()
-
-        def slip(self, shop, when, status="confirmed", answered=None, received=None):
-            db.session.add(Handover(serial=f"S{random.random()}", shop_id=shop.id, collector_company_id=company.id,
-                                    contract_id=1, handed_over_at=when, waste_type="kitchen_waste", status=status,
-                                    started_by_party="shop", started_by_id=owner.id,
-                                    received_at=received or when,
-                                    answered_at=None if status == "pending" else (answered or when)))
-            self.save()
-
-        def inspection(self, shop, when, fails=(), deadline=None, voided=False):
-            inspection = Inspection(shop_id=shop.id, inspector_id=inspector.id, checklist_version_id=1,
-                                    inspected_at=when, received_at=when, lat=shop.lat, lng=shop.lng, distance_m=0,
-                                    voided_at=utcnow() if voided else None)
-            db.session.add(inspection)
-            db.session.flush()
-            for code in fails:
-                db.session.add(InspectionItem(inspection_id=inspection.id, code=code, result="fail"))
-            if fails:
-                order = Rectification(shop_id=shop.id, inspection_id=inspection.id, items=list(fails),
-                                      deadline=deadline or (when.date() + 7 * DAY), created_at=when)
-                db.session.add(order)
-                db.session.flush()
-                db.session.add(RectificationEvent(rectification_id=order.id, action="created", actor_id=inspector.id,
-                                                  at=when, deadline=order.deadline))
-            self.save()
-            return inspection
-
-        def save(self):
-            audit.record("test.fixture", "shop", None)
-            db.session.commit()
-
-    return City()
 
 
 def grade(shop, as_of=None):

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import AuditEntry, Shop, ShopMember
-from tests.conftest import upload_photo
+from tests.helpers import upload_photo
 
 
 @pytest.fixture

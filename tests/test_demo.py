@@ -23,7 +23,7 @@ def test_seed_demo_makes_a_small_city_and_refuses_to_run_twice(app):
 
 def test_records_made_after_seeding_get_fresh_ids(app, client, login_as, frozen_clock):
     """seed-demo inserts with explicit ids; PostgreSQL's sequences must be moved past them."""
-    from tests.conftest import shop_body, upload_photo
+    from tests.helpers import shop_body, upload_photo
     from tests.test_inspections import CODES
 
     assert app.test_cli_runner().invoke(args=["seed-demo", "--shops", "10"]).exit_code == 0

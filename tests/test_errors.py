@@ -11,7 +11,7 @@ from server.models import District
 from server.pagination import PageArgs, page_of, paginate
 from server.schemas.base import StrictSchema
 from server.schemas.reference import DistrictSchema
-from tests.conftest import error_of
+from tests.helpers import error_of
 
 
 class EchoSchema(StrictSchema):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import AuditEntry
 from server.services.reports import ledgers
-from tests.conftest import error_of
+from tests.helpers import error_of
 
 
 @pytest.fixture

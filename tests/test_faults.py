@@ -21,7 +21,7 @@ from server.extensions import db
 from server.models import Photo
 from server.services import photos
 from server.storage import LocalStorage
-from tests.conftest import error_of, upload_photo
+from tests.helpers import error_of, upload_photo
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 
 from server.extensions import db
 from server.models import Handover
-from tests.conftest import error_of, upload_photo
+from tests.helpers import error_of, upload_photo
 
 NOW = "2024-03-22T09:00:00+08:00"
 

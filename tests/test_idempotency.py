@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from server.clock import utcnow
 from server.extensions import db
 from server.models import CollectorCompany, IdempotencyKey
-from tests.conftest import credit_code, error_of
+from tests.helpers import credit_code, error_of
 
 
 def body(n=1, **changes):

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Inspection, Rectification
-from tests.conftest import error_of, upload_photo
+from tests.helpers import error_of, upload_photo
 
 CODES = ["P1", "P2", "P3", "P4", "W1", "W2", "W3", "W4", "W5", "O1", "O2", "O3"]
 NEAR = {"lat": 35.4152, "lng": 116.5873}  # ~14 m from the shop
@@ -108,7 +108,8 @@ def test_the_whole_life_of_an_order(client, patrol, frozen_clock, login):
     assert order["items"] == ["P2", "W3"] and order["status"] == "open" and order["deadline"] == "2024-03-29"
     order_url = f"/api/v1/rectifications/{order['id']}"
     error_of(client.post(order_url + "/review", json={"accepted": True}, headers=inspector), 409)  # nothing to review
-    error_of(client.post(order_url + "/review", json={"accepted": True}, headers=owner), 409)  # the shop never reviews
+    # The shop never reviews: refused for who it is (403), before what state the order is in.
+    error_of(client.post(order_url + "/review", json={"accepted": True}, headers=owner), 403)
     acknowledged = client.post(order_url + "/acknowledge", headers=owner).get_json()
     assert acknowledged["acknowledged_at"] == "2024-03-22T09:30:00+08:00"
     error_of(client.post(order_url + "/acknowledge", headers=owner), 409)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Invitation, User
-from tests.conftest import error_of
+from tests.helpers import error_of
 
 
 def invite(client, headers, **body):

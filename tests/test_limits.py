@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import error_of
+from tests.helpers import error_of
 
 
 @pytest.fixture

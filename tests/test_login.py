@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from server.extensions import db
 from server.models import AuditEntry, AuthToken, User
-from tests.conftest import bearer, error_of
+from tests.helpers import bearer, error_of
 from tests.fake_wechat import SESSION_KEY
 
 PASSWORD = "Correct-Horse-9"

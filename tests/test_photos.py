@@ -12,7 +12,7 @@ from werkzeug.test import encode_multipart
 from server.extensions import db
 from server.models import Photo
 from server.services import photos as photo_service
-from tests.conftest import error_of
+from tests.helpers import error_of
 from tests.images import FIXTURES, encode, scene, with_gps_and_time, with_orientation
 
 UPLOAD = "/api/v1/photos"
@@ -320,16 +320,19 @@ def test_attach_checks_existence_and_uploader(client, app, login_as):
     assert [p.id for p in photo_service.attach([mine], "cleaning", 1, "after", uploaders={owner.id})] == [mine]
 
 
-def test_attached_photos_are_served_to_who_may_see_the_record(client, app, login_as, monkeypatch):
-    owner, headers = login_as()
-    viewer, viewer_headers = login_as()
-    photo_id = upload(client, headers, encode(scene(60))).get_json()["id"]
-    photo_service.attach([photo_id], "cleaning", 7, "after", uploaders={owner.id})
-    from server.services import audit
-    audit.record("test.attach", "cleaning", 7)
-    db.session.commit()
-    monkeypatch.setitem(photo_service.RECORD_VISIBILITY, "cleaning", lambda user, rid: user.id == viewer.id)
-    assert client.get(f"/api/v1/photos/{photo_id}", headers=viewer_headers).status_code == 200
+def test_attached_photos_are_served_to_who_may_see_the_record(client, make_shop, login_as, frozen_clock):
+    shop, owner, headers = make_shop()
+    before, after = (upload(client, headers, encode(scene(seed))).get_json()["id"] for seed in (60, 61))
+    response = client.post(f"/api/v1/shops/{shop['id']}/cleanings", headers=headers, json={
+        "cleaned_on": "2024-03-20", "parts": ["purifier"], "performed_by": "self",
+        "before_photo_ids": [before], "after_photo_ids": [after]})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    _, inspector = login_as("inspector", jurisdiction=["370811"])  # sees the shop, so its record
+    _, far_inspector = login_as("inspector", jurisdiction=["370883"])
+    _, stranger = login_as()
+    assert client.get(f"/api/v1/photos/{after}", headers=inspector).status_code == 200
+    for outsider in (far_inspector, stranger):
+        error_of(client.get(f"/api/v1/photos/{after}", headers=outsider), 404)
 
 
 def test_orphans_are_purged_after_7_days(client, app, owner, frozen_clock):

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import AuditEntry, Cleaning, Handover
-from tests.conftest import upload_photo
+from tests.helpers import upload_photo
 
 NOW = "2024-03-22T09:00:00+08:00"
 

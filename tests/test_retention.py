@@ -7,7 +7,7 @@ from server.extensions import db
 from server.models import AuditEntry, Cleaning, Contract, Handover, IdempotencyKey, Inspection, Photo, ShopFacts
 from server.services import compliance
 from server.services.upkeep import retention
-from tests.conftest import upload_photo
+from tests.helpers import upload_photo
 from tests.test_inspections import NEAR, items
 
 OLD = dt.datetime(2018, 3, 22, 1, 30, tzinfo=dt.timezone.utc)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis import DataGenerationMethod
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
-from tests.conftest import upload_photo
+from tests.helpers import upload_photo
 
 # Bounded for CI; a deeper run: SCHEMATHESIS_EXAMPLES=200 pytest tests/test_schemathesis.py
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", 12))

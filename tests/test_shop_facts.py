@@ -12,7 +12,6 @@ from server.models import (Cleaning, CollectorCompany, Contract, Handover, Inspe
 from server.services import audit
 from server.services.compliance import check_all, compliance_bulk, compliance_of, stored, sync
 from tests.test_cleanings import body as cleaning_body
-from tests.test_compliance import city  # noqa: F401  (the fixture)
 
 HOUR, DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
 
@@ -42,7 +41,7 @@ def assert_in_step(shops):
     assert check_all(db.session) == (len(ids), [], [])
 
 
-def test_stored_facts_follow_every_kind_of_write_as_the_days_pass(city, frozen_clock, make_company):  # noqa: F811
+def test_stored_facts_follow_every_kind_of_write_as_the_days_pass(city, frozen_clock, make_company):
     rnd = random.Random(20261124)
     spare_company = make_company(["370811"], valid_until=dt.date(2024, 3, 30))
     shops = [city.shop(n + 1, heads=rnd.choice([1, 3, 6]), registered=dt.date(2023, rnd.randint(6, 12), 1),
@@ -119,7 +118,7 @@ def test_stored_facts_follow_every_kind_of_write_as_the_days_pass(city, frozen_c
     assert len(grades) >= 2 and answered_orders >= 5  # the data really varied
 
 
-def test_a_company_licence_lapsing_needs_no_rewrite(city, frozen_clock):  # noqa: F811
+def test_a_company_licence_lapsing_needs_no_rewrite(city, frozen_clock):
     shop = city.shop()
     city.slip(shop, utcnow() - HOUR, received=utcnow())
     assert compliance_bulk([shop.id])[shop.id]["waste"]["status"] == "ok"
@@ -129,7 +128,7 @@ def test_a_company_licence_lapsing_needs_no_rewrite(city, frozen_clock):  # noqa
     assert stored_answers([shop.id]) == {shop.id}
 
 
-def test_uncommitted_changes_are_graded_from_the_records(city):  # noqa: F811
+def test_uncommitted_changes_are_graded_from_the_records(city):
     shop = city.shop()
     before = compliance_bulk([shop.id])[shop.id]
     assert before["purifier"]["status"] == "overdue"  # never cleaned since 2024-01-01
@@ -143,7 +142,7 @@ def test_uncommitted_changes_are_graded_from_the_records(city):  # noqa: F811
     assert stored_answers([shop.id]) == {shop.id}
 
 
-def test_a_record_from_a_clock_ahead_is_graded_from_the_records(city, frozen_clock):  # noqa: F811
+def test_a_record_from_a_clock_ahead_is_graded_from_the_records(city, frozen_clock):
     shop = city.shop()
     city.slip(shop, utcnow() + 3 * dt.timedelta(minutes=1), status="pending", received=utcnow())  # clock slack
     assert stored_answers([shop.id]) == set()
@@ -153,7 +152,7 @@ def test_a_record_from_a_clock_ahead_is_graded_from_the_records(city, frozen_clo
     assert compliance_bulk([shop.id])[shop.id]["waste"]["last_handover_at"] is not None
 
 
-def test_missing_rows_fall_back_and_the_commands_refresh_and_check(app, city):  # noqa: F811
+def test_missing_rows_fall_back_and_the_commands_refresh_and_check(app, city):
     shops = [city.shop(n) for n in (1, 2, 3)]
     city.cleaning(shops[0], today() - 3 * DAY)
     expected = compliance_bulk([s.id for s in shops])
@@ -194,7 +193,7 @@ def test_the_api_keeps_the_facts_in_step(client, make_shop, frozen_clock):
     assert check_all(db.session)[1:] == ([], [])
 
 
-def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monkeypatch):  # noqa: F811
+def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monkeypatch):
     """PostgreSQL lets two transactions add records to one shop at once.  Each refresh must read
     after the other committed, or the later upsert drops the earlier's record."""
     if db.engine.dialect.name != "postgresql":

@@ -9,7 +9,7 @@ from werkzeug.test import encode_multipart
 
 from server.extensions import db
 from server.models import Shop
-from tests.conftest import credit_code, error_of
+from tests.helpers import credit_code, error_of
 
 HEADER = ["名称", "统一社会信用代码", "地址", "区县代码", "纬度", "经度", "基准灶头数", "街道", "联系人", "联系电话",
           "净化设施", "净化效率"]

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import ShopCode
-from tests.conftest import error_of, shop_body
+from tests.helpers import error_of, shop_body
 
 
 def unclaimed_shop(client, login_as, **changes):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AuditEntry, Shop
-from tests.conftest import credit_code, error_of, shop_body, upload_photo
+from tests.helpers import credit_code, error_of, shop_body, upload_photo
 
 
 def register(client, headers, **changes):

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import upload_photo
+from tests.helpers import upload_photo
 from tests.helpers import count_statements
 from tests.test_inspections import inspect
 

@@ -1,7 +1,7 @@
 """District and collector statistics, scoped to the caller's jurisdiction."""
 import datetime as dt
 
-from tests.conftest import error_of, upload_photo
+from tests.helpers import error_of, upload_photo
 
 NOW = "2024-03-22T09:00:00+08:00"
 CODES = ["P1", "P2", "P3", "P4", "W1", "W2", "W3", "W4", "W5", "O1", "O2", "O3"]

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import User
-from tests.conftest import error_of
+from tests.helpers import error_of
 
 
 def patch(client, headers, user_id, **body):

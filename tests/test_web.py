@@ -2,7 +2,7 @@
 import logging
 import re
 
-from tests.conftest import error_of
+from tests.helpers import error_of
 
 
 def test_every_response_has_security_headers_and_a_request_id(client):

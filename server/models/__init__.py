@@ -7,8 +7,8 @@ from server.models.inspection import (Case, CaseEvent, Inspection, InspectionIte
                                       RectificationEvent)
 from server.models.invitation import Invitation
 from server.models.photo import Photo, PhotoLink
-from server.models.records import Cleaning, Handover
 from server.models.ratelimit import RateCount
+from server.models.records import Cleaning, Handover
 from server.models.reference import ChecklistItem, ChecklistVersion, District
 from server.models.shop import Contract, Shop, ShopChangeRequest, ShopCode, ShopMember, ShopStatusChange
 from server.models.shop_facts import ShopFacts

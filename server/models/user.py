@@ -7,10 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.clock import utcnow
 from server.extensions import db
 from server.models.base import Audited, TimestampMixin
-
-STAFF_ROLES = ("inspector", "regulator", "admin")
-COLLECTOR_ROLES = ("collector", "collector_manager")
-ROLES = ("user",) + COLLECTOR_ROLES + STAFF_ROLES
+from server.roles import STAFF_ROLES
 
 
 class User(Audited, TimestampMixin, db.Model):

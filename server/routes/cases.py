@@ -1,6 +1,7 @@
 from server.api import Blueprint
 from server.auth import current_user, roles_required
 from server.pagination import page_of
+from server.roles import STAFF_ROLES
 from server.schemas.inspections import CaseInSchema, CaseQuerySchema, CaseSchema, CaseTransitionSchema
 from server.services.enforcement import cases
 
@@ -8,7 +9,7 @@ blp = Blueprint("cases", __name__, url_prefix="", description="案件")
 
 
 @blp.route("/cases", methods=["POST"])
-@roles_required("inspector", "regulator", "admin")
+@roles_required(*STAFF_ROLES)
 @blp.arguments(CaseInSchema)
 @blp.response(201, CaseSchema)
 def create_case(body):
@@ -17,7 +18,7 @@ def create_case(body):
 
 
 @blp.route("/cases/<int:case_id>/transitions", methods=["POST"])
-@roles_required("inspector", "regulator", "admin")
+@roles_required(*STAFF_ROLES)
 @blp.arguments(CaseTransitionSchema)
 @blp.response(200, CaseSchema)
 def case_transition(body, case_id):
@@ -26,7 +27,7 @@ def case_transition(body, case_id):
 
 
 @blp.route("/cases")
-@roles_required("inspector", "regulator", "admin")
+@roles_required(*STAFF_ROLES)
 @blp.arguments(CaseQuerySchema, location="query")
 @blp.response(200, page_of(CaseSchema))
 def list_cases(args):

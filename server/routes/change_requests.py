@@ -1,14 +1,10 @@
 from server.api import Blueprint
 from server.auth import current_user, login_required, roles_required
+from server.roles import STAFF_ROLES
 from server.schemas.shops import ChangeRequestSchema, DecisionSchema
-from server.services import scope
 from server.services.roster import change_requests
 
 blp = Blueprint("change_requests", __name__, url_prefix="", description="店铺信息变更申请")
-
-
-def _shop(shop_id, **kwargs):
-    return scope.get_shop_for(current_user(), shop_id, **kwargs)
 
 
 @blp.route("/shops/<int:shop_id>/change-requests")
@@ -16,11 +12,11 @@ def _shop(shop_id, **kwargs):
 @blp.response(200, ChangeRequestSchema(many=True))
 def list_change_requests(shop_id):
     """店铺的变更申请（本店成员、辖区工作人员）."""
-    return change_requests.for_shop(current_user(), _shop(shop_id))
+    return change_requests.for_shop(current_user(), shop_id)
 
 
 @blp.route("/change-requests/<int:request_id>/decision", methods=["POST"])
-@roles_required("inspector", "regulator", "admin")
+@roles_required(*STAFF_ROLES)
 @blp.arguments(DecisionSchema)
 @blp.response(200, ChangeRequestSchema)
 def decide(body, request_id):

@@ -2,7 +2,6 @@ from server.api import Blueprint
 from server.auth import current_user, login_required
 from server.pagination import page_of
 from server.schemas.records import CleaningCorrectionSchema, CleaningInSchema, CleaningSchema, RecordListArgs
-from server.services import scope
 from server.services.records import cleanings
 
 blp = Blueprint("cleanings", __name__, url_prefix="", description="清洗记录")
@@ -14,8 +13,7 @@ blp = Blueprint("cleanings", __name__, url_prefix="", description="清洗记录"
 @blp.response(201, CleaningSchema)
 def log_cleaning(body, shop_id):
     """登记油烟净化设施清洗记录（本店成员，附清洗前后照片）."""
-    shop = scope.get_shop_for(current_user(), shop_id)
-    return cleanings.log(current_user(), shop, body)
+    return cleanings.log(current_user(), shop_id, body)
 
 
 @blp.route("/shops/<int:shop_id>/cleanings")
@@ -24,7 +22,7 @@ def log_cleaning(body, shop_id):
 @blp.response(200, page_of(CleaningSchema))
 def list_cleanings(args, shop_id):
     """清洗记录，新的在前（当前版本；工作人员可查看更正前的版本）."""
-    return cleanings.list_for_shop(current_user(), scope.get_shop_for(current_user(), shop_id), args)
+    return cleanings.list_for_shop(current_user(), shop_id, args)
 
 
 @blp.route("/cleanings/<int:cleaning_id>/corrections", methods=["POST"])

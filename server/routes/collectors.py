@@ -1,5 +1,6 @@
 from server.api import Blueprint
 from server.auth import current_user, login_required, roles_required
+from server.roles import REGULATOR_ROLES
 from server.schemas.collectors import (CollectorCompanyInSchema, CollectorCompanyPatchSchema,
                                        CollectorCompanySchema)
 from server.services.roster import collectors
@@ -16,7 +17,7 @@ def list_collectors():
 
 
 @blp.route("/collectors", methods=["POST"])
-@roles_required("regulator", "admin")
+@roles_required(*REGULATOR_ROLES)
 @blp.arguments(CollectorCompanyInSchema)
 @blp.response(201, CollectorCompanySchema)
 def create_collector(body):
@@ -25,7 +26,7 @@ def create_collector(body):
 
 
 @blp.route("/collectors/<int:company_id>", methods=["PATCH"])
-@roles_required("regulator", "admin")
+@roles_required(*REGULATOR_ROLES)
 @blp.arguments(CollectorCompanyPatchSchema(partial=True))
 @blp.response(200, CollectorCompanySchema)
 def patch_collector(body, company_id):

@@ -2,9 +2,9 @@ from urllib.parse import quote
 
 from flask import Response, stream_with_context
 
-from server import ratelimit
 from server.api import Blueprint
 from server.auth import current_user, roles_required
+from server.roles import REGULATOR_ROLES
 from server.schemas.exports import ExportQuerySchema
 from server.services.reports import exports
 
@@ -15,7 +15,6 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
 
 
 def _export(kind, fmt, args):
-    ratelimit.hit(current_user(), "export")
     body, filename, title = exports.export(current_user(), kind, fmt, args)
     response = Response(stream_with_context(body), mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = (
@@ -25,7 +24,7 @@ def _export(kind, fmt, args):
 
 
 @blp.route("/exports/compliance.<any(csv, xlsx):fmt>")
-@roles_required("regulator", "admin")
+@roles_required(*REGULATOR_ROLES, rate_limit="export")
 @blp.arguments(ExportQuerySchema, location="query")
 @blp.response(200, content_type="text/csv")
 def compliance_export(args, fmt):
@@ -34,7 +33,7 @@ def compliance_export(args, fmt):
 
 
 @blp.route("/exports/<any(cleanings, handovers, inspections, 'negative-list'):kind>.<any(csv, xlsx):fmt>")
-@roles_required("regulator", "admin")
+@roles_required(*REGULATOR_ROLES, rate_limit="export")
 @blp.arguments(ExportQuerySchema, location="query")
 @blp.response(200, content_type="text/csv")
 def ledger_export(args, kind, fmt):

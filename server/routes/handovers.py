@@ -3,7 +3,6 @@ from server.auth import current_user, login_required
 from server.pagination import page_of
 from server.schemas.records import (ConfirmSchema, HandoverCorrectionSchema, HandoverInSchema,
                                     HandoverQuerySchema, HandoverSchema, RejectSchema)
-from server.services import scope
 from server.services.records import handovers
 
 blp = Blueprint("handovers", __name__, url_prefix="", description="收运联单")
@@ -15,8 +14,7 @@ blp = Blueprint("handovers", __name__, url_prefix="", description="收运联单"
 @blp.response(201, HandoverSchema)
 def start_handover(body, shop_id):
     """开具收运联单（本店成员或签约收运单位人员）."""
-    shop = scope.get_shop_for(current_user(), shop_id)
-    return handovers.start(current_user(), shop, body)
+    return handovers.start(current_user(), shop_id, body)
 
 
 @blp.route("/shops/<int:shop_id>/handovers")
@@ -25,8 +23,7 @@ def start_handover(body, shop_id):
 @blp.response(200, page_of(HandoverSchema))
 def shop_handovers(args, shop_id):
     """店铺的收运联单."""
-    shop = scope.get_shop_for(current_user(), shop_id)
-    return handovers.list_handovers(current_user(), args, shop=shop)
+    return handovers.list_handovers(current_user(), args, shop_id=shop_id)
 
 
 @blp.route("/handovers")

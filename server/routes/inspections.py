@@ -1,21 +1,20 @@
 from server.api import Blueprint
 from server.auth import current_user, login_required, roles_required
 from server.pagination import page_of
+from server.roles import INSPECTOR_ROLES, REGULATOR_ROLES, STAFF_ROLES
 from server.schemas.inspections import InspectionInSchema, InspectionQuerySchema, InspectionSchema, VoidSchema
-from server.services import scope
 from server.services.enforcement import inspections
 
 blp = Blueprint("inspections", __name__, url_prefix="", description="一店三查、整改与案件")
 
 
 @blp.route("/shops/<int:shop_id>/inspections", methods=["POST"])
-@roles_required("inspector")
+@roles_required(*INSPECTOR_ROLES)
 @blp.arguments(InspectionInSchema)
 @blp.response(201, InspectionSchema)
 def file_inspection(body, shop_id):
     """提交一店三查检查结果（不合格项自动生成整改通知）."""
-    shop = scope.get_shop_for(current_user(), shop_id)
-    return inspections.file(current_user(), shop, body)
+    return inspections.file(current_user(), shop_id, body)
 
 
 @blp.route("/shops/<int:shop_id>/inspections")
@@ -24,11 +23,11 @@ def file_inspection(body, shop_id):
 @blp.response(200, page_of(InspectionSchema))
 def shop_inspections(args, shop_id):
     """店铺的检查记录（含已作废的，标明作废）."""
-    return inspections.list_for(current_user(), args, shop=scope.get_shop_for(current_user(), shop_id))
+    return inspections.list_for(current_user(), args, shop_id=shop_id)
 
 
 @blp.route("/inspections")
-@roles_required("inspector", "regulator", "admin")
+@roles_required(*STAFF_ROLES)
 @blp.arguments(InspectionQuerySchema, location="query")
 @blp.response(200, page_of(InspectionSchema))
 def list_inspections(args):
@@ -37,7 +36,7 @@ def list_inspections(args):
 
 
 @blp.route("/inspections/<int:inspection_id>/void", methods=["POST"])
-@roles_required("regulator", "admin")
+@roles_required(*REGULATOR_ROLES)
 @blp.arguments(VoidSchema)
 @blp.response(200, InspectionSchema)
 def void_inspection(body, inspection_id):

@@ -2,14 +2,9 @@ from server.api import Blueprint
 from server.auth import current_user, login_required
 from server.schemas.auth import CodeSchema
 from server.schemas.shops import CodeCreatedSchema, MemberSchema, ShopSchema
-from server.services import scope
 from server.services.roster import members
 
 blp = Blueprint("members", __name__, url_prefix="", description="店铺成员")
-
-
-def _shop(shop_id, **kwargs):
-    return scope.get_shop_for(current_user(), shop_id, **kwargs)
 
 
 @blp.route("/shops/<int:shop_id>/members")
@@ -17,7 +12,7 @@ def _shop(shop_id, **kwargs):
 @blp.response(200, MemberSchema(many=True))
 def list_members(shop_id):
     """店铺成员（负责人与店员）."""
-    return members.members(current_user(), _shop(shop_id))
+    return members.members(current_user(), shop_id)
 
 
 @blp.route("/shops/<int:shop_id>/members/invite", methods=["POST"])
@@ -25,7 +20,7 @@ def list_members(shop_id):
 @blp.response(201, CodeCreatedSchema)
 def invite_member(shop_id):
     """负责人签发店员加入码."""
-    return members.issue_join_code(current_user(), _shop(shop_id))
+    return members.issue_join_code(current_user(), shop_id)
 
 
 @blp.route("/shops/join", methods=["POST"])
@@ -42,7 +37,7 @@ def join(body):
 @blp.response(204)
 def remove_member(shop_id, user_id):
     """移出店员（负责人），或成员自行退出."""
-    members.remove(current_user(), _shop(shop_id), user_id)
+    members.remove(current_user(), shop_id, user_id)
 
 
 @blp.route("/shops/<int:shop_id>/members/<int:user_id>/make-manager", methods=["POST"])
@@ -50,4 +45,4 @@ def remove_member(shop_id, user_id):
 @blp.response(200, MemberSchema(many=True))
 def make_manager(shop_id, user_id):
     """把负责人移交给另一名成员."""
-    return members.make_manager(current_user(), _shop(shop_id), user_id)
+    return members.make_manager(current_user(), shop_id, user_id)

@@ -1,6 +1,7 @@
 from server.api import Blueprint
 from server.auth import current_user, roles_required
 from server.pagination import page_of
+from server.roles import INSPECTOR_ROLES
 from server.schemas.shops import PatrolQuerySchema, ShopSchema
 from server.services.roster import listing
 
@@ -8,7 +9,7 @@ blp = Blueprint("patrol", __name__, url_prefix="", description="巡查清单")
 
 
 @blp.route("/patrol")
-@roles_required("inspector")
+@roles_required(*INSPECTOR_ROLES)
 @blp.arguments(PatrolQuerySchema, location="query")
 @blp.response(200, page_of(ShopSchema))
 def patrol(args):

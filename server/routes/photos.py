@@ -1,15 +1,11 @@
 import io
 
-from flask import current_app, send_file
+from flask import send_file
 
 from server.api import Blueprint
 from server.auth import authenticate, current_user, login_required
-from server.errors import fail
-from server.extensions import db
-from server.models.photo import Photo
 from server.schemas.photos import PhotoSchema, PhotoUploadSchema, SignedLinkSchema
 from server.services import photos
-from server.storage import storage_for
 
 blp = Blueprint("photos", __name__, url_prefix="", description="照片证据")
 
@@ -25,16 +21,10 @@ def upload(form):
 
 def _serve(photo_id, variant, args):
     if "sig" in args or "exp" in args:
-        photo = db.session.get(Photo, photo_id)
-        if photo is None or not photos.signature_valid(photo_id, variant, args.get("exp"), args.get("sig")):
-            fail(404, "照片不存在或链接已过期")
+        data, etag = photos.signed_copy(photo_id, variant, args.get("exp"), args.get("sig"))
     else:
-        photo = photos.get_visible(authenticate(), photo_id)
-    name = photo.thumb_name if variant == "thumb" else photo.display_name
-    with storage_for(current_app).open(name) as handle:  # copies are small (≤ 1600 px JPEG)
-        data = handle.read()
-    response = send_file(io.BytesIO(data), mimetype="image/jpeg", max_age=600,
-                         etag=f"{photo.sha256[:16]}-{variant}")
+        data, etag = photos.copy_for(authenticate(), photo_id, variant)
+    response = send_file(io.BytesIO(data), mimetype="image/jpeg", max_age=600, etag=etag)
     response.cache_control.private = True
     response.cache_control.public = False
     return response

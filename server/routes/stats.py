@@ -1,5 +1,6 @@
 from server.api import Blueprint
 from server.auth import current_user, roles_required
+from server.roles import REGULATOR_ROLES
 from server.schemas.stats import CollectorStatsPageSchema, DistrictStatsPageSchema, PeriodSchema
 from server.services.reports import stats
 
@@ -7,7 +8,7 @@ blp = Blueprint("stats", __name__, url_prefix="", description="统计")
 
 
 @blp.route("/stats/districts")
-@roles_required("regulator", "admin")
+@roles_required(*REGULATOR_ROLES)
 @blp.arguments(PeriodSchema, location="query")
 @blp.response(200, DistrictStatsPageSchema)
 def district_stats(args):
@@ -16,7 +17,7 @@ def district_stats(args):
 
 
 @blp.route("/stats/collectors")
-@roles_required("regulator", "admin")
+@roles_required(*REGULATOR_ROLES)
 @blp.arguments(PeriodSchema, location="query")
 @blp.response(200, CollectorStatsPageSchema)
 def collector_stats(args):

@@ -1,16 +1,16 @@
 from server.api import Blueprint
 from server.auth import current_user, roles_required
 from server.pagination import page_of
+from server.roles import REGULATOR_ROLES
 from server.schemas.auth import InvitationCreatedSchema, InvitationCreateSchema
 from server.schemas.users import PasswordSetSchema, UserPatchSchema, UserQuerySchema, UserSchema
-from server.services import scope
 from server.services.people import accounts, invitations, staff
 
 blp = Blueprint("users", __name__, url_prefix="", description="工作人员与邀请")
 
 
 @blp.route("/invitations", methods=["POST"])
-@roles_required("admin", "regulator", "collector_manager")
+@roles_required(*REGULATOR_ROLES, "collector_manager")
 @blp.arguments(InvitationCreateSchema)
 @blp.response(201, InvitationCreatedSchema)
 def create_invitation(body):
@@ -19,7 +19,7 @@ def create_invitation(body):
 
 
 @blp.route("/invitations/<int:invitation_id>", methods=["DELETE"])
-@roles_required("admin", "regulator", "collector_manager")
+@roles_required(*REGULATOR_ROLES, "collector_manager")
 @blp.response(204)
 def revoke_invitation(invitation_id):
     """撤销邀请码（创建者或管理员）."""
@@ -27,7 +27,7 @@ def revoke_invitation(invitation_id):
 
 
 @blp.route("/users")
-@roles_required("admin", "regulator")
+@roles_required(*REGULATOR_ROLES)
 @blp.arguments(UserQuerySchema, location="query")
 @blp.response(200, page_of(UserSchema))
 def list_users(args):
@@ -36,7 +36,7 @@ def list_users(args):
 
 
 @blp.route("/users/<int:user_id>", methods=["PATCH"])
-@roles_required("admin", "regulator")
+@roles_required(*REGULATOR_ROLES)
 @blp.arguments(UserPatchSchema)
 @blp.response(200, UserSchema)
 def patch_user(body, user_id):
@@ -50,4 +50,4 @@ def patch_user(body, user_id):
 @blp.response(204)
 def set_password(body, user_id):
     """设置后台用户的登录密码（管理员）."""
-    accounts.set_password(scope.get_user_for(current_user(), user_id), body["password"], body.get("username"))
+    accounts.set_password_for(current_user(), user_id, body["password"], body.get("username"))

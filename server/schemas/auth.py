@@ -1,7 +1,7 @@
 """Login, the caller's own account, invitations."""
 import marshmallow as ma
 
-from server.models.user import ROLES
+from server.roles import ROLES
 from server.schemas.base import ShanghaiDateTime, StrictSchema
 from server.validators import MAX_ID, Name, single_line, validate_mobile
 

@@ -1,6 +1,7 @@
 import marshmallow as ma
 
-from server.schemas.base import Day, StrictSchema
+from server.clock import today
+from server.schemas.base import Day, StrictSchema, derived
 from server.validators import Name, Uscc, single_line
 
 
@@ -11,7 +12,8 @@ class CollectorCompanySchema(ma.Schema):
     licence_no = ma.fields.String(required=True)
     licence_valid_until = Day(required=True)
     districts = ma.fields.List(ma.fields.String(), required=True)
-    licence_valid = ma.fields.Boolean(required=True, metadata={"description": "licence valid today"})
+    licence_valid = derived(ma.fields.Boolean, lambda company: company.licence_valid_on(today()), required=True,
+                            metadata={"description": "licence valid today"})
 
 
 class CollectorCompanyInSchema(StrictSchema):

@@ -7,6 +7,7 @@ from server.models.shop import STATUSES
 from server.pagination import PageArgs
 from server.schemas import dump
 from server.schemas.base import Day, ShanghaiDateTime, StrictSchema, derived
+from server.schemas.photos import attached
 from server.security import decrypt, mask_phone
 from server.services import scope
 from server.services.compliance import MIN_EFFICIENCY, compliance_bulk, scale_of
@@ -239,7 +240,9 @@ class ContractSchema(ma.Schema):
     contract_no = ma.fields.String(required=True)
     valid_from = Day(required=True)
     valid_until = Day(required=True)
-    photo_ids = ma.fields.List(ma.fields.Integer(), required=True)
+    photo_ids = derived(ma.fields.List, lambda contract: [photo.id for photo in attached("contract", contract.id,
+                                                                                         "contract")],
+                        cls_or_instance=ma.fields.Integer(), required=True)
 
 
 class ImportResultSchema(ma.Schema):

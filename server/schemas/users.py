@@ -1,8 +1,8 @@
 """Staff accounts as admins and regulators see them."""
 import marshmallow as ma
 
-from server.models.user import ROLES
 from server.pagination import PageArgs
+from server.roles import ROLES
 from server.schemas.base import ShanghaiDateTime, StrictSchema
 from server.validators import MAX_ID, Name
 

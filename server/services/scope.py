@@ -1,16 +1,40 @@
-"""What a caller may see.  Every read of a scoped object goes through here, so nothing can
-forget the scope; an object outside it is a 404, never the object.
+"""What a caller may see.  Every load of a scoped object goes through here, so nothing can
+forget the scope: ``get_<thing>_for(user, id)`` returns the object or answers 404 — never the
+object, and never a hint of its state — and ``<things>_visible_to(user)`` is the ``select``
+lists start from.  Services load through these, then check the permission for the action,
+then the object's state.
 
-Later features add their loaders here (``shops_visible_to`` and friends) in the same way.
+- shops: members their shops, staff their jurisdiction, collectors the shops under contract
+  with their company;
+- cleanings, contracts: whoever sees the shop;
+- handover slips: whoever sees the shop, collectors only their own company's slips;
+- inspections and rectification orders: the shop's members and staff in jurisdiction;
+- cases and change requests' decisions: staff in jurisdiction (members see their requests);
+- photos: the uploader, and whoever may see a record the photo is attached to;
+- user accounts: see :func:`user_visible_to`.
 """
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from server.errors import fail
 from server.extensions import db
 from server.models.collector import CollectorCompany
+from server.models.inspection import Case, Inspection, Rectification, RectificationEvent
+from server.models.photo import Photo, PhotoLink
+from server.models.records import Cleaning, Handover
 from server.models.reference import District
-from server.models.user import COLLECTOR_ROLES, User
+from server.models.shop import Contract, Shop, ShopChangeRequest, ShopMember
+from server.models.user import User
+from server.roles import COLLECTOR_ROLES, STAFF_ROLES
 
+
+def _one(statement, message):
+    found = db.session.scalar(statement)
+    if found is None:
+        fail(404, message)
+    return found
+
+
+# --- reference data and accounts --------------------------------------------------------------
 
 def known_district_codes():
     return set(db.session.scalars(select(District.code)))
@@ -65,13 +89,11 @@ def get_company(company_id, field="collector_company_id"):
     return company
 
 
-# --- shops -----------------------------------------------------------------------------------
+# --- shops and membership ---------------------------------------------------------------------
 
 def shops_visible_to(user):
     """``select(Shop)`` limited to what ``user`` may see: members their shops, staff their
     jurisdiction, collectors the shops contracted to their company.  The only way shops are loaded."""
-    from server.models.shop import Contract, Shop, ShopMember
-
     statement = select(Shop)
     if user.is_staff:
         return statement if user.jurisdiction is None else statement.where(
@@ -82,38 +104,31 @@ def shops_visible_to(user):
     return statement.where(Shop.id.in_(select(ShopMember.shop_id).where(ShopMember.user_id == user.id)))
 
 
+def visible_shop_ids(user):
+    return shops_visible_to(user).with_only_columns(Shop.id).order_by(None)
+
+
 def get_shop_for(user, shop_id, *, for_update=False):
     """The shop if ``user`` may see it, else 404."""
-    from server.models.shop import Shop
-
     statement = shops_visible_to(user).where(Shop.id == shop_id)
     if for_update:
         statement = statement.with_for_update()
-    shop = db.session.scalar(statement)
-    if shop is None:
-        fail(404, "店铺不存在")
-    return shop
+    return _one(statement, "店铺不存在")
 
 
 def membership(user, shop_id):
     """The user's role in the shop (``manager``/``staff``) or None."""
-    from server.models.shop import ShopMember
-
     return db.session.scalar(select(ShopMember.role).where(ShopMember.shop_id == shop_id,
                                                           ShopMember.user_id == user.id))
 
 
 def member_of(user, shop_ids):
     """``{shop_id: True}`` for those of ``shop_ids`` that ``user`` is a member of (one query)."""
-    from server.models.shop import ShopMember
-
     return {shop_id: True for shop_id in db.session.scalars(select(ShopMember.shop_id).where(
         ShopMember.shop_id.in_(list(shop_ids)), ShopMember.user_id == user.id))}
 
 
 def member_ids(shop_id):
-    from server.models.shop import ShopMember
-
     return set(db.session.scalars(select(ShopMember.user_id).where(ShopMember.shop_id == shop_id)))
 
 
@@ -122,7 +137,102 @@ def require_manager(user, shop):
         fail(403, "只有店铺负责人可以执行此操作")
 
 
-def require_staff(user, shop, roles=("inspector", "regulator", "admin")):
+def require_staff(user, shop, roles=STAFF_ROLES):
     """Staff with one of ``roles`` whose jurisdiction covers the shop (the shop is already visible)."""
     if user.role not in roles or not user.covers(shop.district_code):
         fail(403, "没有权限执行此操作")
+
+
+def _members_or_staff_shops(user):
+    """Shops whose inspections and orders ``user`` sees: staff their jurisdiction, members theirs."""
+    if user.is_staff:
+        return visible_shop_ids(user)
+    return select(ShopMember.shop_id).where(ShopMember.user_id == user.id)
+
+
+# --- records ----------------------------------------------------------------------------------
+
+def cleanings_visible_to(user):
+    return select(Cleaning).where(Cleaning.shop_id.in_(visible_shop_ids(user)))
+
+
+def get_cleaning_for(user, cleaning_id):
+    return _one(cleanings_visible_to(user).where(Cleaning.id == cleaning_id), "清洗记录不存在")
+
+
+def handovers_visible_to(user):
+    statement = select(Handover).where(Handover.shop_id.in_(visible_shop_ids(user)))
+    if user.role in COLLECTOR_ROLES:
+        statement = statement.where(Handover.collector_company_id == user.collector_company_id)
+    return statement
+
+
+def get_handover_for(user, handover_id):
+    return _one(handovers_visible_to(user).where(Handover.id == handover_id), "联单不存在")
+
+
+def contracts_visible_to(user):
+    return select(Contract).where(Contract.shop_id.in_(visible_shop_ids(user)))
+
+
+def inspections_visible_to(user):
+    return select(Inspection).where(Inspection.shop_id.in_(_members_or_staff_shops(user)))
+
+
+def get_inspection_for(user, inspection_id):
+    return _one(inspections_visible_to(user).where(Inspection.id == inspection_id), "检查记录不存在")
+
+
+def orders_visible_to(user):
+    return select(Rectification).where(Rectification.shop_id.in_(_members_or_staff_shops(user)))
+
+
+def get_order_for(user, order_id):
+    return _one(orders_visible_to(user).where(Rectification.id == order_id), "整改通知不存在")
+
+
+def cases_visible_to(user):
+    if not user.is_staff:
+        return select(Case).where(False)
+    return select(Case).where(Case.shop_id.in_(visible_shop_ids(user)))
+
+
+def get_case_for(user, case_id):
+    return _one(cases_visible_to(user).where(Case.id == case_id), "案件不存在")
+
+
+def change_requests_visible_to(user):
+    return select(ShopChangeRequest).where(ShopChangeRequest.shop_id.in_(visible_shop_ids(user)))
+
+
+def get_change_request_for(user, request_id):
+    return _one(change_requests_visible_to(user).where(ShopChangeRequest.id == request_id), "变更申请不存在")
+
+
+# --- photos -----------------------------------------------------------------------------------
+
+
+def photo_records_visible_to(user):
+    """record_type → ``select`` of the ids of that type's records ``user`` may see."""
+    events = select(RectificationEvent.id).where(
+        RectificationEvent.rectification_id.in_(orders_visible_to(user).with_only_columns(Rectification.id)))
+    return {"cleaning": cleanings_visible_to(user).with_only_columns(Cleaning.id),
+            "handover": handovers_visible_to(user).with_only_columns(Handover.id),
+            "inspection": inspections_visible_to(user).with_only_columns(Inspection.id),
+            "rectification_event": events,
+            "contract": contracts_visible_to(user).with_only_columns(Contract.id)}
+
+
+def get_photo_for(user, photo_id):
+    """The photo if ``user`` uploaded it or may see a record it is attached to, else 404."""
+    photo = db.session.get(Photo, photo_id)
+    if photo is None:
+        fail(404, "照片不存在")
+    if photo.uploaded_by_id == user.id:
+        return photo
+    for record_type, visible in photo_records_visible_to(user).items():
+        if db.session.scalar(select(exists().where(
+                PhotoLink.photo_id == photo_id, PhotoLink.record_type == record_type,
+                PhotoLink.record_id.in_(visible)))):
+            return photo
+    fail(404, "照片不存在")

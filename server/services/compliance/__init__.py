@@ -22,7 +22,8 @@ from server.services.compliance.from_records import facts_one
 from server.services.compliance.rules import (FILTERS, MIN_EFFICIENCY, SCALE_NAMES, case_overdue, grade_all,
                                               matches, order_overdue, scale_of)
 from server.services.compliance.stored import SHOP_COLUMNS, facts_for, facts_of_rows, with_facts
-from server.services.compliance.sync import BY_SHOP, check_all, forget, mark_stale, note_changes, refresh_all, refresh_stale
+from server.services.compliance.sync import (BY_SHOP, check_all, forget, mark_stale, note_changes,
+                                             refresh_all, refresh_stale)
 
 __all__ = ["FILTERS", "MIN_EFFICIENCY", "SCALE_NAMES", "SHOP_COLUMNS", "BY_SHOP", "case_overdue", "check_all",
            "compliance_bulk", "compliance_of", "forget", "graded", "mark_stale", "matches", "note_changes",

@@ -21,7 +21,7 @@ from server.models.user import User
 from server.pagination import paginate
 from server.services import audit, scope
 from server.services.compliance import case_overdue
-from server.services.enforcement import rectifications
+from server.services.enforcement import by_status, rectifications
 
 TRANSITIONS = {"accepted": {"assigned"}, "assigned": {"handled"}, "handled": {"returned", "closed"},
                "returned": {"assigned"}, "closed": set()}
@@ -29,11 +29,13 @@ LABELS = {"accepted": "受理", "assigned": "转办", "handled": "处置", "retu
 
 
 def _source(user, source, source_id):
-    model = Rectification if source == "rectification" else Handover
-    row = db.session.get(model, source_id)
-    shop = db.session.get(Shop, row.shop_id) if row else None
-    if shop is None or not user.covers(shop.district_code):
+    if source == "rectification":
+        row = db.session.scalar(scope.orders_visible_to(user).where(Rectification.id == source_id))
+    else:
+        row = db.session.scalar(scope.handovers_visible_to(user).where(Handover.id == source_id))
+    if row is None or not user.is_staff:
         fail(404, "来源记录不存在")
+    shop = db.session.get(Shop, row.shop_id)
     if source == "rectification" and not rectifications.is_overdue(row):
         fail(409, "只有逾期未整改的整改通知可以立案")
     if source == "handover" and (row.status != "disputed" or row.superseded_by_id is not None):
@@ -74,10 +76,8 @@ def create(user, data):
 
 
 def _load(user, case_id):
-    case = db.session.get(Case, case_id)
-    shop = db.session.get(Shop, case.shop_id) if case else None
-    if shop is None or not user.covers(shop.district_code):
-        fail(404, "案件不存在")
+    case = scope.get_case_for(user, case_id)
+    shop = db.session.get(Shop, case.shop_id)
     return case, shop
 
 
@@ -105,16 +105,6 @@ def transition(user, case_id, data):
     return case
 
 
-def is_overdue(case, on=None):
-    return case_overdue(case.status, case.deadline, on or today())
-
-
 def list_for(user, args):
-    visible = scope.shops_visible_to(user).with_only_columns(Shop.id)
-    statement = select(Case).where(Case.shop_id.in_(visible))
-    status = args.get("status")
-    if status == "overdue":
-        statement = statement.where(case_overdue(Case.status, Case.deadline, today()))
-    elif status:
-        statement = statement.where(Case.status == status)
+    statement = by_status(scope.cases_visible_to(user), Case, args.get("status"), case_overdue)
     return paginate(statement.options(selectinload(Case.events)).order_by(Case.id.desc()), args)

@@ -1,11 +1,10 @@
 """一店三查 inspections on patrol: one answer per checklist item, GPS distance, photos per failure."""
-import datetime as dt
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from server.clock import business_date, end_of_day, start_of_day, utcnow
+from server.clock import CLOCK_SLACK, business_date, end_of_day, start_of_day, utcnow
 from server.errors import fail
 from server.extensions import db
 from server.geo import haversine_m
@@ -13,11 +12,10 @@ from server.models.inspection import Inspection, InspectionItem, Rectification
 from server.models.shop import Shop
 from server.models.user import User
 from server.pagination import paginate
+from server.roles import INSPECTOR_ROLES, REGULATOR_ROLES
 from server.services import audit, photos, records, scope
+from server.services.enforcement import rectifications
 from server.services.roster import reference
-
-CLOCK_SLACK = dt.timedelta(minutes=5)
-records.register_visibility("inspection", Inspection)
 
 
 def _check_items(items, checklist, shop):
@@ -52,9 +50,10 @@ def _co_inspector(user, shop, co_id):
     return co
 
 
-def file(user, shop, data):
+def file(user, shop_id, data):
     """Record an inspection; any failed item opens a rectification order in the same transaction."""
-    scope.require_staff(user, shop, roles=("inspector",))
+    shop = scope.get_shop_for(user, shop_id)
+    scope.require_staff(user, shop, roles=INSPECTOR_ROLES)
     now = utcnow()
     if data["inspected_at"] > now + CLOCK_SLACK:
         fail(422, fields={"inspected_at": ["检查时间不能晚于现在"]})
@@ -79,7 +78,6 @@ def file(user, shop, data):
                           field=f"items.{index}.photo_ids")
     failed = [i["code"] for i in data["items"] if i["result"] == "fail"]
     if failed:
-        from server.services.enforcement import rectifications
         rectifications.open_order(user, shop, inspection, failed)
     audit.record("inspection.create", "inspection", inspection.id,
                  f"一店三查：{len(failed)} 项不合格" + (f"（{'、'.join(failed)}）" if failed else "")
@@ -90,16 +88,14 @@ def file(user, shop, data):
 
 
 def void(user, inspection_id, reason):
-    inspection = db.session.get(Inspection, inspection_id)
-    shop = db.session.get(Shop, inspection.shop_id) if inspection else None
-    if shop is None or not user.covers(shop.district_code):
-        fail(404, "检查记录不存在")
-    if user.role not in ("regulator", "admin"):
+    inspection = scope.get_inspection_for(user, inspection_id)
+    if user.role not in REGULATOR_ROLES:
         fail(403, "只有监管人员可以作废检查记录")
     if inspection.voided_at is not None:
         fail(409, "该检查记录已作废")
     inspection.voided_at, inspection.voided_by_id, inspection.void_reason = utcnow(), user.id, reason
-    audit.record("inspection.void", "inspection", inspection.id, f"作废检查记录：{reason}", shop_id=shop.id)
+    audit.record("inspection.void", "inspection", inspection.id, f"作废检查记录：{reason}",
+                 shop_id=inspection.shop_id)
     db.session.commit()
     return inspection
 
@@ -120,18 +116,19 @@ def reinspections(inspections):
     return found
 
 
-def list_for(user, args, shop=None):
-    if shop is not None:
+def list_for(user, args, shop_id=None):
+    statement = scope.inspections_visible_to(user)
+    if shop_id is not None:
+        shop = scope.get_shop_for(user, shop_id)
         if not scope.membership(user, shop.id):
             scope.require_staff(user, shop)
-        statement = select(Inspection).where(Inspection.shop_id == shop.id)
+        statement = statement.where(Inspection.shop_id == shop.id)
     else:
         if not user.is_staff:
             fail(403, "没有权限查看检查记录")
-        visible = scope.shops_visible_to(user).with_only_columns(Shop.id)
         if "district_code" in args:
-            visible = visible.where(Shop.district_code == args["district_code"])
-        statement = select(Inspection).where(Inspection.shop_id.in_(visible))
+            statement = statement.where(Inspection.shop_id.in_(
+                select(Shop.id).where(Shop.district_code == args["district_code"])))
     if "from_" in args:
         statement = statement.where(Inspection.inspected_at >= start_of_day(args["from_"]))
     if "to" in args:

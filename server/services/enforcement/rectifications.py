@@ -10,7 +10,6 @@ Anything else is 409.
 import datetime as dt
 
 from flask import current_app
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from server.clock import business_date, today, utcnow
@@ -19,10 +18,10 @@ from server.extensions import db
 from server.models.inspection import Inspection, Rectification, RectificationEvent
 from server.models.shop import Shop
 from server.pagination import paginate
-from server.services import audit, photos, records, scope
+from server.roles import INSPECTOR_ROLES
+from server.services import audit, photos, scope
 from server.services.compliance import order_overdue
-
-records.register_visibility("rectification_event", RectificationEvent)
+from server.services.enforcement import by_status
 
 
 def is_overdue(order, on=None):
@@ -50,10 +49,7 @@ def open_order(user, shop, inspection, failed_codes):
 
 
 def _load(user, order_id):
-    order = db.session.get(Rectification, order_id)
-    if order is None or db.session.scalar(scope.shops_visible_to(user).where(Shop.id == order.shop_id)) is None \
-            or not (scope.membership(user, order.shop_id) or user.is_staff):
-        fail(404, "整改通知不存在")
+    order = scope.get_order_for(user, order_id)
     return order, db.session.get(Shop, order.shop_id)
 
 
@@ -95,9 +91,9 @@ def respond(user, order_id, data):
 
 def review(user, order_id, data):
     order, shop = _load(user, order_id)
-    if scope.membership(user, shop.id) and not user.is_staff:
-        fail(409, "整改须由执法人员审核，店铺不能自行审核")
-    scope.require_staff(user, shop, roles=("inspector",))
+    if not user.is_staff:
+        fail(403, "整改须由执法人员审核，店铺不能自行审核")
+    scope.require_staff(user, shop, roles=INSPECTOR_ROLES)
     if order.status != "submitted":
         fail(409, {"open": "店铺尚未提交整改答复，不能审核", "closed": "该整改通知已结案"}[order.status])
     reinspection_id = data.get("reinspection_id")
@@ -121,15 +117,6 @@ def review(user, order_id, data):
 
 
 def list_for(user, args):
-    visible = scope.shops_visible_to(user).with_only_columns(Shop.id)
-    if not user.is_staff:
-        from server.models.shop import ShopMember
-        visible = select(ShopMember.shop_id).where(ShopMember.user_id == user.id)
-    statement = select(Rectification).where(Rectification.shop_id.in_(visible))
-    status = args.get("status")
-    if status == "overdue":
-        statement = statement.where(order_overdue(Rectification.status, Rectification.deadline, today()))
-    elif status:
-        statement = statement.where(Rectification.status == status)
+    statement = by_status(scope.orders_visible_to(user), Rectification, args.get("status"), order_overdue)
     statement = statement.options(selectinload(Rectification.events))
     return paginate(statement.order_by(Rectification.deadline, Rectification.id), args)

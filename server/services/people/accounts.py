@@ -14,14 +14,15 @@ from server.clock import utcnow
 from server.config import dev_login_enabled
 from server.errors import fail
 from server.extensions import db
+from server.models.shop import ShopMember
 from server.models.user import AuthToken, LoginFailure, User
+from server.roles import CONSOLE_ROLES
 from server.security import decrypt, encrypt, for_log, new_token, password_problem
-from server.services import audit
+from server.services import audit, scope
 from server.services.people import wechat
 
 log = logging.getLogger(__name__)
 
-CONSOLE_ROLES = ("regulator", "admin")
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 MAX_FAILURES_PER_USERNAME = 10
 MAX_FAILURES_PER_ADDRESS = 50
@@ -122,8 +123,6 @@ def revoke_tokens(user, kind=None):
 
 def shop_ids_of(user):
     """Ids of the shops the user is a member of."""
-    from server.models.shop import ShopMember
-
     return list(db.session.scalars(select(ShopMember.shop_id).where(ShopMember.user_id == user.id)
                                    .order_by(ShopMember.shop_id)))
 
@@ -172,6 +171,33 @@ def deactivate(user):
     revoke_tokens(user)
     audit.record("user.deactivate", "user", user.id, "用户注销账号，个人信息已删除")
     db.session.commit()
+
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+
+
+def create_admin(username, password):
+    """A city-wide admin with a console password (the ``create-admin`` command)."""
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        fail(422, "用户名为 3–64 位字母、数字或 _ . -", fields={"username": ["用户名格式不正确"]})
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        fail(409, f"用户名 {username} 已存在，未做任何修改")
+    problem = password_problem(password, username)
+    if problem:
+        fail(422, problem, fields={"password": [problem]})
+    user = User(username=username, password_hash=generate_password_hash(password), role="admin",
+                jurisdiction=None, display_name=username)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create_admin", "user", user.id, f"命令行创建管理员 {username}")
+    db.session.commit()
+    return user
+
+
+def set_password_for(actor, user_id, password, username=None):
+    """An admin sets a console user's password (the user must be visible to the admin)."""
+    set_password(scope.get_user_for(actor, user_id), password, username)
 
 
 def set_password(user, password, username=None):

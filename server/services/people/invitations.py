@@ -11,7 +11,7 @@ from server.clock import utcnow
 from server.errors import fail
 from server.extensions import db
 from server.models.invitation import Invitation
-from server.models.user import COLLECTOR_ROLES
+from server.roles import COLLECTOR_ROLES
 from server.security import code_digest, new_code
 from server.services import audit, scope
 

@@ -3,8 +3,9 @@ from sqlalchemy import select
 
 from server.errors import fail
 from server.extensions import db
-from server.models.user import COLLECTOR_ROLES, STAFF_ROLES, User
+from server.models.user import User
 from server.pagination import paginate
+from server.roles import COLLECTOR_ROLES, STAFF_ROLES
 from server.services import audit, scope
 from server.services.people import accounts
 

@@ -14,7 +14,7 @@ from server.clock import end_of_day, start_of_day, today, utcnow
 from server.errors import fail
 from server.extensions import db
 from server.models.photo import Photo, PhotoLink
-from server.services import audit
+from server.services import audit, scope
 from server.services.photos import imaging
 from server.storage import storage_for
 
@@ -30,11 +30,6 @@ REUSE_DISTANCE = 3
 CAPTURE_SLACK = dt.timedelta(minutes=10)  # phone clocks drift a little
 CAPTURE_MAX_AGE = dt.timedelta(days=7)
 ORPHAN_AFTER = dt.timedelta(days=7)
-
-# record_type → function(user, record_id) → bool, registered by the features that attach photos,
-# so a photo is served to whoever may see a record it belongs to.
-RECORD_VISIBILITY = {}
-
 
 def _signed64(value):
     return value - (1 << 64) if value >= 1 << 63 else value
@@ -146,19 +141,24 @@ def signature_valid(photo_id, variant, expires, signature):
     return hmac.compare_digest(_signature(photo_id, variant, expires), signature)
 
 
-def may_see(user, photo):
-    if photo.uploaded_by_id == user.id:
-        return True
-    links = db.session.execute(select(PhotoLink.record_type, PhotoLink.record_id)
-                               .where(PhotoLink.photo_id == photo.id)).all()
-    return any(RECORD_VISIBILITY.get(kind, lambda *_: False)(user, record_id) for kind, record_id in links)
+def _copy(photo, variant):
+    """The bytes of a served copy (small: ≤ 1600 px JPEG) and an ETag for them."""
+    name = photo.thumb_name if variant == "thumb" else photo.display_name
+    with storage_for(current_app).open(name) as handle:
+        return handle.read(), f"{photo.sha256[:16]}-{variant}"
 
 
-def get_visible(user, photo_id):
+def signed_copy(photo_id, variant, expires, signature):
+    """A copy through a signed link (``<img src>`` sends no bearer token): the link is the permission."""
     photo = db.session.get(Photo, photo_id)
-    if photo is None or not may_see(user, photo):
-        fail(404, "照片不存在")
-    return photo
+    if photo is None or not signature_valid(photo_id, variant, expires, signature):
+        fail(404, "照片不存在或链接已过期")
+    return _copy(photo, variant)
+
+
+def copy_for(user, photo_id, variant):
+    """A copy for a logged-in caller who may see the photo (its uploader, or a viewer of its record)."""
+    return _copy(scope.get_photo_for(user, photo_id), variant)
 
 
 def attached_to(record_type, record_ids):

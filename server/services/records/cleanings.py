@@ -10,8 +10,6 @@ from server.models.records import Cleaning
 from server.pagination import paginate
 from server.services import audit, photos, records, scope
 
-records.register_visibility("cleaning", Cleaning)
-
 
 def _check(shop, data):
     if data["cleaned_on"] > today():
@@ -43,7 +41,8 @@ def _write(user, shop, data, supersedes=None):
     return cleaning
 
 
-def log(user, shop, data):
+def log(user, shop_id, data):
+    shop = scope.get_shop_for(user, shop_id)
     if not scope.membership(user, shop.id):
         fail(403, "只有本店成员可以登记清洗记录")
     cleaning = _write(user, shop, data)
@@ -55,10 +54,8 @@ def log(user, shop, data):
 
 
 def correct(user, cleaning_id, data):
-    old = db.session.get(Cleaning, cleaning_id)
-    shop = scope.get_shop_for(user, old.shop_id, for_update=True) if old else None
-    if old is None or shop is None:
-        fail(404, "清洗记录不存在")
+    old = scope.get_cleaning_for(user, cleaning_id)
+    shop = scope.get_shop_for(user, old.shop_id, for_update=True)
     role = scope.membership(user, shop.id)
     if not role:
         fail(404 if not user.is_staff else 403, "只有登记人或店铺负责人可以更正清洗记录")
@@ -74,6 +71,7 @@ def correct(user, cleaning_id, data):
     return new
 
 
-def list_for_shop(user, shop, args):
+def list_for_shop(user, shop_id, args):
+    shop = scope.get_shop_for(user, shop_id)
     statement = records.current_only(select(Cleaning).where(Cleaning.shop_id == shop.id), Cleaning, args, user)
     return paginate(statement.order_by(Cleaning.cleaned_on.desc(), Cleaning.id.desc()), args)

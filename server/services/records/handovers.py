@@ -5,24 +5,21 @@ counts the day's slips (named counter, safe under concurrency).  Disputed: both 
 exist and the weighed one differs from the declared one by more than the tolerance
 (``HANDOVER_TOLERANCE_PERCENT`` of the declared figure, default 20 %).
 """
-import datetime as dt
 
 from flask import current_app
 from sqlalchemy import select
 
-from server.clock import business_date, utcnow
+from server.clock import CLOCK_SLACK, business_date, utcnow
 from server.errors import fail
 from server.extensions import db
 from server.models.collector import CollectorCompany
 from server.models.records import Handover
 from server.models.shop import Contract, Shop
-from server.models.user import COLLECTOR_ROLES, User
+from server.models.user import User
 from server.pagination import paginate
+from server.roles import COLLECTOR_ROLES
 from server.services import audit, photos, records, scope
 from server.services.records import sequences
-
-CLOCK_SLACK = dt.timedelta(minutes=5)
-records.register_visibility("handover", Handover)
 
 
 def _party(user, shop, company_id):
@@ -95,7 +92,8 @@ def _write(user, shop, data, party, *, serial, version=1, supersedes=None):
     return handover
 
 
-def start(user, shop, data):
+def start(user, shop_id, data):
+    shop = scope.get_shop_for(user, shop_id)
     party = _party(user, shop, data["collector_company_id"])
     handover = _write(user, shop, data, party, serial=_serial())
     audit.record("handover.create", "handover", handover.id,
@@ -106,10 +104,7 @@ def start(user, shop, data):
 
 
 def _load(user, handover_id):
-    handover = db.session.get(Handover, handover_id)
-    if handover is None or db.session.scalar(
-            _visible_statement(user).where(Handover.id == handover_id)) is None:
-        fail(404, "联单不存在")
+    handover = scope.get_handover_for(user, handover_id)
     return handover, db.session.get(Shop, handover.shop_id)
 
 
@@ -173,18 +168,10 @@ def correct(user, handover_id, data):
     return new
 
 
-def _visible_statement(user):
-    visible_shops = scope.shops_visible_to(user).with_only_columns(Shop.id)
-    statement = select(Handover).where(Handover.shop_id.in_(visible_shops))
-    if user.role in COLLECTOR_ROLES:
-        statement = statement.where(Handover.collector_company_id == user.collector_company_id)
-    return statement
-
-
-def list_handovers(user, args, shop=None):
-    statement = records.current_only(_visible_statement(user), Handover, args, user)
-    if shop is not None:
-        statement = statement.where(Handover.shop_id == shop.id)
+def list_handovers(user, args, shop_id=None):
+    statement = records.current_only(scope.handovers_visible_to(user), Handover, args, user)
+    if shop_id is not None:
+        statement = statement.where(Handover.shop_id == scope.get_shop_for(user, shop_id).id)
     if "status" in args:
         statement = statement.where(Handover.status == args["status"])
     if "company_id" in args:

@@ -16,7 +16,8 @@ def pending_ids(shop_ids):
         .group_by(ShopChangeRequest.shop_id)).all())
 
 
-def for_shop(user, shop):
+def for_shop(user, shop_id):
+    shop = scope.get_shop_for(user, shop_id)
     if not scope.membership(user, shop.id):
         scope.require_staff(user, shop)
     return db.session.scalars(select(ShopChangeRequest).where(ShopChangeRequest.shop_id == shop.id)
@@ -24,11 +25,9 @@ def for_shop(user, shop):
 
 
 def decide(user, request_id, approved, note=None):
-    request = db.session.get(ShopChangeRequest, request_id)
-    shop = db.session.get(Shop, request.shop_id) if request else None
-    if shop is None or db.session.scalar(scope.shops_visible_to(user).where(Shop.id == shop.id)) is None:
-        fail(404, "变更申请不存在")
-    scope.require_staff(user, shop, roles=("inspector", "regulator", "admin"))
+    request = scope.get_change_request_for(user, request_id)
+    shop = db.session.get(Shop, request.shop_id)
+    scope.require_staff(user, shop)
     if request.status != "pending":
         fail(409, "该变更申请已处理")
     if approved and "district_code" in request.changes and not user.covers(request.changes["district_code"]):

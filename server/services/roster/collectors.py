@@ -1,21 +1,14 @@
 """Licensed collection companies (收运单位), managed by regulators."""
 from sqlalchemy import select
 
-from server.clock import today
 from server.errors import fail
 from server.extensions import db
 from server.models.collector import CollectorCompany
 from server.services import audit, scope
 
 
-def as_dict(company):
-    return {"id": company.id, "name": company.name, "uscc": company.uscc, "licence_no": company.licence_no,
-            "licence_valid_until": company.licence_valid_until, "districts": company.districts,
-            "licence_valid": company.licence_valid_on(today())}
-
-
 def list_companies():
-    return [as_dict(c) for c in db.session.scalars(select(CollectorCompany).order_by(CollectorCompany.id))]
+    return db.session.scalars(select(CollectorCompany).order_by(CollectorCompany.id)).all()
 
 
 def _check_districts(actor, districts):
@@ -33,7 +26,7 @@ def create(actor, data):
     db.session.flush()
     audit.record("collector.create", "collector_company", company.id, f"登记收运单位 {company.name}")
     db.session.commit()
-    return as_dict(company)
+    return company
 
 
 def update(actor, company_id, changes):
@@ -53,4 +46,4 @@ def update(actor, company_id, changes):
             setattr(company, key, value)
     audit.record("collector.update", "collector_company", company.id, "; ".join(diff) or "无变化")
     db.session.commit()
-    return as_dict(company)
+    return company

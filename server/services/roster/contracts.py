@@ -1,19 +1,15 @@
 """收运合同: recorded by the collection company's manager or by staff, never declared by the owner."""
-from sqlalchemy import select
 
 from server.clock import today
 from server.errors import fail
 from server.extensions import db
 from server.models.collector import CollectorCompany
-from server.models.photo import PhotoLink
 from server.models.shop import Contract, Shop
-from server.services import audit, photos, records, scope
+from server.roles import REGULATOR_ROLES
+from server.services import audit, photos, scope
 
 
-records.register_visibility("contract", Contract)
-
-
-def shop_for_contract(user, shop_id):
+def _shop_for_contract(user, shop_id):
     """A collection company's manager signs shops it has no contract with yet: it may reach any
     shop in a district its company serves (and no other).  Everyone else: the usual scope."""
     if user.role != "collector_manager":
@@ -25,12 +21,13 @@ def shop_for_contract(user, shop_id):
     return shop
 
 
-def record(user, shop, data):
+def record(user, shop_id, data):
+    shop = _shop_for_contract(user, shop_id)
     company = scope.get_company(data["collector_company_id"])
     if user.role == "collector_manager":
         if user.collector_company_id != company.id:
             fail(403, "只能为本单位登记收运合同")
-    elif user.role not in ("regulator", "admin") or not user.covers(shop.district_code):
+    elif user.role not in REGULATOR_ROLES or not user.covers(shop.district_code):
         fail(403, "只有收运单位负责人或监管人员可以登记收运合同")
     if not company.licence_valid_on(today()):
         fail(422, f"收运单位“{company.name}”的许可证已于 {company.licence_valid_until} 过期，不能签订合同",
@@ -48,12 +45,4 @@ def record(user, shop, data):
                  f"{contract.valid_from} 至 {contract.valid_until}",
                  shop_id=shop.id)
     db.session.commit()
-    return as_dict(contract)
-
-
-def as_dict(contract):
-    photo_ids = db.session.scalars(select(PhotoLink.photo_id).where(
-        PhotoLink.record_type == "contract", PhotoLink.record_id == contract.id).order_by(PhotoLink.id)).all()
-    return {"id": contract.id, "shop_id": contract.shop_id, "collector_company_id": contract.collector_company_id,
-            "contract_no": contract.contract_no, "valid_from": contract.valid_from,
-            "valid_until": contract.valid_until, "photo_ids": photo_ids}
+    return contract

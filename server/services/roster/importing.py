@@ -9,8 +9,9 @@ import marshmallow as ma
 from openpyxl import load_workbook
 from sqlalchemy import select, tuple_
 
-from server.errors import ApiError, fail, flatten_messages
+from server.errors import ApiError, fail
 from server.extensions import db
+from server.messages import flatten_messages
 from server.models.shop import Shop
 from server.schemas.shops import ShopInSchema
 from server.services import audit

@@ -12,7 +12,7 @@ from server.models.shop import Shop
 from server.pagination import paginate
 from server.schemas import dump
 from server.services import audit, scope
-from server.services.compliance import FILTERS, SHOP_COLUMNS, compliance_bulk, graded, matches
+from server.services.compliance import FILTERS, SHOP_COLUMNS, compliance_bulk, compliance_of, graded, matches
 
 
 def _like(text):
@@ -86,8 +86,18 @@ def patrol(user, args):
     return page
 
 
-def history(user, shop, args):
+def get(user, shop_id):
+    return scope.get_shop_for(user, shop_id)
+
+
+def compliance(user, shop_id, as_of=None):
+    """The shop's compliance on ``as_of`` (any date), from its records."""
+    return compliance_of(scope.get_shop_for(user, shop_id), as_of)
+
+
+def history(user, shop_id, args):
     """The shop's audit trail, newest first (regulator, admin, inspector in jurisdiction)."""
+    shop = scope.get_shop_for(user, shop_id)
     scope.require_staff(user, shop)
     statement = select(AuditEntry).where(AuditEntry.shop_id == shop.id).order_by(AuditEntry.id.desc())
     page = paginate(statement, args)

@@ -31,12 +31,14 @@ def _issue(user, shop, kind, lifetime):
     return {"code": code, "expires_at": row.expires_at}
 
 
-def issue_claim_code(user, shop):
+def issue_claim_code(user, shop_id):
+    shop = scope.get_shop_for(user, shop_id)
     scope.require_staff(user, shop)
     return _issue(user, shop, "claim", CLAIM_CODE_LIFETIME)
 
 
-def issue_join_code(user, shop):
+def issue_join_code(user, shop_id):
+    shop = scope.get_shop_for(user, shop_id)
     scope.require_manager(user, shop)
     return _issue(user, shop, "join", JOIN_CODE_LIFETIME)
 
@@ -75,9 +77,14 @@ def join(user, code):
     return shop
 
 
-def members(user, shop):
+def members(user, shop_id):
+    shop = scope.get_shop_for(user, shop_id)
     if not scope.membership(user, shop.id):
         scope.require_staff(user, shop)
+    return _members_of(shop)
+
+
+def _members_of(shop):
     rows = db.session.execute(select(ShopMember, User.display_name).join(User, User.id == ShopMember.user_id)
                               .where(ShopMember.shop_id == shop.id).order_by(ShopMember.id)).all()
     return [{"user_id": m.user_id, "display_name": name, "role": m.role, "joined_at": m.joined_at}
@@ -91,8 +98,9 @@ def _member(shop, user_id):
     return row
 
 
-def remove(user, shop, user_id):
+def remove(user, shop_id, user_id):
     """The manager removes a member, or a member leaves.  A manager hands over before leaving."""
+    shop = scope.get_shop_for(user, shop_id)
     if user.id != user_id:
         scope.require_manager(user, shop)
     elif not scope.membership(user, shop.id):
@@ -106,13 +114,14 @@ def remove(user, shop, user_id):
     db.session.commit()
 
 
-def make_manager(user, shop, user_id):
+def make_manager(user, shop_id, user_id):
+    shop = scope.get_shop_for(user, shop_id)
     scope.require_manager(user, shop)
     row = _member(shop, user_id)
     if row.role == "manager":
-        return members(user, shop)
+        return _members_of(shop)
     current = _member(shop, user.id)
     current.role, row.role = "staff", "manager"
     audit.record("shop.manager_handover", "shop", shop.id, f"负责人由 {user.id} 移交给 {user_id}", shop_id=shop.id)
     db.session.commit()
-    return members(user, shop)
+    return _members_of(shop)

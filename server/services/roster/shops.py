@@ -8,6 +8,7 @@ from server.clock import today, utcnow
 from server.errors import fail
 from server.extensions import db
 from server.models.shop import Shop, ShopChangeRequest, ShopMember, ShopStatusChange
+from server.roles import COLLECTOR_ROLES, REGULATOR_ROLES
 from server.security import decrypt, encrypt
 from server.services import audit, scope
 
@@ -68,7 +69,7 @@ def new_shop(data, *, source, created_by):
 
 def register(user, data):
     """登记店铺.  A plain user becomes its manager; staff create it unclaimed (patrol)."""
-    if user.role in ("collector", "collector_manager"):
+    if user.role in COLLECTOR_ROLES:
         fail(403, "收运单位人员不能登记店铺")
     validate_profile(data)
     if user.is_staff and not user.covers(data["district_code"]):
@@ -96,10 +97,12 @@ def _current(shop, field):
     return getattr(shop, field)
 
 
-def update(user, shop, data):
-    """PATCH: the manager's obligation facts become a change request (202); the rest apply now."""
+def update(user, shop_id, data):
+    """PATCH: the manager's obligation facts become a change request (202); the rest apply now.
+    Returns ``(shop, change request or None)``."""
+    shop = scope.get_shop_for(user, shop_id, for_update=True)
     role = scope.membership(user, shop.id)
-    is_regulator = user.role in ("regulator", "admin") and user.covers(shop.district_code)
+    is_regulator = user.role in REGULATOR_ROLES and user.covers(shop.district_code)
     if role != "manager" and not is_regulator:
         fail(403, "只有店铺负责人或监管人员可以修改店铺信息")
     if "purifier" in data:
@@ -130,15 +133,16 @@ def update(user, shop, data):
                      "申请变更：" + "; ".join(f"{k}: {request.previous[k]} → {v}" for k, v in held.items()),
                      shop_id=shop.id)
     db.session.commit()
-    return request
+    return shop, request
 
 
 def apply_change_request(shop, request):
     _set(shop, request.changes)
 
 
-def set_status(user, shop, data):
-    scope.require_staff(user, shop, roles=("inspector", "regulator", "admin"))
+def set_status(user, shop_id, data):
+    shop = scope.get_shop_for(user, shop_id)
+    scope.require_staff(user, shop)
     before = shop.status
     shop.status, shop.status_reason, shop.status_effective_on = data["status"], data["reason"], data["effective_on"]
     db.session.add(ShopStatusChange(shop_id=shop.id, status=data["status"], reason=data["reason"],
