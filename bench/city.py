@@ -26,7 +26,7 @@ from sqlalchemy import select  # noqa: E402
 from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.models import User  # noqa: E402
-from server.services import demo  # noqa: E402
+from server.services.upkeep import demo  # noqa: E402
 from server.services.people.accounts import _issue_token  # noqa: E402
 
 

@@ -44,7 +44,8 @@ from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.models import (Cleaning, CollectorCompany, Contract, Handover, Inspection, Photo, Shop,  # noqa: E402
                            ShopMember, User)
-from server.services import audit, compliance, demo  # noqa: E402
+from server.services import audit, compliance  # noqa: E402
+from server.services.upkeep import demo  # noqa: E402
 from server.services.people.accounts import _issue_token  # noqa: E402
 
 CODES = ["P1", "P2", "P3", "P4", "W1", "W2", "W3", "W4", "W5", "O1", "O2", "O3"]
