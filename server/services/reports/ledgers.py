@@ -69,12 +69,17 @@ def compliance_source(shops_in_scope, args):
     return compliance.graded(statement, as_of, wanted=wanted)
 
 
-COMPLIANCE = Kind("合规清单", compliance_source, (
-    ("店铺ID", lambda s, c: s.id),
-    ("店铺名称", lambda s, c: s.name),
-    ("统一社会信用代码", lambda s, c: s.uscc),
-    ("地址", lambda s, c: s.address),
-    ("区县代码", lambda s, c: s.district_code),
+# Who the shop is: the first columns of every list with a row per shop (the row's first part is a
+# shop or a row with these columns).
+SHOP_IDENTITY = (
+    ("店铺ID", lambda s, _: s.id),
+    ("店铺名称", lambda s, _: s.name),
+    ("统一社会信用代码", lambda s, _: s.uscc),
+    ("地址", lambda s, _: s.address),
+    ("区县代码", lambda s, _: s.district_code),
+)
+
+COMPLIANCE = Kind("合规清单", compliance_source, SHOP_IDENTITY + (
     ("街道", lambda s, c: s.street),
     ("规模", lambda s, c: compliance.SCALE_NAMES[compliance.scale_of(s.cooking_heads)]),
     ("基准灶头数", lambda s, c: s.cooking_heads),
@@ -185,12 +190,7 @@ def negative_source(shops_in_scope, args):
             yield shop, (orders.get(shop.id, []), cases.get(shop.id, []))
 
 
-NEGATIVE = Kind("负面清单", negative_source, (
-    ("店铺ID", lambda s, oc: s.id),
-    ("店铺名称", lambda s, oc: s.name),
-    ("统一社会信用代码", lambda s, oc: s.uscc),
-    ("地址", lambda s, oc: s.address),
-    ("区县代码", lambda s, oc: s.district_code),
+NEGATIVE = Kind("负面清单", negative_source, SHOP_IDENTITY + (
     ("逾期整改数", lambda s, oc: len(oc[0])),
     ("最早整改期限", lambda s, oc: min((o.deadline for o in oc[0]), default=None)),
     ("未结案件数", lambda s, oc: len(oc[1])),
