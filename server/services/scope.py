@@ -47,38 +47,38 @@ def check_district_codes(codes, field="jurisdiction"):
         fail(422, fields={field: ["未知的区县代码：" + "、".join(unknown)]})
 
 
-def within_jurisdiction(actor, codes):
+def within_jurisdiction(user, codes):
     """Whether every district in ``codes`` lies in the staff member's jurisdiction."""
-    return actor.jurisdiction is None or set(codes) <= set(actor.jurisdiction)
+    return user.jurisdiction is None or set(codes) <= set(user.jurisdiction)
 
 
-def company_in_jurisdiction(actor, company):
-    return actor.jurisdiction is None or bool(set(company.districts) & set(actor.jurisdiction))
+def company_in_jurisdiction(user, company):
+    return user.jurisdiction is None or bool(set(company.districts) & set(user.jurisdiction))
 
 
-def user_visible_to(actor, user):
+def user_visible_to(user, account):
     """Staff lifecycle scope: admins see every account with a role; a regulator sees the
     inspectors inside its jurisdiction and the collectors of companies serving it —
     never admins or other regulators."""
-    if user.role == "user" and user.id != actor.id and actor.role != "admin":
+    if account.role == "user" and account.id != user.id and user.role != "admin":
         return False
-    if actor.role == "admin":
+    if user.role == "admin":
         return True
-    if actor.role != "regulator":
+    if user.role != "regulator":
         return False
-    if user.role == "inspector":
-        return user.jurisdiction is not None and within_jurisdiction(actor, user.jurisdiction)
-    if user.role in COLLECTOR_ROLES and user.collector_company_id:
-        company = db.session.get(CollectorCompany, user.collector_company_id)
-        return company is not None and company_in_jurisdiction(actor, company)
+    if account.role == "inspector":
+        return account.jurisdiction is not None and within_jurisdiction(user, account.jurisdiction)
+    if account.role in COLLECTOR_ROLES and account.collector_company_id:
+        company = db.session.get(CollectorCompany, account.collector_company_id)
+        return company is not None and company_in_jurisdiction(user, company)
     return False
 
 
-def get_user_for(actor, user_id):
-    user = db.session.get(User, user_id)
-    if user is None or not user_visible_to(actor, user):
+def get_user_for(user, user_id):
+    account = db.session.get(User, user_id)
+    if account is None or not user_visible_to(user, account):
         fail(404, "用户不存在")
-    return user
+    return account
 
 
 def get_company(company_id, field="collector_company_id"):

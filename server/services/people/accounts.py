@@ -195,9 +195,9 @@ def create_admin(username, password):
     return user
 
 
-def set_password_for(actor, user_id, password, username=None):
+def set_password_for(user, user_id, password, username=None):
     """An admin sets a console user's password (the user must be visible to the admin)."""
-    set_password(scope.get_user_for(actor, user_id), password, username)
+    set_password(scope.get_user_for(user, user_id), password, username)
 
 
 def set_password(user, password, username=None):

@@ -20,38 +20,38 @@ REGULATOR_MAY_INVITE = ("inspector",) + COLLECTOR_ROLES
 INVALID_CODE = "邀请码无效、已使用或已过期"
 
 
-def _check_allowed(actor, data):
+def _check_allowed(user, data):
     role = data["role"]
-    if actor.role == "collector_manager" and role != "collector":
+    if user.role == "collector_manager" and role != "collector":
         fail(403, "收运单位负责人只能邀请本单位的收运人员")
-    if actor.role == "regulator" and role not in REGULATOR_MAY_INVITE:
+    if user.role == "regulator" and role not in REGULATOR_MAY_INVITE:
         fail(403, "监管人员只能邀请执法人员和收运单位人员")
     if role in COLLECTOR_ROLES:
         company = scope.get_company(data.get("collector_company_id"))
-        if actor.role == "collector_manager" and company.id != actor.collector_company_id:
+        if user.role == "collector_manager" and company.id != user.collector_company_id:
             fail(403, "只能邀请本单位的收运人员")
-        if actor.role == "regulator" and not scope.company_in_jurisdiction(actor, company):
+        if user.role == "regulator" and not scope.company_in_jurisdiction(user, company):
             fail(403, "该收运单位不在您的辖区内")
         return None, company.id
     jurisdiction = data.get("jurisdiction", [])
     if jurisdiction is None:
-        if actor.role != "admin":
+        if user.role != "admin":
             fail(403, "只有管理员可以邀请全市范围的工作人员")
         return None, None
     if not jurisdiction:
         fail(422, fields={"jurisdiction": ["请至少选择一个辖区，或由管理员设为全市（null）"]})
     scope.check_district_codes(jurisdiction)
-    if actor.role != "admin" and not scope.within_jurisdiction(actor, jurisdiction):
+    if user.role != "admin" and not scope.within_jurisdiction(user, jurisdiction):
         fail(403, "不能邀请超出您辖区的工作人员")
     return sorted(set(jurisdiction)), None
 
 
-def create(actor, data):
-    jurisdiction, company_id = _check_allowed(actor, data)
+def create(user, data):
+    jurisdiction, company_id = _check_allowed(user, data)
     code = new_code()
     invitation = Invitation(code_hash=code_digest(code), role=data["role"], jurisdiction=jurisdiction,
                             collector_company_id=company_id, display_name=data["display_name"].strip(),
-                            created_by_id=actor.id, expires_at=utcnow() + LIFETIME)
+                            created_by_id=user.id, expires_at=utcnow() + LIFETIME)
     db.session.add(invitation)
     db.session.flush()
     audit.record("invitation.create", "invitation", invitation.id,
@@ -60,9 +60,9 @@ def create(actor, data):
     return {"id": invitation.id, "code": code, "expires_at": invitation.expires_at}
 
 
-def revoke(actor, invitation_id):
+def revoke(user, invitation_id):
     invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or (actor.role != "admin" and invitation.created_by_id != actor.id):
+    if invitation is None or (user.role != "admin" and invitation.created_by_id != user.id):
         fail(404, "邀请不存在")
     if invitation.used_at is not None:
         fail(409, "邀请码已被使用，无法撤销；如需收回权限请停用该账号")

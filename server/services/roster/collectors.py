@@ -11,14 +11,14 @@ def list_companies():
     return db.session.scalars(select(CollectorCompany).order_by(CollectorCompany.id)).all()
 
 
-def _check_districts(actor, districts):
+def _check_districts(user, districts):
     scope.check_district_codes(districts, field="districts")
-    if not scope.within_jurisdiction(actor, districts):
+    if not scope.within_jurisdiction(user, districts):
         fail(403, "收运单位的服务区县超出您的辖区")
 
 
-def create(actor, data):
-    _check_districts(actor, data["districts"])
+def create(user, data):
+    _check_districts(user, data["districts"])
     if db.session.scalar(select(CollectorCompany.id).where(CollectorCompany.uscc == data["uscc"])):
         fail(409, "该统一社会信用代码的收运单位已存在")
     company = CollectorCompany(**dict(data, districts=sorted(set(data["districts"]))))
@@ -29,12 +29,12 @@ def create(actor, data):
     return company
 
 
-def update(actor, company_id, changes):
+def update(user, company_id, changes):
     company = db.session.get(CollectorCompany, company_id)
-    if company is None or not scope.company_in_jurisdiction(actor, company):
+    if company is None or not scope.company_in_jurisdiction(user, company):
         fail(404, "收运单位不存在")
     if "districts" in changes:
-        _check_districts(actor, changes["districts"])
+        _check_districts(user, changes["districts"])
         changes["districts"] = sorted(set(changes["districts"]))
     if "uscc" in changes and changes["uscc"] != company.uscc:
         if db.session.scalar(select(CollectorCompany.id).where(CollectorCompany.uscc == changes["uscc"])):
