@@ -207,9 +207,9 @@ class _Proxy:
         for s in self.sockets:
             try:
                 s.shutdown(socket.SHUT_RDWR)
-                s.close()
             except OSError:
-                pass
+                pass  # the pipe already shut it down: it must still be closed
+            s.close()
         self.sockets = []
 
 
@@ -220,7 +220,7 @@ def test_the_database_going_away_is_503_and_the_app_recovers_by_itself(db_url, t
         proxy.start()
         served = dict(app_config, DATABASE_URL=url.set(port=proxy.port, query={"connect_timeout": "2"})
                       .render_as_string(hide_password=False))
-        gone, back = proxy.cut, proxy.start
+        gone, back, done = proxy.cut, proxy.start, proxy.cut
     else:
         # The database file's folder disappears (a lost mount) and comes back.
         here = Path(sa.make_url(db_url).database)
@@ -234,6 +234,9 @@ def test_the_database_going_away_is_503_and_the_app_recovers_by_itself(db_url, t
 
         def back():
             (tmp_path / "lost").rename(folder)
+
+        def done():
+            pass
     app = make_app(served)
     client = app.test_client()
     assert client.get("/api/v1/health").status_code == 200
@@ -247,6 +250,9 @@ def test_the_database_going_away_is_503_and_the_app_recovers_by_itself(db_url, t
     back()
     assert client.get("/api/v1/health").status_code == 200
     assert client.get("/api/v1/districts").status_code == 200
+    with app.app_context():
+        db.engine.dispose()
+    done()  # no socket of the proxy is left for the garbage collector to warn about in a later test
 
 
 @pytest.mark.parametrize("mode", ["down", "slow"])
