@@ -78,6 +78,35 @@ TAIL = """), graded AS MATERIALIZED (
   SELECT *, CASE WHEN NOT graded THEN NULL WHEN c_reasons <> '' THEN 'C' WHEN b_reasons <> '' THEN 'B'
                  ELSE 'A' END AS grade
   FROM reasons
+), slip_kg AS MATERIALIZED (
+  SELECT h.shop_id, sum(coalesce(h.weighed_kg, h.declared_kg, h.bins * {kg_per_bin})) AS kg
+  FROM handovers h
+  WHERE h.waste_type = 'kitchen_waste' AND h.superseded_at IS NULL AND h.answered_at IS NOT NULL
+    AND h.status IN ('confirmed', 'disputed') AND h.handed_over_at >= '{window_since}'
+    AND h.handed_over_at <= '{now}' AND coalesce(h.weighed_kg, h.declared_kg, h.bins) IS NOT NULL
+  GROUP BY h.shop_id
+), figures AS MATERIALIZED (
+  SELECT g.id, g.district_code, g.scale, g.graded,
+         w.kg * 1.0 / g.cooking_heads / {window_days} AS figure
+  FROM graded g JOIN slip_kg w ON w.shop_id = g.id WHERE g.registered_on <= '{as_of}'
+), ranked AS MATERIALIZED (
+  SELECT district_code, scale, figure,
+         row_number() OVER (PARTITION BY district_code, scale ORDER BY figure) AS n,
+         count(*) OVER (PARTITION BY district_code, scale) AS peers,
+         row_number() OVER (PARTITION BY scale ORDER BY figure) AS city_n,
+         count(*) OVER (PARTITION BY scale) AS city_peers
+  FROM figures
+), district_medians AS MATERIALIZED (
+  SELECT district_code, scale, avg(figure) AS median FROM ranked
+  WHERE peers >= 10 AND n IN ((peers + 1) / 2, (peers + 2) / 2) GROUP BY district_code, scale
+), city_medians AS MATERIALIZED (
+  SELECT scale, avg(figure) AS median FROM ranked
+  WHERE city_peers >= 10 AND city_n IN ((city_peers + 1) / 2, (city_peers + 2) / 2) GROUP BY scale
+), flagged AS MATERIALIZED (
+  SELECT f.id AS flagged_id FROM figures f
+  LEFT JOIN district_medians d ON d.district_code = f.district_code AND d.scale = f.scale
+  LEFT JOIN city_medians c ON c.scale = f.scale
+  WHERE f.graded AND f.figure < {share} * coalesce(d.median, c.median)
 )
 SELECT id, name, uscc, address, district_code, street,
   CASE scale WHEN 'small' THEN '小型' WHEN 'medium' THEN '中型' ELSE '大型' END AS scale_name, cooking_heads,
@@ -88,18 +117,21 @@ SELECT id, name, uscc, address, district_code, street,
   CASE WHEN graded THEN open_orders ELSE 0 END, CASE WHEN graded THEN overdue_orders ELSE 0 END, grade,
   CASE WHEN NOT graded THEN 'not_active' WHEN grade = 'C' THEN c_reasons ELSE b_reasons END,
   CASE WHEN NOT graded THEN 0 ELSE CASE grade WHEN 'C' THEN 2000 WHEN 'B' THEN 1000 ELSE 0 END
+    + CASE WHEN flagged_id IS NULL THEN 0 ELSE 1000 END
     + CASE WHEN last_inspected_at IS NULL THEN 999
            ELSE {weeks_since_inspection} END END,
-  '{as_of}'
-FROM graded ORDER BY id
+  '{as_of}', CASE WHEN flagged_id IS NULL THEN '' ELSE 'waste_low' END
+FROM graded LEFT JOIN flagged ON flagged_id = graded.id ORDER BY graded.id
 """
 DIALECT = {
     "sqlite": {"last_slip_text": "strftime('%Y-%m-%d %H:%M:%S', last_slip, '+8 hours')",
                "weeks_since_inspection": "min(999, CAST(julianday('{as_of}') - julianday(date(last_inspected_at, "
-                                         "'+8 hours')) AS INTEGER) / 7)"},
+                                         "'+8 hours')) AS INTEGER) / 7)",
+               "window_days": "min(30, max(1, CAST(julianday('{as_of}') - julianday(g.registered_on) AS INTEGER) + 1))"},
     "postgresql": {"last_slip_text": "to_char(last_slip AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')",
                    "weeks_since_inspection": "least(999, ('{as_of}'::date - (last_inspected_at AT TIME ZONE "
-                                             "'Asia/Shanghai')::date) / 7)"},
+                                             "'Asia/Shanghai')::date) / 7)",
+                   "window_days": "least(30, greatest(1, '{as_of}'::date - g.registered_on + 1))"},
 }
 
 POSTGRESQL = """
@@ -163,9 +195,11 @@ WITH base AS MATERIALIZED (
 {tail}"""
 
 
-def compliance_floor_sql(dialect, now, intervals=(90, 60, 30), due_soon=7, gap_days=3, pending_hours=48):
+def compliance_floor_sql(dialect, now, intervals=(90, 60, 30), due_soon=7, gap_days=3, pending_hours=48,
+                         kg_per_bin=108.0, waste_low_share=0.25):
     """The query for ``dialect`` ("sqlite" or "postgresql") as of ``now`` (aware, UTC)."""
     as_of = now.astimezone(SHANGHAI).date()
+    window_start = dt.datetime.combine(as_of - dt.timedelta(days=29), dt.time(), SHANGHAI)
     utc = now.astimezone(dt.timezone.utc)
     if dialect == "sqlite":  # stored as naive UTC text
         def stamp(moment):
@@ -181,19 +215,22 @@ def compliance_floor_sql(dialect, now, intervals=(90, 60, 30), due_soon=7, gap_d
     template = (SQLITE if dialect == "sqlite" else POSTGRESQL).replace("{tail}", tail)
     return template.format(as_of=as_of.isoformat(), pending_since=stamp(utc - dt.timedelta(hours=pending_hours)),
                            gap_since=stamp(utc - dt.timedelta(days=gap_days)), year_ago=year_ago,
-                           small=small, medium=medium, large=large, due_soon=due_soon)
+                           small=small, medium=medium, large=large, due_soon=due_soon,
+                           window_since=stamp(window_start.astimezone(dt.timezone.utc)), now=stamp(utc),
+                           kg_per_bin=float(kg_per_bin), share=float(waste_low_share))
 
 
 def differences(app_rows, floor_rows):
     """``(count, [(app row, floor row)...])``: rows of the app's compliance CSV (header skipped)
-    against the floor's, compared on every column but the phone (SQL cannot decrypt it) and the
-    reasons (the floor gives their codes)."""
+    against the floor's, compared on every column but the phone (SQL cannot decrypt it), the
+    reasons and the flags (the floor gives their codes)."""
     differing, count = [], 0
     for app_row, floor_row in itertools.zip_longest(app_rows, floor_rows):
         count += 1
         if app_row is None or floor_row is None:
             return count, [(app_row, floor_row)]
-        expected = app_row[:9] + app_row[10:20] + app_row[21:]
+        # The flags column: the app words them, the floor gives the code.
+        expected = app_row[:9] + app_row[10:20] + app_row[21:-1] + ["waste_low" if app_row[-1] else ""]
         got = ["" if value is None else str(value) for value in floor_row]
         if expected != got[:19] + got[20:]:
             differing.append((expected, got))

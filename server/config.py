@@ -26,6 +26,16 @@ def _int(env, name, default):
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _float(env, name, default):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
 def normalise_database_url(url):
     """Let ``postgres://`` and ``postgresql://`` URLs use psycopg 3, the driver we ship."""
     for prefix in ("postgres://", "postgresql://"):
@@ -72,6 +82,12 @@ def load_config(overrides=None, environ=None):
         "DUE_SOON_DAYS": _int(env, "DUE_SOON_DAYS", 7),
         "WASTE_MAX_GAP_DAYS": _int(env, "WASTE_MAX_GAP_DAYS", 3),
         "PENDING_SLIP_HOURS": _int(env, "PENDING_SLIP_HOURS", 48),
+        # Plausibility (waste_low): a shop's kitchen waste per cooking head per day over 30 days below
+        # this share of its peers' median is flagged; a slip with bins but no kg counts this many kg
+        # a bin (a 120 L bin at 0.9 t/m³); the peers' medians are recomputed at most this often.
+        "WASTE_LOW_SHARE": _float(env, "WASTE_LOW_SHARE", 0.25),
+        "WASTE_KG_PER_BIN": _float(env, "WASTE_KG_PER_BIN", 108.0),
+        "WASTE_PEER_CACHE_SECONDS": _int(env, "WASTE_PEER_CACHE_SECONDS", 600),
         # Per-user daily photo upload quota (Asia/Shanghai days).
         "PHOTO_DAILY_COUNT": _int(env, "PHOTO_DAILY_COUNT", 300),
         "PHOTO_DAILY_MB": _int(env, "PHOTO_DAILY_MB", 1024),

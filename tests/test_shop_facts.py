@@ -50,7 +50,7 @@ def test_stored_facts_follow_every_kind_of_write_as_the_days_pass(city, frozen_c
         city.cleaning(shop, today() - rnd.randint(0, 80) * DAY)
         for _ in range(rnd.randint(0, 3)):
             city.slip(shop, utcnow() - rnd.randint(2, 120) * HOUR, status=rnd.choice(["confirmed", "pending"]),
-                      received=utcnow())
+                      received=utcnow(), kg=rnd.choice([None, 5, 80]))
     assert_in_step(shops)
     grades, answered_orders = set(), 0
     for day in range(14):
@@ -72,7 +72,8 @@ def test_stored_facts_follow_every_kind_of_write_as_the_days_pass(city, frozen_c
                     old.superseded_by_id, old.superseded_at = new.id, utcnow()
                     city.save()
             elif kind == "slip":
-                city.slip(shop, utcnow() - rnd.randint(0, 60) * HOUR, status="pending", received=utcnow())
+                city.slip(shop, utcnow() - rnd.randint(0, 60) * HOUR, status="pending", received=utcnow(),
+                          kg=rnd.choice([None, 3, 90]))
             elif kind == "answer":
                 slip = db.session.scalars(select(Handover).where(Handover.shop_id == shop.id,
                                                                  Handover.status == "pending")).first()

@@ -1,12 +1,13 @@
 import marshmallow as ma
 
-from server.schemas.base import DateRangeArgs, Day
+from server.schemas.base import DateRangeArgs, Day, StrictSchema
+from server.schemas.shops import ComplianceFilters, ShopFilters
 
 
-class ExportQuerySchema(DateRangeArgs):
+class ExportQuerySchema(DateRangeArgs, ComplianceFilters):
     district_code = ma.fields.String(validate=ma.validate.Length(max=16))
-    grade = ma.fields.String(validate=ma.validate.OneOf(["A", "B", "C"]))
-    purifier_status = ma.fields.String(validate=ma.validate.OneOf(
-        ["ok", "due_soon", "overdue", "never_cleaned", "no_purifier"]))
-    waste_status = ma.fields.String(validate=ma.validate.OneOf(["ok", "overdue", "no_contract", "contract_expired"]))
     as_of = Day()
+
+
+class GeoJSONQuerySchema(StrictSchema, ShopFilters):
+    pass

@@ -10,7 +10,7 @@ from server.schemas.base import Day, ShanghaiDateTime, StrictSchema, derived
 from server.schemas.photos import attached
 from server.security import decrypt, mask_phone
 from server.services import scope
-from server.services.compliance import MIN_EFFICIENCY, compliance_bulk, scale_of
+from server.services.compliance import FLAGS, MIN_EFFICIENCY, compliance_bulk, scale_of
 from server.services.roster import change_requests
 from server.validators import MAX_ID, Name, Upload, Uscc, single_line
 
@@ -142,6 +142,13 @@ class WasteStatusSchema(ma.Schema):
     last_handover_at = ShanghaiDateTime(allow_none=True)
 
 
+class FlagSchema(ma.Schema):
+    code = ma.fields.String(required=True, validate=ma.validate.OneOf(FLAGS))
+    message = ma.fields.String(required=True)
+    kg_per_head_day = ma.fields.Float(required=True, metadata={"description": "kitchen waste, last 30 days"})
+    peer_median = ma.fields.Float(required=True, metadata={"description": "the same figure's median among peers"})
+
+
 class RectificationCountsSchema(ma.Schema):
     open = ma.fields.Integer(required=True)
     overdue = ma.fields.Integer(required=True)
@@ -155,6 +162,8 @@ class ComplianceSchema(ma.Schema):
     rectification = ma.fields.Nested(RectificationCountsSchema, required=True)
     grade = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(["A", "B", "C"]))
     reasons = ma.fields.List(ma.fields.Nested(ReasonSchema), required=True)
+    flags = ma.fields.List(ma.fields.Nested(FlagSchema), required=True,
+                           metadata={"description": "leads for the inspector (no grade change; priority one step up)"})
     priority = ma.fields.Integer(required=True, metadata={"description": "higher = visit sooner"})
 
 
@@ -169,7 +178,19 @@ class PatrolQuerySchema(PageArgs):
                                  metadata={"description": "only shops within this distance"})
 
 
-class ShopQuerySchema(PageArgs):
+class ComplianceFilters(ma.Schema):
+    """The compliance filters of ``/shops``, the compliance export and the GeoJSON."""
+
+    grade = ma.fields.String(validate=ma.validate.OneOf(["A", "B", "C"]))
+    purifier_status = ma.fields.String(validate=ma.validate.OneOf(
+        ["ok", "due_soon", "overdue", "never_cleaned", "no_purifier"]))
+    waste_status = ma.fields.String(validate=ma.validate.OneOf(["ok", "overdue", "no_contract", "contract_expired"]))
+    flag = ma.fields.String(validate=ma.validate.OneOf(FLAGS))
+
+
+class ShopFilters(ComplianceFilters):
+    """What ``/shops`` filters by (and the GeoJSON export)."""
+
     district_code = ma.fields.String(validate=ma.validate.Length(max=16))
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
     claimed = ma.fields.Boolean()
@@ -177,10 +198,10 @@ class ShopQuerySchema(PageArgs):
     near = ma.fields.String(metadata={"description": "lat,lng"}, validate=ma.validate.Regexp(
         r"^-?\d{1,3}(\.\d+)?,-?\d{1,3}(\.\d+)?$", error="应为“纬度,经度”，例如 35.415,116.587"))
     radius_m = ma.fields.Integer(load_default=1000, validate=ma.validate.Range(min=1, max=50_000))
-    grade = ma.fields.String(validate=ma.validate.OneOf(["A", "B", "C"]))
-    purifier_status = ma.fields.String(validate=ma.validate.OneOf(
-        ["ok", "due_soon", "overdue", "never_cleaned", "no_purifier"]))
-    waste_status = ma.fields.String(validate=ma.validate.OneOf(["ok", "overdue", "no_contract", "contract_expired"]))
+
+
+class ShopQuerySchema(PageArgs, ShopFilters):
+    pass
 
 
 class StatusInSchema(StrictSchema):

@@ -10,6 +10,11 @@ set (``rules.evaluate``), so the rules live in one module that imports no databa
     from_records  the facts from the records: per shop (Python) and in bulk (SQL)
     stored        the facts from ``shop_facts``
     sync          keeping ``shop_facts`` in step with the records (a commit step)
+    peers         the peer medians of kitchen waste behind the ``waste_low`` flag
+
+The plausibility figures (kitchen waste of the last 30 days) slide with the date, so they are
+never stored: every path reads them from the slips (:func:`from_records.add_waste`), and the
+peers' medians come from one city-wide aggregate (:mod:`peers`).
 
 "As of" a date D: only records received by the end of D count (backdating cannot rewrite the
 past), a correction counts from when it was made, answers (confirm/reject/void/review) count
@@ -18,14 +23,15 @@ on D (suspended/closed from an effective date, or not yet registered) is left ou
 """
 from server.clock import today
 from server.extensions import db
-from server.services.compliance.from_records import facts_one
-from server.services.compliance.rules import (FILTERS, MIN_EFFICIENCY, SCALE_NAMES, case_overdue, grade_all,
+from server.services.compliance.from_records import add_waste, facts_one
+from server.services.compliance.peers import peers_for
+from server.services.compliance.rules import (FILTERS, FLAGS, MIN_EFFICIENCY, SCALE_NAMES, case_overdue, grade_all,
                                               matches, order_overdue, scale_of)
 from server.services.compliance.stored import SHOP_COLUMNS, facts_for, facts_of_rows, with_facts
 from server.services.compliance.sync import (BY_SHOP, check_all, forget, mark_stale, note_changes,
                                              refresh_all, refresh_stale)
 
-__all__ = ["FILTERS", "MIN_EFFICIENCY", "SCALE_NAMES", "SHOP_COLUMNS", "BY_SHOP", "case_overdue", "check_all",
+__all__ = ["FILTERS", "FLAGS", "MIN_EFFICIENCY", "SCALE_NAMES", "SHOP_COLUMNS", "BY_SHOP", "case_overdue", "check_all",
            "compliance_bulk", "compliance_of", "forget", "graded", "mark_stale", "matches", "note_changes",
            "order_overdue", "refresh_all", "refresh_stale", "scale_of"]
 
@@ -35,7 +41,8 @@ CHUNK = 2000
 def compliance_of(shop, as_of=None):
     """One shop, from its records (the per-shop form)."""
     as_of = as_of or today()
-    return grade_all({shop.id: facts_one(shop, as_of)}, as_of)[shop.id]
+    facts = {shop.id: facts_one(shop, as_of)}
+    return grade_all(facts, as_of, peers_for(facts, as_of))[shop.id]
 
 
 def compliance_bulk(shop_ids, as_of=None):
@@ -43,7 +50,8 @@ def compliance_bulk(shop_ids, as_of=None):
     of shop ids.  Today's facts come from ``shop_facts`` where it can answer, any other date's
     from the records."""
     as_of = as_of or today()
-    return grade_all(facts_for(shop_ids, as_of), as_of)
+    facts = add_waste(facts_for(shop_ids, as_of), as_of)
+    return grade_all(facts, as_of, peers_for(facts, as_of))
 
 
 def graded(statement, as_of=None, *, wanted=None):
@@ -55,7 +63,8 @@ def graded(statement, as_of=None, *, wanted=None):
     # On the Core connection: plain rows, without the ORM result layer (a third of the fetch time).
     result = db.session.connection().execute(with_facts(statement).execution_options(yield_per=CHUNK))
     for chunk in result.partitions():
-        grades = grade_all(facts_of_rows(chunk, as_of), as_of)
+        facts = add_waste(facts_of_rows(chunk, as_of), as_of)
+        grades = grade_all(facts, as_of, peers_for(facts, as_of))
         for row in chunk:
             compliance = grades[row[0]]
             if not wanted or matches(compliance, wanted):

@@ -5,14 +5,15 @@ import datetime as dt
 
 from sqlalchemy import and_, case, func, literal_column, or_, select
 
+from server.clock import start_of_day
 from server.database import in_ids
 from server.extensions import db
 from server.models.collector import CollectorCompany
 from server.models.inspection import Inspection, InspectionItem, Rectification, RectificationEvent
 from server.models.records import Cleaning, Handover
 from server.models.shop import Contract, Shop, ShopStatusChange
-from server.services.compliance.rules import (COUNTING_SLIP_STATUSES, Facts, as_of_bounds, order_overdue,
-                                              order_status_after, pending_window)
+from server.services.compliance.rules import (COUNTING_SLIP_STATUSES, Facts, as_of_bounds, current_settings,
+                                              order_overdue, order_status_after, pending_window, waste_window)
 
 YEAR = dt.timedelta(days=365)
 # Literal, not a bound parameter, so the planner may use the partial index ix_inspection_items_failed.
@@ -22,7 +23,16 @@ RECENT_SLIPS = dt.timedelta(days=14)
 
 def _base(shop):
     return Facts(shop_id=shop.id, registered_on=shop.registered_on, cooking_heads=shop.cooking_heads,
-                 purifier_installed=shop.purifier_installed, rated_efficiency=shop.purifier_rated_efficiency)
+                 purifier_installed=shop.purifier_installed, rated_efficiency=shop.purifier_rated_efficiency,
+                 district_code=shop.district_code)
+
+
+def slip_kg(slip, kg_per_bin):
+    """A slip's kg: weighed, else declared, else its bins at the configured kg a bin (None: no quantity)."""
+    for kg in (slip.weighed_kg, slip.declared_kg):
+        if kg is not None:
+            return float(kg)
+    return slip.bins * kg_per_bin if slip.bins is not None else None
 
 
 # --- per shop --------------------------------------------------------------------------------
@@ -50,9 +60,16 @@ def facts_one(shop, as_of):
             return slip.status in COUNTING_SLIP_STATUSES
         return slip.handed_over_at >= moment - pending_window()
 
-    slips = [h.handed_over_at for h in db.session.scalars(select(Handover).where(Handover.shop_id == shop.id))
-             if counts(h)]
-    facts.last_handover_at = max(slips, default=None)
+    all_slips = db.session.scalars(select(Handover).where(Handover.shop_id == shop.id)).all()
+    facts.last_handover_at = max((h.handed_over_at for h in all_slips if counts(h)), default=None)
+
+    # Plausibility: kitchen waste confirmed (or disputed) by the cutoff, handed over in the window.
+    since, kg_per_bin = start_of_day(waste_window(as_of)), current_settings()["kg_per_bin"]
+    quantities = [slip_kg(h, kg_per_bin) for h in all_slips
+                  if known(h) and h.waste_type == "kitchen_waste" and since <= h.handed_over_at <= moment
+                  and h.answered_at is not None and h.answered_at < cutoff and h.status in COUNTING_SLIP_STATUSES]
+    quantities = [kg for kg in quantities if kg is not None]
+    facts.waste_kg = sum(quantities) if quantities else None
 
     contracts = [c for c in db.session.scalars(select(Contract).where(Contract.shop_id == shop.id))
                  if c.recorded_at < cutoff]
@@ -111,6 +128,36 @@ def live_inspection(cutoff=None, moment=None):
         return Inspection.voided_at.is_(None)
     return and_(or_(Inspection.voided_at.is_(None), Inspection.voided_at >= cutoff), Inspection.received_at < cutoff,
                 Inspection.inspected_at <= moment)
+
+
+def waste_kg_sql(kg_per_bin):
+    return func.coalesce(Handover.weighed_kg, Handover.declared_kg, Handover.bins * kg_per_bin)
+
+
+def waste_bulk(shop_ids, as_of):
+    """The plausibility window's kitchen waste: ``[(shop_id, district_code, cooking_heads,
+    registered_on, kg)]`` for the shops with data among ``shop_ids`` (a list, a ``select`` of ids, or
+    None for every shop) — the same rules as :func:`facts_one`, in one aggregate query."""
+    cutoff, moment = as_of_bounds(as_of)
+    kg = waste_kg_sql(current_settings()["kg_per_bin"])
+    statement = (select(Handover.shop_id, Shop.district_code, Shop.cooking_heads, Shop.registered_on, func.sum(kg))
+                 .join(Shop, Shop.id == Handover.shop_id)
+                 .where(current(Handover, cutoff), Handover.waste_type == "kitchen_waste",
+                        Handover.handed_over_at >= start_of_day(waste_window(as_of)),
+                        Handover.handed_over_at <= moment, kg.is_not(None),
+                        counting_slip(and_(Handover.answered_at.is_not(None), Handover.answered_at < cutoff)))
+                 .group_by(Handover.shop_id, Shop.district_code, Shop.cooking_heads, Shop.registered_on))
+    if shop_ids is not None:
+        statement = statement.where(_ids(Handover.shop_id, shop_ids))
+    return db.session.execute(statement).all()
+
+
+def add_waste(facts, as_of):
+    """Fill ``district_code`` and ``waste_kg`` of these facts (``{shop_id: Facts}``) from the records."""
+    if facts:
+        for shop_id, district, _heads, _registered, kg in waste_bulk(list(facts), as_of):
+            facts[shop_id].district_code, facts[shop_id].waste_kg = district, float(kg)
+    return facts
 
 
 def facts_bulk(shop_ids, as_of):

@@ -11,6 +11,7 @@ from when they were given, voided inspections count for nothing, and a shop that
 on D (suspended/closed from an effective date, or not yet registered) is left out (grade null).
 """
 import datetime as dt
+import statistics
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -23,7 +24,14 @@ GRADE_WEIGHT = {"C": 2, "B": 1, "A": 0}
 NEVER_INSPECTED_WEEKS = 999
 OPEN_ACTIONS = ("created", "acknowledged", "rejected")  # the order is open after these events
 COUNTING_SLIP_STATUSES = ("confirmed", "disputed")
-FILTERS = ("grade", "purifier_status", "waste_status")
+FILTERS = ("grade", "purifier_status", "waste_status", "flag")
+FLAGS = ("waste_low",)
+# A flag raises patrol priority by one step: one grade band (a flagged A shop is visited with the Bs).
+FLAG_PRIORITY_STEP = 1000
+# Plausibility: the window of kitchen waste a shop is judged on, and how many peers with data a
+# district-and-scale group needs for its median to be used (else the city-wide same-scale group).
+WASTE_WINDOW_DAYS = 30
+PEERS_MIN = 10
 
 
 def scale_of(cooking_heads):
@@ -68,6 +76,8 @@ class Facts:
     overdue_orders: int = 0
     failures: dict = field(default_factory=dict)  # checklist code → inspections that failed it (12 months)
     last_inspected_at: dt.datetime | None = None
+    district_code: str | None = None
+    waste_kg: float | None = None  # kitchen waste confirmed in the plausibility window; None: no data
 
 
 def as_of_bounds(as_of):
@@ -82,17 +92,75 @@ def current_settings():
     return {"interval": {"small": small, "medium": medium, "large": large},
             "due_soon": dt.timedelta(days=config["DUE_SOON_DAYS"]),
             "gap": dt.timedelta(days=config["WASTE_MAX_GAP_DAYS"]),
-            "pending": dt.timedelta(hours=config["PENDING_SLIP_HOURS"])}
+            "pending": dt.timedelta(hours=config["PENDING_SLIP_HOURS"]),
+            "waste_low_share": config["WASTE_LOW_SHARE"], "kg_per_bin": config["WASTE_KG_PER_BIN"]}
 
 
 def pending_window():
     return current_settings()["pending"]
 
 
-def evaluate(facts, as_of, settings=None, moment=None):
-    """The one rule set: facts → statuses, grade with reasons, priority.  ``settings`` and
+# --- plausibility (waste_low) -----------------------------------------------------------------
+
+def waste_window(as_of):
+    """The first day of the plausibility window ending on ``as_of`` (30 days, ``as_of`` included)."""
+    return as_of - dt.timedelta(days=WASTE_WINDOW_DAYS - 1)
+
+
+def per_head_day(kg, cooking_heads, registered_on, as_of):
+    """Kitchen waste per cooking head per day over the window (or the days since registration,
+    when fewer)."""
+    days = max(1, min(WASTE_WINDOW_DAYS, (as_of - registered_on).days + 1))
+    return float(kg) / max(1, cooking_heads) / days
+
+
+class Peers:
+    """The peer medians of kitchen waste per cooking head per day, by district and scale (groups
+    of at least :data:`PEERS_MIN` shops with data) and city-wide by scale."""
+
+    def __init__(self, figures):
+        """``figures``: ``(district_code, scale, kg per head per day)`` of every shop with data."""
+        groups, city = {}, {}
+        for district, scale, figure in figures:
+            groups.setdefault((district, scale), []).append(figure)
+            city.setdefault(scale, []).append(figure)
+        self.district = {key: statistics.median(values) for key, values in groups.items() if len(values) >= PEERS_MIN}
+        self.city = {key: statistics.median(values) for key, values in city.items() if len(values) >= PEERS_MIN}
+
+    def median(self, district, scale):
+        """``(median, basis)`` — basis ``district`` or ``city`` — or None when too few peers have data."""
+        if (district, scale) in self.district:
+            return self.district[district, scale], "district"
+        if scale in self.city:
+            return self.city[scale], "city"
+        return None
+
+
+NO_PEERS = Peers(())
+
+
+def waste_low(facts, as_of, peers, share):
+    """The ``waste_low`` flag with its figures, or None (no data, too few peers, or not low)."""
+    if facts.waste_kg is None:
+        return None
+    scale = scale_of(facts.cooking_heads)
+    found = peers.median(facts.district_code, scale)
+    if found is None:
+        return None
+    median, basis = found
+    figure = per_head_day(facts.waste_kg, facts.cooking_heads, facts.registered_on, as_of)
+    if not figure < share * median:
+        return None
+    group = "本区县同规模" if basis == "district" else "全市同规模"
+    return {"code": "waste_low", "kg_per_head_day": round(figure, 3), "peer_median": round(median, 3),
+            "message": f"近 {WASTE_WINDOW_DAYS} 天餐厨垃圾每灶头每日 {figure:.2f} kg，"
+                       f"低于{group}店铺中位数 {median:.2f} kg 的 {share:.0%}（线索，不影响评级）"}
+
+
+def evaluate(facts, as_of, settings=None, moment=None, peers=NO_PEERS):
+    """The one rule set: facts → statuses, grade with reasons, flags, priority.  ``settings`` and
     ``moment`` (from :func:`current_settings` and :func:`as_of_bounds`) may be given by a caller
-    grading many shops on one date."""
+    grading many shops on one date; ``peers`` (:class:`Peers`) decides ``waste_low``."""
     settings = settings or current_settings()
     moment = moment or as_of_bounds(as_of)[1]
     if facts.registered_on > as_of or facts.status != "active":
@@ -100,7 +168,7 @@ def evaluate(facts, as_of, settings=None, moment=None):
             "suspended": "店铺停业整顿或装修中，不参与评级", "closed": "店铺已关闭，不参与评级"}[facts.status]
         return {"as_of": as_of, "active": False, "purifier": {"status": None, "last_cleaned_on": None, "due_on": None},
                 "waste": {"status": None, "last_handover_at": None}, "rectification": {"open": 0, "overdue": 0},
-                "grade": None, "reasons": [{"code": "not_active", "message": why}], "priority": 0}
+                "grade": None, "reasons": [{"code": "not_active", "message": why}], "flags": [], "priority": 0}
     scale = scale_of(facts.cooking_heads)
     c_reasons, b_reasons = [], []
 
@@ -168,22 +236,35 @@ def evaluate(facts, as_of, settings=None, moment=None):
         weeks = NEVER_INSPECTED_WEEKS
     else:
         weeks = min(NEVER_INSPECTED_WEEKS, (as_of - to_shanghai(facts.last_inspected_at).date()).days // 7)
+    # 线索 (leads for the inspector): no grade change, one priority step each.
+    flags = [flag for flag in (waste_low(facts, as_of, peers, settings["waste_low_share"]),) if flag]
     return {"as_of": as_of, "active": True,
             "purifier": {"status": purifier, "last_cleaned_on": facts.last_cleaned_on, "due_on": due_on},
             "waste": {"status": waste, "last_handover_at": facts.last_handover_at},
             "rectification": {"open": facts.open_orders, "overdue": facts.overdue_orders},
-            "grade": grade, "reasons": c_reasons if grade == "C" else b_reasons,
-            "priority": GRADE_WEIGHT[grade] * 1000 + weeks}
+            "grade": grade, "reasons": c_reasons if grade == "C" else b_reasons, "flags": flags,
+            "priority": GRADE_WEIGHT[grade] * 1000 + FLAG_PRIORITY_STEP * len(flags) + weeks}
 
 
 def matches(compliance, wanted):
-    """Whether a shop's compliance has every ``{grade, purifier_status, waste_status}`` value asked for."""
+    """Whether a shop's compliance has every ``{grade, purifier_status, waste_status, flag}`` value asked for."""
     actual = {"grade": compliance["grade"], "purifier_status": compliance["purifier"]["status"],
               "waste_status": compliance["waste"]["status"]}
-    return all(actual[key] == value for key, value in wanted.items())
+    for key, value in wanted.items():
+        if key == "flag":
+            if not any(flag["code"] == value for flag in compliance["flags"]):
+                return False
+        elif actual[key] != value:
+            return False
+    return True
 
 
-def grade_all(facts, as_of):
+def needs_peers(facts):
+    """Whether grading these facts needs the peer medians (some shop has waste data)."""
+    return any(f.waste_kg is not None for f in facts.values())
+
+
+def grade_all(facts, as_of, peers=NO_PEERS):
     """``{shop_id: Facts}`` → ``{shop_id: compliance}`` on one date."""
     settings, moment = current_settings(), as_of_bounds(as_of)[1]
-    return {shop_id: evaluate(f, as_of, settings, moment) for shop_id, f in facts.items()}
+    return {shop_id: evaluate(f, as_of, settings, moment, peers) for shop_id, f in facts.items()}

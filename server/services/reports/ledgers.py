@@ -98,6 +98,7 @@ COMPLIANCE = Kind("合规清单", compliance_source, SHOP_IDENTITY + (
     ("原因", lambda s, c: "；".join(r["message"] for r in c["reasons"])),
     ("优先级", lambda s, c: c["priority"]),
     ("评价日期", lambda s, c: c["as_of"]),
+    ("异常线索", lambda s, c: "；".join(f["message"] for f in c["flags"])),
 ))
 
 
