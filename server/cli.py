@@ -1,5 +1,6 @@
 """Flask commands (``flask --app wsgi ...``)."""
 import getpass
+import json
 import os
 import sys
 
@@ -9,6 +10,7 @@ from server.errors import ApiError
 from server.extensions import db
 from server.services import audit, compliance, photos
 from server.services.people import accounts
+from server.services.reports import receipts
 from server.services.upkeep import demo, retention
 
 
@@ -19,6 +21,7 @@ def register(app):
     app.cli.add_command(audit_group)
     app.cli.add_command(retention_group)
     app.cli.add_command(facts_group)
+    app.cli.add_command(exports_group)
 
 
 @click.group("facts")
@@ -89,6 +92,37 @@ def audit_anchor():
         click.echo(f"id=0 at=- hash={audit.GENESIS}")
     else:
         click.echo(f"id={entry.id} at={entry.at.isoformat()} hash={entry.hash}")
+
+
+@click.group("exports")
+def exports_group():
+    """Signed export receipts."""
+
+
+@exports_group.command("verify")
+@click.argument("file", type=click.File("rb"))
+@click.option("--receipt", "receipt_file", type=click.File("rb"),
+              help="the receipt (JSON, as GET /exports/receipts/{id} gave it); default: found by the file's SHA-256")
+def exports_verify(file, receipt_file):
+    """Check an exported file against its receipt: hash, signature, audit head in an intact chain."""
+    given = None
+    if receipt_file is not None:
+        try:
+            given = json.load(receipt_file)
+        except ValueError:
+            click.echo("回执不是有效的 JSON", err=True)
+            sys.exit(2)
+        if not isinstance(given, dict):
+            click.echo("回执应为一个 JSON 对象", err=True)
+            sys.exit(2)
+    found, problems = receipts.verify(iter(lambda: file.read(1 << 20), b""), given)
+    db.session.rollback()
+    if problems:
+        for problem in problems:
+            click.echo(f"核验失败：{problem}", err=True)
+        sys.exit(1)
+    click.echo(f"核验通过：回执 {found['id']}（{found['kind']}，{found['format']}，{found['rows']} 行，"
+               f"{found['bytes']} 字节），签名密钥 {found['key_id']}，审计链头第 {found['audit_head']['id']} 条")
 
 
 @click.command("seed-demo")

@@ -4,6 +4,8 @@
 copied into ``app.config`` and never changed afterwards.  Tests pass overrides as
 the ``config`` argument instead of patching ``app.config``.
 """
+import base64
+import binascii
 import os
 from pathlib import Path
 
@@ -88,6 +90,9 @@ def load_config(overrides=None, environ=None):
         "WASTE_LOW_SHARE": _float(env, "WASTE_LOW_SHARE", 0.25),
         "WASTE_KG_PER_BIN": _float(env, "WASTE_KG_PER_BIN", 108.0),
         "WASTE_PEER_CACHE_SECONDS": _int(env, "WASTE_PEER_CACHE_SECONDS", 600),
+        # Ed25519 private key (base64 of its raw 32 bytes) signing export receipts; derived from
+        # SECRET_KEY when unset (set it apart so SECRET_KEY can be rotated without new receipts' key changing).
+        "EXPORT_SIGNING_KEY": env.get("EXPORT_SIGNING_KEY") or None,
         # Per-user daily photo upload quota (Asia/Shanghai days).
         "PHOTO_DAILY_COUNT": _int(env, "PHOTO_DAILY_COUNT", 300),
         "PHOTO_DAILY_MB": _int(env, "PHOTO_DAILY_MB", 1024),
@@ -124,6 +129,14 @@ def load_config(overrides=None, environ=None):
     if not config["SECRET_KEY"]:
         # Development and tests only: a fixed, clearly non-secret key.
         config["SECRET_KEY"] = "dev-insecure-secret-key-do-not-use-in-production"
+    if config["EXPORT_SIGNING_KEY"]:
+        try:
+            raw = base64.b64decode(config["EXPORT_SIGNING_KEY"], validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise ConfigError("EXPORT_SIGNING_KEY must be the base64 of a raw 32-byte Ed25519 private key, e.g. the "
+                              "output of `python -c \"import base64, os; print(base64.b64encode(os.urandom(32)).decode())\"`.")
     if config["SQLALCHEMY_DATABASE_URI"]:
         config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     if (config["SQLALCHEMY_DATABASE_URI"] or "").startswith("postgresql"):

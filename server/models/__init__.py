@@ -9,6 +9,7 @@ from server.models.invitation import Invitation
 from server.models.photo import Photo, PhotoLink
 from server.models.ratelimit import RateCount
 from server.models.records import Cleaning, Handover
+from server.models.receipt import ExportReceipt
 from server.models.reference import ChecklistItem, ChecklistVersion, District
 from server.models.shop import Contract, Shop, ShopChangeRequest, ShopCode, ShopMember, ShopStatusChange
 from server.models.shop_facts import ShopFacts
@@ -16,6 +17,6 @@ from server.models.user import AuthToken, LoginFailure, User
 
 __all__ = ["AuditEntry", "AuthToken", "Case", "CaseEvent", "Inspection", "InspectionItem", "Rectification",
            "RectificationEvent", "ChecklistItem", "ChecklistVersion", "Cleaning", "CollectorCompany",
-           "Contract", "Counter", "District", "Handover", "IdempotencyKey", "Invitation", "LoginFailure", "Photo",
+           "Contract", "Counter", "District", "ExportReceipt", "Handover", "IdempotencyKey", "Invitation", "LoginFailure", "Photo",
            "PhotoLink", "RateCount", "Shop", "ShopChangeRequest", "ShopCode", "ShopFacts", "ShopMember",
            "ShopStatusChange", "User"]

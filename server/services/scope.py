@@ -20,6 +20,7 @@ from server.extensions import db
 from server.models.collector import CollectorCompany
 from server.models.inspection import Case, Inspection, Rectification, RectificationEvent
 from server.models.photo import Photo, PhotoLink
+from server.models.receipt import ExportReceipt
 from server.models.records import Cleaning, Handover
 from server.models.reference import District
 from server.models.shop import Contract, Shop, ShopChangeRequest, ShopMember
@@ -236,3 +237,11 @@ def get_photo_for(user, photo_id):
                 PhotoLink.record_id.in_(visible)))):
             return photo
     fail(404, "照片不存在")
+
+
+def get_receipt_for(user, receipt_id):
+    """An export receipt: its exporter's (an admin sees every one), else 404."""
+    receipt = db.session.get(ExportReceipt, receipt_id)
+    if receipt is None or (receipt.exported_by_id != user.id and user.role != "admin"):
+        fail(404, "导出回执不存在")
+    return receipt

@@ -1,15 +1,19 @@
-"""Regulator exports: the compliance list, ledgers and the negative list, as CSV or XLSX.
+"""Regulator exports: the compliance list, ledgers and the negative list as CSV or XLSX, and the
+shops as GeoJSON.
 
 What each kind holds is in :mod:`ledgers`; how rows become a file in :mod:`writers`.  Memory
-stays flat however many rows.  Phone numbers are masked.  Every export is audited.
+stays flat however many rows.  Phone numbers are masked.  Every export is audited and carries a
+signed receipt (:mod:`receipts`) of exactly the bytes served.
 """
 from server.clock import today
 from server.database import read_only
 from server.extensions import db
+from server.geo import haversine_m
 from server.models.shop import Shop
-from server.services import audit, scope
-from server.services.reports import writers
+from server.services import audit, compliance, scope
+from server.services.reports import receipts, writers
 from server.services.reports.ledgers import KINDS
+from server.services.roster.listing import filtered
 
 
 def _shops(user, args):
@@ -19,25 +23,61 @@ def _shops(user, args):
     return statement
 
 
+def _filters(args):
+    return {("from" if k == "from_" else k): str(v) for k, v in args.items()}
+
+
+def _open(user, kind, fmt, title, args):
+    """Audit the export and open its receipt, committed before the first byte."""
+    filters = _filters(args)
+    audit.record("export", "export", None, f"导出{title}（{receipts.FORMATS[fmt]}），条件 {filters or '无'}")
+    receipt = receipts.start(user, kind, fmt, filters)
+    db.session.commit()
+    return receipt.id
+
+
 def export(user, kind, fmt, args):
-    """Audit the export, then return (generator of bytes, filename)."""
+    """Return (generator of bytes, filename, title, receipt id)."""
     ledger = KINDS[kind]
     title = ledger.title
     # Resolved now: the caller's scope is fixed before the stream starts (the user object is not
     # used while streaming).
     shops_in_scope = _shops(user, args)
-    filters = {("from" if k == "from_" else k): str(v) for k, v in args.items()}
-    audit.record("export", "export", None, f"导出{title}（{fmt.upper()}），条件 {filters or '无'}")
-    db.session.commit()
-    filename = f"{kind}-{today():%Y%m%d}.{fmt}"
+    receipt_id = _open(user, kind, fmt, title, args)
+    tally = receipts.Tally()
 
     def generate():
         with read_only():  # a long read must not hold SQLite's write lock
-            rows = ledger.rows(shops_in_scope, args)
+            rows = tally.count(ledger.rows(shops_in_scope, args))
             if fmt == "csv":
                 yield from writers.csv_stream(ledger.headers, rows)
             else:
-                yield from writers.file_stream(writers.xlsx_file(ledger.headers, rows, title))
+                path, tally.rows = writers.xlsx_file(ledger.headers, rows, title)
+                yield from writers.file_stream(path)
         db.session.rollback()
 
-    return generate(), filename, title
+    return receipts.signed(receipt_id, generate(), tally), f"{kind}-{today():%Y%m%d}.{fmt}", title, receipt_id
+
+
+def geojson(user, args):
+    """The shops (the ``/shops`` filters) as an RFC 7946 FeatureCollection: (generator, receipt id)."""
+    statement, near = filtered(user, args)
+    wanted = {key: args[key] for key in compliance.FILTERS if key in args}
+    statement = statement.with_only_columns(*compliance.SHOP_COLUMNS, Shop.name, Shop.district_code, Shop.lat,
+                                            Shop.lng)
+    asked = {key: value for key, value in args.items() if key != "radius_m" or near}  # radius_m has a default
+    receipt_id = _open(user, "shops", "geojson", "店铺地图", asked)
+    tally = receipts.Tally()
+
+    def features():
+        for row, graded in compliance.graded(statement, wanted=wanted):
+            if near and haversine_m(near[0], near[1], row.lat, row.lng) > near[2]:
+                continue
+            yield row, graded
+
+    def generate():
+        with read_only():
+            yield from writers.geojson_stream(tally.count(features()))
+        db.session.rollback()
+
+    return receipts.signed(receipt_id, generate(), tally), receipt_id

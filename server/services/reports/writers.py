@@ -8,6 +8,7 @@ times are Asia/Shanghai.
 import csv
 import datetime as dt
 import io
+import json
 import os
 import tempfile
 
@@ -65,7 +66,7 @@ def csv_stream(headers, rows):
 
 
 def xlsx_file(headers, rows, title):
-    """Write the rows to a temporary .xlsx (constant memory) and return its path."""
+    """Write the rows to a temporary .xlsx (constant memory): ``(path, rows written)``."""
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     book = xlsxwriter.Workbook(
@@ -80,11 +81,12 @@ def xlsx_file(headers, rows, title):
     for col, header in enumerate(headers):
         sheet.set_column(col, col, max(10, min(40, len(header) * 2 + 4)))
         sheet.write_string(0, col, header, bold)
-    row_number = 0
+    row_number, written = 0, 0
     for row_number, row in enumerate(rows, start=1):
         if row_number >= XLSX_MAX_ROWS:
             sheet.write_string(row_number, 0, f"超过 {XLSX_MAX_ROWS} 行，已截断；完整数据请导出 CSV")
             break
+        written = row_number
         for col, value in enumerate(row):
             value = _cell(value)
             if value is None:
@@ -98,7 +100,7 @@ def xlsx_file(headers, rows, title):
             else:
                 sheet.write_string(row_number, col, str(value))
     book.close()
-    return path
+    return path, written
 
 
 def file_stream(path, chunk=64 * 1024):
@@ -110,3 +112,27 @@ def file_stream(path, chunk=64 * 1024):
         os.unlink(path)
 
 
+
+
+def _feature(row, compliance):
+    """One shop as a GeoJSON Feature: ``[lng, lat]`` WGS-84 (RFC 7946), never GCJ-02."""
+    return {"type": "Feature", "id": row.id,
+            "geometry": {"type": "Point", "coordinates": [round(row.lng, 7), round(row.lat, 7)]},
+            "properties": {"id": row.id, "name": row.name, "district_code": row.district_code,
+                           "grade": compliance["grade"], "purifier_status": compliance["purifier"]["status"],
+                           "waste_status": compliance["waste"]["status"], "priority": compliance["priority"],
+                           "flags": [flag["code"] for flag in compliance["flags"]]}}
+
+
+def geojson_stream(rows, batch=500):
+    """``(shop row, compliance)`` pairs as a FeatureCollection, streamed a few hundred at a time."""
+    yield b'{"type":"FeatureCollection","features":['
+    parts, first = [], True
+    for row, compliance in rows:
+        parts.append(json.dumps(_feature(row, compliance), ensure_ascii=False, separators=(",", ":")))
+        if len(parts) == batch:
+            yield (("" if first else ",") + ",".join(parts)).encode("utf-8")
+            parts, first = [], False
+    if parts:
+        yield (("" if first else ",") + ",".join(parts)).encode("utf-8")
+    yield b"]}"

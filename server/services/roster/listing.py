@@ -19,7 +19,10 @@ def _like(text):
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def list_shops(user, args):
+def filtered(user, args):
+    """The shops ``user`` may see that pass the roster filters of ``args`` (district, status,
+    claimed, q, near), and ``(lat, lng, radius_m)`` when ``near`` was asked (the statement then
+    holds the near shops' bounding cells: the caller keeps those within the radius)."""
     statement = scope.shops_visible_to(user).order_by(Shop.id)
     for key in ("district_code", "status"):
         if key in args:
@@ -31,16 +34,25 @@ def list_shops(user, args):
         statement = statement.where(or_(Shop.name.ilike(pattern, escape="\\"),
                                         Shop.address.ilike(pattern, escape="\\"),
                                         Shop.uscc.ilike(pattern, escape="\\")))
-    wanted = {key: args[key] for key in FILTERS if key in args}
-    distances = {}
+    near = None
     if "near" in args:
         lat, lng = (float(x) for x in args["near"].split(","))
+        near = (lat, lng, args["radius_m"])
         south, west, north, east = bounding_box(lat, lng, args["radius_m"])
         statement = statement.where(Shop.geo_cell.in_(cells_covering(south, west, north, east)),
                                     Shop.lat.between(south, north), Shop.lng.between(west, east))
+    return statement, near
+
+
+def list_shops(user, args):
+    statement, near = filtered(user, args)
+    wanted = {key: args[key] for key in FILTERS if key in args}
+    distances = {}
+    if near:
+        lat, lng, radius = near
         distances = {shop_id: haversine_m(lat, lng, shop_lat, shop_lng) for shop_id, shop_lat, shop_lng
                      in db.session.execute(statement.with_only_columns(Shop.id, Shop.lat, Shop.lng))}
-        rows = sorted((shop_id for shop_id, distance in distances.items() if distance <= args["radius_m"]),
+        rows = sorted((shop_id for shop_id, distance in distances.items() if distance <= radius),
                       key=lambda shop_id: (distances[shop_id], shop_id))
     elif wanted:
         rows = list(db.session.scalars(statement.with_only_columns(Shop.id)))
