@@ -88,3 +88,45 @@ def upload_photo(client, headers, seed=0):
 def at(y, m, d, hh=10, mm=0):
     """A time in Jining (Asia/Shanghai)."""
     return dt.datetime(y, m, d, hh, mm, tzinfo=SHANGHAI)
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn_serving(app_config, **env):
+    """The app under a real gunicorn (one worker) on the test's database: yields the API's base URL."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import requests
+
+    port = free_port()
+    environment = dict(os.environ, DATABASE_URL=app_config["DATABASE_URL"], UPLOAD_DIR=app_config["UPLOAD_DIR"],
+                       APP_ENV="testing", SECRET_KEY=app_config["SECRET_KEY"], WEB_CONCURRENCY="1",
+                       GUNICORN_THREADS="2", BIND=f"127.0.0.1:{port}", **env)
+    master = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app"], cwd=Path(__file__).parent.parent,
+                              env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        for _ in range(200):
+            try:
+                if requests.get(base + "/health", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        else:
+            raise AssertionError("gunicorn did not come up")
+        yield base
+    finally:
+        master.terminate()
+        master.wait(timeout=30)

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from server.clock import utcnow
 from server.extensions import db
 from server.models import AuditEntry, ExportReceipt
-from tests.helpers import error_of
+import requests
+
+from tests.helpers import error_of, gunicorn_serving
 
 HOUR = dt.timedelta(hours=1)
 EXPORTS = [f"/api/v1/exports/{kind}.{fmt}" for kind in ("compliance", "cleanings", "handovers", "inspections",
@@ -63,6 +65,19 @@ def test_every_export_has_a_signed_receipt_of_its_bytes(client, shops, login_as,
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "export_receipt")
                                .order_by(AuditEntry.id.desc())).first()
     assert entry.object_id == receipt["id"] and receipt["sha256"] in entry.summary
+
+
+def test_receipts_complete_over_a_real_server(app, app_config, make_shop, login_as):
+    make_shop()  # the real clock here: the server's tokens must not have expired
+    _, regulator = login_as("regulator", jurisdiction=None)
+    db.session.remove()  # let the server's worker have the database
+    with gunicorn_serving(app_config) as base:
+        for url in ("/exports/compliance.csv", "/exports/handovers.xlsx", "/exports/shops.geojson"):
+            response = requests.get(base + url, headers=regulator, timeout=60)
+            assert response.status_code == 200, response.text
+            receipt = requests.get(f"{base}/exports/receipts/{response.headers['X-Export-Receipt']}",
+                                   headers=regulator, timeout=30).json()
+            assert receipt["complete"] and receipt["sha256"] == hashlib.sha256(response.content).hexdigest()
 
 
 def run_verify(app, *args):

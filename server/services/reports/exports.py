@@ -56,7 +56,7 @@ def export(user, kind, fmt, args):
                 yield from writers.file_stream(path)
         db.session.rollback()
 
-    return receipts.signed(receipt_id, generate(), tally), f"{kind}-{today():%Y%m%d}.{fmt}", title, receipt_id
+    return receipts.signed(user, receipt_id, generate(), tally), f"{kind}-{today():%Y%m%d}.{fmt}", title, receipt_id
 
 
 def geojson(user, args):
@@ -80,4 +80,4 @@ def geojson(user, args):
             yield from writers.geojson_stream(tally.count(features()))
         db.session.rollback()
 
-    return receipts.signed(receipt_id, generate(), tally), receipt_id
+    return receipts.signed(user, receipt_id, generate(), tally), receipt_id

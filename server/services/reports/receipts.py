@@ -13,6 +13,7 @@ offline; :func:`verify` is what ``flask --app wsgi exports verify`` runs.
 import base64
 import hashlib
 import json
+from types import SimpleNamespace
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -103,9 +104,15 @@ class Tally:
             yield row
 
 
-def signed(receipt_id, body, tally):
+def signed(user, receipt_id, body, tally):
     """Stream ``body`` (bytes chunks), hashing what goes out; after the last chunk, complete and
     sign the receipt.  A download that stops early (the generator is closed) leaves it incomplete."""
+    # Who, taken now: after the stream's own transactions the session no longer holds the user.
+    actor = SimpleNamespace(id=user.id, role=user.role)
+    return _signed(actor, receipt_id, body, tally)
+
+
+def _signed(actor, receipt_id, body, tally):
     digest, size = hashlib.sha256(), 0
     try:
         for chunk in body:
@@ -114,17 +121,17 @@ def signed(receipt_id, body, tally):
             yield chunk
     finally:
         body.close()
-    _complete(receipt_id, tally.rows, digest.hexdigest(), size)
+    _complete(actor, receipt_id, tally.rows, digest.hexdigest(), size)
 
 
-def _complete(receipt_id, rows, sha256, size):
+def _complete(actor, receipt_id, rows, sha256, size):
     receipt = db.session.get(ExportReceipt, receipt_id)
     receipt.rows, receipt.sha256, receipt.bytes, receipt.complete = rows, sha256, size, True
     receipt.completed_at = utcnow()
     receipt.signature = base64.b64encode(private_key().sign(canonical(document(receipt)))).decode()
     audit.record("export_receipt", "export_receipt", receipt.id,
                  f"导出回执 {receipt.id}：{receipt.kind}（{FORMATS[receipt.format]}），{rows} 行，{size} 字节，"
-                 f"SHA-256 {sha256}")
+                 f"SHA-256 {sha256}", actor=actor)
     db.session.commit()
 
 
