@@ -162,3 +162,20 @@ def test_the_medians_are_kept_for_the_configured_time(make_app, app_config, city
         other.extensions[peers_module.CACHE].clear()
         assert peers_module.peers_on(today()).median("370811", "medium")[0] > 1.0
         db.session.remove()
+
+
+def test_a_flagged_shop_comes_first_on_patrol_among_its_grade(client, city, login_as):
+    made = peers(city, 10)
+    for shop in made:
+        city.cleaning(shop, today() - DAY)
+        city.inspection(shop, utcnow() - HOUR)
+        city.slip(shop, utcnow() - HOUR, kg=0, received=utcnow())  # a handover today: waste ok
+    low = city.shop(50, heads=4)  # the farthest of them all
+    city.cleaning(low, today() - DAY)
+    city.inspection(low, utcnow() - HOUR)
+    city.slip(low, utcnow() - HOUR, kg=1, received=utcnow())
+    _, inspector = login_as("inspector", jurisdiction=["370811"])
+    items = client.get("/api/v1/patrol?lat=35.4152&lng=116.5872&per_page=100", headers=inspector).get_json()["items"]
+    assert items[0]["id"] == low.id and items[0]["compliance"]["grade"] == "A"
+    assert {item["compliance"]["grade"] for item in items} == {"A"}
+    assert items[0]["compliance"]["priority"] == items[1]["compliance"]["priority"] + 1000
