@@ -1,7 +1,7 @@
 """The compliance list as one SQL query per database: the export's floor.
 
-It reads what the app reads (shops, the stored facts in ``shop_facts``, the companies'
-licences) and computes in SQL what the app computes in Python: every status, due date, open
+It reads what the app reads (shops, the stored facts in ``shop_facts`` — the plausibility
+window's slips included —, the companies' licences) and computes in SQL what the app computes in Python: every status, due date, open
 and overdue order count, grade and priority, with the reason codes, for today.  Two things it
 cannot do, so it leaves them out: decrypt and mask the phone number, and word the reasons in
 Chinese (it lists their codes).  bench/exports.py checks it shop by shop against the app's CSV,
@@ -18,6 +18,7 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 SQLITE = """
 WITH base AS MATERIALIZED (
   SELECT s.*, f.last_cleaned_on, f.last_counted_slip_at, f.last_pending_slip_at, f.last_inspected_at, f.lists,
+    f.recent_waste,
     CASE WHEN s.cooking_heads <= 2 THEN 'small' WHEN s.cooking_heads <= 5 THEN 'medium' ELSE 'large' END AS scale,
     coalesce((SELECT json_extract(j.value, '$[1]') FROM json_each(f.lists, '$.statuses') j
               WHERE json_extract(j.value, '$[0]') <= '{as_of}' ORDER BY j.key DESC LIMIT 1), 'active') AS on_date,
@@ -79,12 +80,10 @@ TAIL = """), graded AS MATERIALIZED (
                  ELSE 'A' END AS grade
   FROM reasons
 ), slip_kg AS MATERIALIZED (
-  SELECT h.shop_id, sum(coalesce(h.weighed_kg, h.declared_kg, h.bins * {kg_per_bin})) AS kg
-  FROM handovers h
-  WHERE h.waste_type = 'kitchen_waste' AND h.superseded_at IS NULL AND h.answered_at IS NOT NULL
-    AND h.status IN ('confirmed', 'disputed') AND h.handed_over_at >= '{window_since}'
-    AND h.handed_over_at <= '{now}' AND coalesce(h.weighed_kg, h.declared_kg, h.bins) IS NOT NULL
-  GROUP BY h.shop_id
+  SELECT g.id AS shop_id, sum({waste_kg}) AS kg
+  FROM graded g, {waste_items}
+  WHERE {waste_at} >= '{window_since}' AND {waste_at} <= '{now}'
+  GROUP BY g.id
 ), figures AS MATERIALIZED (
   SELECT g.id, g.district_code, g.scale, g.graded,
          w.kg * 1.0 / g.cooking_heads / {window_days} AS figure
@@ -127,17 +126,23 @@ DIALECT = {
     "sqlite": {"last_slip_text": "strftime('%Y-%m-%d %H:%M:%S', last_slip, '+8 hours')",
                "weeks_since_inspection": "min(999, CAST(julianday('{as_of}') - julianday(date(last_inspected_at, "
                                          "'+8 hours')) AS INTEGER) / 7)",
-               "window_days": "min(30, max(1, CAST(julianday('{as_of}') - julianday(g.registered_on) AS INTEGER) + 1))"},
+               "window_days": "min(30, max(1, CAST(julianday('{as_of}') - julianday(g.registered_on) AS INTEGER) + 1))",
+               "waste_items": "json_each(g.recent_waste) j",
+               "waste_at": "json_extract(j.value, '$[0]')",
+               "waste_kg": "coalesce(json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]') * {kg_per_bin})"},
     "postgresql": {"last_slip_text": "to_char(last_slip AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')",
                    "weeks_since_inspection": "least(999, ('{as_of}'::date - (last_inspected_at AT TIME ZONE "
                                              "'Asia/Shanghai')::date) / 7)",
-                   "window_days": "least(30, greatest(1, '{as_of}'::date - g.registered_on + 1))"},
+                   "window_days": "least(30, greatest(1, '{as_of}'::date - g.registered_on + 1))",
+                   "waste_items": "jsonb_array_elements(g.recent_waste::jsonb) j(value)",
+                   "waste_at": "(j.value ->> 0)",
+                   "waste_kg": "coalesce((j.value ->> 1)::numeric, (j.value ->> 2)::numeric * {kg_per_bin})"},
 }
 
 POSTGRESQL = """
 WITH base AS MATERIALIZED (
   SELECT s.*, f.last_cleaned_on, f.last_counted_slip_at, f.last_pending_slip_at, f.last_inspected_at,
-    f.lists::jsonb AS lists,
+    f.lists::jsonb AS lists, f.recent_waste,
     CASE WHEN s.cooking_heads <= 2 THEN 'small' WHEN s.cooking_heads <= 5 THEN 'medium' ELSE 'large' END AS scale,
     CASE WHEN f.last_pending_slip_at >= '{pending_since}'
               AND (f.last_counted_slip_at IS NULL OR f.last_pending_slip_at > f.last_counted_slip_at)
@@ -216,7 +221,9 @@ def compliance_floor_sql(dialect, now, intervals=(90, 60, 30), due_soon=7, gap_d
     return template.format(as_of=as_of.isoformat(), pending_since=stamp(utc - dt.timedelta(hours=pending_hours)),
                            gap_since=stamp(utc - dt.timedelta(days=gap_days)), year_ago=year_ago,
                            small=small, medium=medium, large=large, due_soon=due_soon,
-                           window_since=stamp(window_start.astimezone(dt.timezone.utc)), now=stamp(utc),
+                           # as shop_facts writes times (fixed-width UTC text)
+                           window_since=window_start.astimezone(dt.timezone.utc).isoformat(timespec="microseconds"),
+                           now=utc.isoformat(timespec="microseconds"),
                            kg_per_bin=float(kg_per_bin), share=float(waste_low_share))
 
 

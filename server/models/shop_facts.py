@@ -26,6 +26,11 @@ class ShopFacts(db.Model):
     # "contracts": [[from, until, company_id]...], "orders": [[still_open_for_the_shop, deadline]...]
     # (orders not accepted), "failures": [[code, inspection_id, inspected_at]...] (last 12 months)}
     lists: Mapped[str | None] = mapped_column(Text)
+    # JSON text: the counting kitchen-waste slips in force handed over since the first day of the
+    # plausibility window on the day of the refresh, [[handed_over_at, kg or null, bins or null]...]
+    # (kg: weighed, else declared) — every slip of any later window, since a new one rewrites the row.
+    # NULL: a row written before the column existed; the reader then reads the slips.
+    recent_waste: Mapped[str | None] = mapped_column(Text)
     # The row answers from this moment on: the latest of its refresh and of every time in the records
     # (received, answered, superseded, voided, handed over...).  Read before it (a record dated
     # ahead within the clock slack, a clock set back), the shop is graded from its records.

@@ -12,9 +12,9 @@ set (``rules.evaluate``), so the rules live in one module that imports no databa
     sync          keeping ``shop_facts`` in step with the records (a commit step)
     peers         the peer medians of kitchen waste behind the ``waste_low`` flag
 
-The plausibility figures (kitchen waste of the last 30 days) slide with the date, so they are
-never stored: every path reads them from the slips (:func:`from_records.add_waste`), and the
-peers' medians come from one city-wide aggregate (:mod:`peers`).
+The plausibility figure (kitchen waste of the last 30 days) slides with the date: ``shop_facts``
+keeps the window's slips themselves (``recent_waste``) and the reader sums those in the window; the
+peers' medians come from one city-wide aggregate over the slips (:mod:`peers`).
 
 "As of" a date D: only records received by the end of D count (backdating cannot rewrite the
 past), a correction counts from when it was made, answers (confirm/reject/void/review) count
@@ -23,7 +23,7 @@ on D (suspended/closed from an effective date, or not yet registered) is left ou
 """
 from server.clock import today
 from server.extensions import db
-from server.services.compliance.from_records import add_waste, facts_one
+from server.services.compliance.from_records import facts_one
 from server.services.compliance.peers import peers_for
 from server.services.compliance.rules import (FILTERS, FLAGS, MIN_EFFICIENCY, SCALE_NAMES, case_overdue, grade_all,
                                               matches, order_overdue, scale_of)
@@ -50,7 +50,7 @@ def compliance_bulk(shop_ids, as_of=None):
     of shop ids.  Today's facts come from ``shop_facts`` where it can answer, any other date's
     from the records."""
     as_of = as_of or today()
-    facts = add_waste(facts_for(shop_ids, as_of), as_of)
+    facts = facts_for(shop_ids, as_of)
     return grade_all(facts, as_of, peers_for(facts, as_of))
 
 
@@ -63,7 +63,7 @@ def graded(statement, as_of=None, *, wanted=None):
     # On the Core connection: plain rows, without the ORM result layer (a third of the fetch time).
     result = db.session.connection().execute(with_facts(statement).execution_options(yield_per=CHUNK))
     for chunk in result.partitions():
-        facts = add_waste(facts_of_rows(chunk, as_of), as_of)
+        facts = facts_of_rows(chunk, as_of)
         grades = grade_all(facts, as_of, peers_for(facts, as_of))
         for row in chunk:
             compliance = grades[row[0]]

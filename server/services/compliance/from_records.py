@@ -69,7 +69,7 @@ def facts_one(shop, as_of):
                   if known(h) and h.waste_type == "kitchen_waste" and since <= h.handed_over_at <= moment
                   and h.answered_at is not None and h.answered_at < cutoff and h.status in COUNTING_SLIP_STATUSES]
     quantities = [kg for kg in quantities if kg is not None]
-    facts.waste_kg = sum(quantities) if quantities else None
+    facts.waste_kg = round(sum(quantities), 2) if quantities else None
 
     contracts = [c for c in db.session.scalars(select(Contract).where(Contract.shop_id == shop.id))
                  if c.recorded_at < cutoff]
@@ -152,11 +152,13 @@ def waste_bulk(shop_ids, as_of):
     return db.session.execute(statement).all()
 
 
-def add_waste(facts, as_of):
-    """Fill ``district_code`` and ``waste_kg`` of these facts (``{shop_id: Facts}``) from the records."""
-    if facts:
-        for shop_id, district, _heads, _registered, kg in waste_bulk(list(facts), as_of):
-            facts[shop_id].district_code, facts[shop_id].waste_kg = district, float(kg)
+def add_waste(facts, as_of, shop_ids=None):
+    """Fill ``waste_kg`` of these facts (``{shop_id: Facts}``; only of ``shop_ids`` when given) from
+    the records."""
+    ids = list(facts) if shop_ids is None else list(shop_ids)
+    if ids:
+        for shop_id, _district, _heads, _registered, kg in waste_bulk(ids, as_of):
+            facts[shop_id].waste_kg = round(float(kg), 2)
     return facts
 
 
@@ -164,12 +166,14 @@ def facts_bulk(shop_ids, as_of):
     """``shop_ids``: a list of ids or a ``select`` of shop ids.  One query per kind of record."""
     cutoff, moment = as_of_bounds(as_of)
     shops = db.session.execute(select(Shop.id, Shop.registered_on, Shop.cooking_heads, Shop.purifier_installed,
-                                      Shop.purifier_rated_efficiency).where(_ids(Shop.id, shop_ids))).all()
+                                      Shop.purifier_rated_efficiency, Shop.district_code)
+                               .where(_ids(Shop.id, shop_ids))).all()
     facts = {shop.id: Facts(shop_id=shop.id, registered_on=shop.registered_on, cooking_heads=shop.cooking_heads,
-                            purifier_installed=shop.purifier_installed,
-                            rated_efficiency=shop.purifier_rated_efficiency) for shop in shops}
+                            purifier_installed=shop.purifier_installed, rated_efficiency=shop.purifier_rated_efficiency,
+                            district_code=shop.district_code) for shop in shops}
     if not facts:
         return facts
+    add_waste(facts, as_of)
 
     latest_change = (select(ShopStatusChange.shop_id, func.max(ShopStatusChange.id).label("last_id"))
                      .where(_ids(ShopStatusChange.shop_id, shop_ids), ShopStatusChange.effective_on <= as_of,

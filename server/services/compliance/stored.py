@@ -12,14 +12,15 @@ import json
 
 from sqlalchemy import select
 
-from server.clock import today
+from server.clock import start_of_day, today
 from server.database import in_ids
 from server.extensions import db
 from server.models.collector import CollectorCompany
 from server.models.shop import Shop
 from server.models.shop_facts import ShopFacts
-from server.services.compliance.from_records import YEAR, facts_bulk
-from server.services.compliance.rules import Facts, as_of_bounds, order_overdue, pending_window
+from server.services.compliance.from_records import YEAR, add_waste, facts_bulk
+from server.services.compliance.rules import (Facts, as_of_bounds, current_settings, order_overdue, pending_window,
+                                              waste_window)
 
 # Session-info key: the shops whose records changed in this transaction (``sync`` marks them,
 # and rewrites their rows just before the commit; until then they are read from the records).
@@ -34,9 +35,9 @@ def utc_text(moment):
 # --- reading ----------------------------------------------------------------------------------
 
 FACT_COLUMNS = (ShopFacts.last_cleaned_on, ShopFacts.last_counted_slip_at, ShopFacts.last_pending_slip_at,
-                ShopFacts.last_inspected_at, ShopFacts.lists, ShopFacts.valid_from)
+                ShopFacts.last_inspected_at, ShopFacts.lists, ShopFacts.valid_from, ShopFacts.recent_waste)
 SHOP_COLUMNS = (Shop.id, Shop.registered_on, Shop.cooking_heads, Shop.purifier_installed,
-                Shop.purifier_rated_efficiency)
+                Shop.purifier_rated_efficiency, Shop.district_code)
 
 
 def facts_for(shop_ids, as_of):
@@ -61,15 +62,19 @@ def facts_of_rows(rows, as_of):
     can answer, from the records otherwise."""
     if as_of != today():
         return facts_bulk([row[0] for row in rows], as_of)
-    facts = read(rows, as_of)
+    reader = Reader(as_of)
+    facts = {row[0]: reader.facts(row) for row in rows}
     missing = [shop_id for shop_id, found in facts.items() if found is None]
     if missing:
         facts.update(facts_bulk(missing, as_of))
+    if reader.waste_unknown:  # rows from before recent_waste: the window's slips from the records
+        add_waste(facts, as_of, reader.waste_unknown)
     return facts
 
 
 def read(rows, as_of):
-    """``{shop_id: Facts or None}`` from the stored rows alone."""
+    """``{shop_id: Facts or None}`` from the stored rows alone (``waste_kg`` None where the row does
+    not hold the window's slips)."""
     reader = Reader(as_of)
     return {row[0]: reader.facts(row) for row in rows}
 
@@ -86,16 +91,28 @@ class Reader:
         self.stale = db.session.info.get(STALE, ())
         self.licences = {company_id: until.isoformat() if until else "" for company_id, until in db.session.execute(
             select(CollectorCompany.id, CollectorCompany.licence_valid_until))}
+        self.waste_since = utc_text(start_of_day(waste_window(as_of)))
+        self.moment_text = utc_text(self.moment)
+        self.kg_per_bin = current_settings()["kg_per_bin"]
+        self.waste_unknown = []  # shops whose row predates recent_waste
 
     def facts(self, row):
         """``row``: from :func:`with_facts` (the fact columns are None where no row is stored)."""
-        shop_id, registered_on, heads, installed, efficiency = row[:5]
-        cleaned, counted, pending, inspected, lists, valid_from = row[-6:]
+        shop_id, registered_on, heads, installed, efficiency, district = row[:6]
+        cleaned, counted, pending, inspected, lists, valid_from, recent_waste = row[-7:]
         if valid_from is None or valid_from > self.moment or shop_id in self.stale or (
                 cleaned is not None and cleaned > self.as_of):
             return None
         facts = Facts(shop_id=shop_id, registered_on=registered_on, cooking_heads=heads, purifier_installed=installed,
-                      rated_efficiency=efficiency, last_cleaned_on=cleaned, last_inspected_at=inspected)
+                      rated_efficiency=efficiency, last_cleaned_on=cleaned, last_inspected_at=inspected,
+                      district_code=district)
+        if recent_waste is None:
+            self.waste_unknown.append(shop_id)
+        elif recent_waste != "[]":
+            quantities = [kg if kg is not None else bins * self.kg_per_bin
+                          for at, kg, bins in json.loads(recent_waste) if self.waste_since <= at <= self.moment_text]
+            if quantities:
+                facts.waste_kg = round(sum(quantities), 2)
         if pending is not None and pending >= self.pending_since and (counted is None or pending > counted):
             facts.last_handover_at = pending
         else:

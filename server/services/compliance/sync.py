@@ -9,9 +9,9 @@ stale shops' rows are rewritten from their records by set-based SQL, in the same
 import json
 from itertools import chain
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
-from server.clock import today, utcnow
+from server.clock import start_of_day, to_shanghai, today, utcnow
 from server.database import in_ids, upsert
 from server.models.inspection import Inspection, InspectionItem, Rectification, RectificationEvent
 from server.models.records import Cleaning, Handover
@@ -19,7 +19,7 @@ from server.models.shop import Contract, Shop, ShopStatusChange
 from server.models.shop_facts import ShopFacts
 from server.services.compliance.from_records import (FAILED_ITEM, YEAR, counting_slip, current, facts_bulk,
                                                      live_inspection)
-from server.services.compliance.rules import order_status_after
+from server.services.compliance.rules import order_status_after, waste_window
 from server.services.compliance.stored import STALE, read, stored_rows, utc_text
 
 BATCH = 2000
@@ -74,7 +74,8 @@ def summarise(session, shop_ids, now=None):
     now = now or utcnow()
     rows = {shop_id: {"shop_id": shop_id, "last_cleaned_on": None, "last_counted_slip_at": None,
                       "last_pending_slip_at": None, "last_inspected_at": None, "valid_from": now,
-                      "refreshed_at": now, "lists": {"statuses": [], "contracts": [], "orders": [], "failures": []}}
+                      "refreshed_at": now, "lists": {"statuses": [], "contracts": [], "orders": [], "failures": []},
+                      "recent_waste": []}
             for shop_id in session.scalars(select(Shop.id).where(in_ids(Shop.id, shop_ids, session)))}
     if not rows:
         return rows
@@ -105,6 +106,17 @@ def summarise(session, shop_ids, now=None):
             .where(in_ids(Handover.shop_id, shop_ids, session)).group_by(Handover.shop_id)):
         rows[shop_id]["last_counted_slip_at"], rows[shop_id]["last_pending_slip_at"] = counted, pending
         changed(shop_id, received, superseded, answered_at, counted, pending)
+    # The plausibility window's kitchen waste (from the window's first day on the refresh's day: any
+    # later window is covered, as a new slip rewrites the row).
+    for shop_id, at, weighed, declared, bins in session.execute(
+            select(Handover.shop_id, Handover.handed_over_at, Handover.weighed_kg, Handover.declared_kg, Handover.bins)
+            .where(in_ids(Handover.shop_id, shop_ids, session), in_force, counting_slip(answered),
+                   Handover.waste_type == "kitchen_waste",
+                   Handover.handed_over_at >= start_of_day(waste_window(to_shanghai(now).date())),
+                   or_(Handover.weighed_kg.is_not(None), Handover.declared_kg.is_not(None), Handover.bins.is_not(None)))
+            .order_by(Handover.shop_id, Handover.handed_over_at, Handover.id)):
+        kg = weighed if weighed is not None else declared
+        rows[shop_id]["recent_waste"].append([utc_text(at), None if kg is None else float(kg), bins if kg is None else None])
     for shop_id, valid_from, valid_until, company_id, recorded_at in session.execute(
             select(Contract.shop_id, Contract.valid_from, Contract.valid_until, Contract.collector_company_id,
                    Contract.recorded_at)
@@ -149,6 +161,7 @@ def summarise(session, shop_ids, now=None):
                 [order_status_after(action) == "open", deadline.isoformat()])
     for row in rows.values():
         row["lists"] = json.dumps(row["lists"], separators=(",", ":")) if any(row["lists"].values()) else None
+        row["recent_waste"] = json.dumps(row["recent_waste"], separators=(",", ":"))
     return rows
 
 

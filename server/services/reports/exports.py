@@ -63,7 +63,7 @@ def geojson(user, args):
     """The shops (the ``/shops`` filters) as an RFC 7946 FeatureCollection: (generator, receipt id)."""
     statement, near = filtered(user, args)
     wanted = {key: args[key] for key in compliance.FILTERS if key in args}
-    statement = statement.with_only_columns(*compliance.SHOP_COLUMNS, Shop.name, Shop.district_code, Shop.lat,
+    statement = statement.with_only_columns(*compliance.SHOP_COLUMNS, Shop.name, Shop.lat,
                                             Shop.lng)
     asked = {key: value for key, value in args.items() if key != "radius_m" or near}  # radius_m has a default
     receipt_id = _open(user, "shops", "geojson", "店铺地图", asked)

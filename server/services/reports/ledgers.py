@@ -64,7 +64,7 @@ def compliance_source(shops_in_scope, args):
     as_of = args.get("as_of") or today()
     wanted = {k: args[k] for k in compliance.FILTERS if k in args}
     statement = shops_in_scope.with_only_columns(
-        *compliance.SHOP_COLUMNS, Shop.name, Shop.uscc, Shop.address, Shop.district_code, Shop.street,
+        *compliance.SHOP_COLUMNS, Shop.name, Shop.uscc, Shop.address, Shop.street,
         Shop.contact_name, Shop.contact_phone_encrypted, Shop.status, Shop.claimed_at)
     return compliance.graded(statement, as_of, wanted=wanted)
 
