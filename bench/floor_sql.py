@@ -116,11 +116,11 @@ SELECT id, name, uscc, address, district_code, street,
   CASE WHEN graded THEN open_orders ELSE 0 END, CASE WHEN graded THEN overdue_orders ELSE 0 END, grade,
   CASE WHEN NOT graded THEN 'not_active' WHEN grade = 'C' THEN c_reasons ELSE b_reasons END,
   CASE WHEN NOT graded THEN 0 ELSE CASE grade WHEN 'C' THEN 2000 WHEN 'B' THEN 1000 ELSE 0 END
-    + CASE WHEN flagged_id IS NULL THEN 0 ELSE 1000 END
+    + CASE WHEN id IN (SELECT flagged_id FROM flagged) THEN 1000 ELSE 0 END
     + CASE WHEN last_inspected_at IS NULL THEN 999
            ELSE {weeks_since_inspection} END END,
-  '{as_of}', CASE WHEN flagged_id IS NULL THEN '' ELSE 'waste_low' END
-FROM graded LEFT JOIN flagged ON flagged_id = graded.id ORDER BY graded.id
+  '{as_of}', CASE WHEN id IN (SELECT flagged_id FROM flagged) THEN 'waste_low' ELSE '' END
+FROM graded ORDER BY id
 """
 DIALECT = {
     "sqlite": {"last_slip_text": "strftime('%Y-%m-%d %H:%M:%S', last_slip, '+8 hours')",
