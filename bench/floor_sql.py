@@ -105,7 +105,7 @@ TAIL = """), graded AS MATERIALIZED (
   SELECT f.id AS flagged_id FROM figures f
   LEFT JOIN district_medians d ON d.district_code = f.district_code AND d.scale = f.scale
   LEFT JOIN city_medians c ON c.scale = f.scale
-  WHERE f.graded AND f.figure < {share} * coalesce(d.median, c.median)
+  WHERE f.graded AND round(f.figure, 6) < round({share} * coalesce(d.median, c.median), 6)
 )
 SELECT id, name, uscc, address, district_code, street,
   CASE scale WHEN 'small' THEN '小型' WHEN 'medium' THEN '中型' ELSE '大型' END AS scale_name, cooking_heads,

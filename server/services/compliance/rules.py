@@ -149,7 +149,9 @@ def waste_low(facts, as_of, peers, share):
         return None
     median, basis = found
     figure = per_head_day(facts.waste_kg, facts.cooking_heads, facts.registered_on, as_of)
-    if not figure < share * median:
+    # Compared to the milligram, so a figure at exactly the share (common: kg are round numbers) is
+    # not "below" by a floating-point hair, in Python as in SQL.
+    if not round(figure, 6) < round(share * median, 6):
         return None
     group = "本区县同规模" if basis == "district" else "全市同规模"
     return {"code": "waste_low", "kg_per_head_day": round(figure, 3), "peer_median": round(median, 3),
