@@ -87,3 +87,11 @@ def in_ids(column, ids, session):
         return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
     return column.in_(select(literal_column("value", Integer)).select_from(
         func.json_each(bindparam(None, json.dumps([int(i) for i in ids])))))
+
+
+def one_at_a_time(session, name):
+    """Until this transaction ends, no other transaction passes this point for ``name`` (a text
+    key, e.g. ``"login:alice"``): a transaction-scoped advisory lock on PostgreSQL; on SQLite every
+    write transaction is one at a time already (``BEGIN IMMEDIATE``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(name))))

@@ -110,9 +110,9 @@ def gunicorn_serving(app_config, **env):
     import requests
 
     port = free_port()
-    environment = dict(os.environ, DATABASE_URL=app_config["DATABASE_URL"], UPLOAD_DIR=app_config["UPLOAD_DIR"],
-                       APP_ENV="testing", SECRET_KEY=app_config["SECRET_KEY"], WEB_CONCURRENCY="1",
-                       GUNICORN_THREADS="2", BIND=f"127.0.0.1:{port}", **env)
+    environment = {**os.environ, "DATABASE_URL": app_config["DATABASE_URL"], "UPLOAD_DIR": app_config["UPLOAD_DIR"],
+                   "APP_ENV": "testing", "SECRET_KEY": app_config["SECRET_KEY"], "WEB_CONCURRENCY": "1",
+                   "GUNICORN_THREADS": "2", "BIND": f"127.0.0.1:{port}", **env}
     master = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app"], cwd=Path(__file__).parent.parent,
                               env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/api/v1"

@@ -28,11 +28,24 @@ from server.models.user import User
 from server.roles import COLLECTOR_ROLES, STAFF_ROLES
 
 
-def _one(statement, message):
-    found = db.session.scalar(statement)
+def _one(statement, message, lock=False):
+    found = db.session.scalar(locked(statement) if lock else statement)
     if found is None:
         fail(404, message)
     return found
+
+
+def locked(statement):
+    """``statement``'s object locked for the rest of the transaction, and read after the lock.
+
+    Every state transition (confirm, correct, review, answer, move a case, decide, claim, redeem...)
+    loads the row it decides on with ``lock=True``: on PostgreSQL ``SELECT … FOR UPDATE`` of that
+    row, so a second transition of the same row waits for the first to commit and then sees its
+    result (one success, one 409); the ORM's copy is refreshed from that read even when the object
+    was already loaded.  On SQLite every write transaction holds the database's write lock from
+    ``BEGIN IMMEDIATE``, so the read is already after every other writer."""
+    entity = statement.column_descriptions[0]["entity"]
+    return statement.with_for_update(of=entity).execution_options(populate_existing=True)
 
 
 # --- reference data and accounts --------------------------------------------------------------
@@ -109,12 +122,9 @@ def visible_shop_ids(user):
     return shops_visible_to(user).with_only_columns(Shop.id).order_by(None)
 
 
-def get_shop_for(user, shop_id, *, for_update=False):
+def get_shop_for(user, shop_id, *, lock=False):
     """The shop if ``user`` may see it, else 404."""
-    statement = shops_visible_to(user).where(Shop.id == shop_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return _one(statement, "店铺不存在")
+    return _one(shops_visible_to(user).where(Shop.id == shop_id), "店铺不存在", lock)
 
 
 def membership(user, shop_id):
@@ -157,8 +167,8 @@ def cleanings_visible_to(user):
     return select(Cleaning).where(Cleaning.shop_id.in_(visible_shop_ids(user)))
 
 
-def get_cleaning_for(user, cleaning_id):
-    return _one(cleanings_visible_to(user).where(Cleaning.id == cleaning_id), "清洗记录不存在")
+def get_cleaning_for(user, cleaning_id, *, lock=False):
+    return _one(cleanings_visible_to(user).where(Cleaning.id == cleaning_id), "清洗记录不存在", lock)
 
 
 def handovers_visible_to(user):
@@ -168,8 +178,8 @@ def handovers_visible_to(user):
     return statement
 
 
-def get_handover_for(user, handover_id):
-    return _one(handovers_visible_to(user).where(Handover.id == handover_id), "联单不存在")
+def get_handover_for(user, handover_id, *, lock=False):
+    return _one(handovers_visible_to(user).where(Handover.id == handover_id), "联单不存在", lock)
 
 
 def contracts_visible_to(user):
@@ -180,16 +190,16 @@ def inspections_visible_to(user):
     return select(Inspection).where(Inspection.shop_id.in_(_members_or_staff_shops(user)))
 
 
-def get_inspection_for(user, inspection_id):
-    return _one(inspections_visible_to(user).where(Inspection.id == inspection_id), "检查记录不存在")
+def get_inspection_for(user, inspection_id, *, lock=False):
+    return _one(inspections_visible_to(user).where(Inspection.id == inspection_id), "检查记录不存在", lock)
 
 
 def orders_visible_to(user):
     return select(Rectification).where(Rectification.shop_id.in_(_members_or_staff_shops(user)))
 
 
-def get_order_for(user, order_id):
-    return _one(orders_visible_to(user).where(Rectification.id == order_id), "整改通知不存在")
+def get_order_for(user, order_id, *, lock=False):
+    return _one(orders_visible_to(user).where(Rectification.id == order_id), "整改通知不存在", lock)
 
 
 def cases_visible_to(user):
@@ -198,16 +208,16 @@ def cases_visible_to(user):
     return select(Case).where(Case.shop_id.in_(visible_shop_ids(user)))
 
 
-def get_case_for(user, case_id):
-    return _one(cases_visible_to(user).where(Case.id == case_id), "案件不存在")
+def get_case_for(user, case_id, *, lock=False):
+    return _one(cases_visible_to(user).where(Case.id == case_id), "案件不存在", lock)
 
 
 def change_requests_visible_to(user):
     return select(ShopChangeRequest).where(ShopChangeRequest.shop_id.in_(visible_shop_ids(user)))
 
 
-def get_change_request_for(user, request_id):
-    return _one(change_requests_visible_to(user).where(ShopChangeRequest.id == request_id), "变更申请不存在")
+def get_change_request_for(user, request_id, *, lock=False):
+    return _one(change_requests_visible_to(user).where(ShopChangeRequest.id == request_id), "变更申请不存在", lock)
 
 
 # --- photos -----------------------------------------------------------------------------------

@@ -29,10 +29,11 @@ LABELS = {"accepted": "受理", "assigned": "转办", "handled": "处置", "retu
 
 
 def _source(user, source, source_id):
+    # Locked: two cases opened on one record at once would both find none open.
     if source == "rectification":
-        row = db.session.scalar(scope.orders_visible_to(user).where(Rectification.id == source_id))
+        row = db.session.scalar(scope.locked(scope.orders_visible_to(user).where(Rectification.id == source_id)))
     else:
-        row = db.session.scalar(scope.handovers_visible_to(user).where(Handover.id == source_id))
+        row = db.session.scalar(scope.locked(scope.handovers_visible_to(user).where(Handover.id == source_id)))
     if row is None or not user.is_staff:
         fail(404, "来源记录不存在")
     shop = db.session.get(Shop, row.shop_id)
@@ -76,7 +77,7 @@ def create(user, data):
 
 
 def _load(user, case_id):
-    case = scope.get_case_for(user, case_id)
+    case = scope.get_case_for(user, case_id, lock=True)  # every caller transitions it
     shop = db.session.get(Shop, case.shop_id)
     return case, shop
 

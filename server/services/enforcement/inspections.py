@@ -88,7 +88,7 @@ def file(user, shop_id, data):
 
 
 def void(user, inspection_id, reason):
-    inspection = scope.get_inspection_for(user, inspection_id)
+    inspection = scope.get_inspection_for(user, inspection_id, lock=True)
     if user.role not in REGULATOR_ROLES:
         fail(403, "只有监管人员可以作废检查记录")
     if inspection.voided_at is not None:

@@ -49,7 +49,7 @@ def open_order(user, shop, inspection, failed_codes):
 
 
 def _load(user, order_id):
-    order = scope.get_order_for(user, order_id)
+    order = scope.get_order_for(user, order_id, lock=True)  # every caller transitions it
     return order, db.session.get(Shop, order.shop_id)
 
 

@@ -13,6 +13,7 @@ from server.auth import CONSOLE_MAX_AGE
 from server.clock import utcnow
 from server.config import dev_login_enabled
 from server.errors import fail
+from server import database
 from server.extensions import db
 from server.models.shop import ShopMember
 from server.models.user import AuthToken, LoginFailure, User
@@ -84,20 +85,31 @@ def _throttled(username, address):
     return max(1, math.ceil((oldest + FAILURE_WINDOW - utcnow()).total_seconds()))
 
 
+def _count_attempt(name, address):
+    """Count this attempt as a failure before the password is checked (429 when over the limit):
+    the count and the row are written one attempt at a time per username and address, so parallel
+    attempts cannot all pass the check before any of them is counted.  A success removes it."""
+    database.one_at_a_time(db.session, "login-user:" + name)
+    database.one_at_a_time(db.session, "login-addr:" + address)
+    wait = _throttled(name, address)
+    if wait:
+        db.session.rollback()
+        log.warning("password login throttled for %s from %s", for_log(name), for_log(address))
+        fail(429, f"登录失败次数过多，请 {math.ceil(wait / 60)} 分钟后再试", headers={"Retry-After": str(wait)})
+    db.session.add(LoginFailure(username=name[:64], client_addr=address[:64], at=utcnow()))
+    db.session.commit()
+
+
 def password_login(username, password):
     """Console login.  The same answer, after the same work, whether or not the user exists."""
     name = username.strip().lower()
     address = request.remote_addr or "unknown"
-    wait = _throttled(name, address)
-    if wait:
-        log.warning("password login throttled for %s from %s", for_log(name), for_log(address))
-        fail(429, f"登录失败次数过多，请 {math.ceil(wait / 60)} 分钟后再试", headers={"Retry-After": str(wait)})
+    _count_attempt(name, address)
     user = db.session.scalar(select(User).where(User.username == name))
     stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
     password_ok = check_password_hash(stored, password)
     if not password_ok or user is None or user.disabled or user.role not in CONSOLE_ROLES:
-        db.session.add(LoginFailure(username=name[:64], client_addr=address[:64], at=utcnow()))
-        db.session.commit()
+        db.session.rollback()
         log.warning("password login failed for %s from %s", for_log(name), for_log(address))
         fail(401, WRONG_PASSWORD)
     db.session.execute(delete(LoginFailure).where(LoginFailure.username == name))

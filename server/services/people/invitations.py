@@ -11,6 +11,7 @@ from server.clock import utcnow
 from server.errors import fail
 from server.extensions import db
 from server.models.invitation import Invitation
+from server.models.user import User
 from server.roles import COLLECTOR_ROLES
 from server.security import code_digest, new_code
 from server.services import audit, scope
@@ -82,6 +83,8 @@ def redeem(user, code):
     if (invitation is None or invitation.used_at is not None or invitation.revoked_at is not None
             or invitation.expires_at <= now):
         fail(422, INVALID_CODE, fields={"code": [INVALID_CODE]})
+    # The account locked and re-read: two invitations redeemed at once must not both be consumed.
+    user = db.session.scalar(scope.locked(select(User).where(User.id == user.id)))
     if user.role != "user":
         fail(409, "您已有工作人员身份，如需变更请联系管理员")
     user.role = invitation.role

@@ -54,8 +54,8 @@ def log(user, shop_id, data):
 
 
 def correct(user, cleaning_id, data):
-    old = scope.get_cleaning_for(user, cleaning_id)
-    shop = scope.get_shop_for(user, old.shop_id, for_update=True)
+    old = scope.get_cleaning_for(user, cleaning_id, lock=True)
+    shop = scope.get_shop_for(user, old.shop_id, lock=True)
     role = scope.membership(user, shop.id)
     if not role:
         fail(404 if not user.is_staff else 403, "只有登记人或店铺负责人可以更正清洗记录")

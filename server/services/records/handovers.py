@@ -104,7 +104,7 @@ def start(user, shop_id, data):
 
 
 def _load(user, handover_id):
-    handover = scope.get_handover_for(user, handover_id)
+    handover = scope.get_handover_for(user, handover_id, lock=True)  # every caller transitions it
     return handover, db.session.get(Shop, handover.shop_id)
 
 

@@ -100,7 +100,7 @@ def _current(shop, field):
 def update(user, shop_id, data):
     """PATCH: the manager's obligation facts become a change request (202); the rest apply now.
     Returns ``(shop, change request or None)``."""
-    shop = scope.get_shop_for(user, shop_id, for_update=True)
+    shop = scope.get_shop_for(user, shop_id, lock=True)
     role = scope.membership(user, shop.id)
     is_regulator = user.role in REGULATOR_ROLES and user.covers(shop.district_code)
     if role != "manager" and not is_regulator:
