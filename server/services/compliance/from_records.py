@@ -5,7 +5,7 @@ import datetime as dt
 
 from sqlalchemy import and_, case, func, literal_column, or_, select
 
-from server.clock import start_of_day
+from server.clock import start_of_day, today
 from server.database import in_ids
 from server.extensions import db
 from server.models.collector import CollectorCompany
@@ -134,22 +134,32 @@ def waste_kg_sql(kg_per_bin):
     return func.coalesce(Handover.weighed_kg, Handover.declared_kg, Handover.bins * kg_per_bin)
 
 
+# Stated literally, as ix_handovers_waste_window's condition, so the planner may use that index.
+KITCHEN_WASTE = Handover.waste_type == literal_column("'kitchen_waste'")
+COUNTED_LITERALLY = Handover.status.in_([literal_column("'confirmed'"), literal_column("'disputed'")])
+
+
 def waste_bulk(shop_ids, as_of):
     """The plausibility window's kitchen waste: ``[(shop_id, district_code, cooking_heads,
     registered_on, kg)]`` for the shops with data among ``shop_ids`` (a list, a ``select`` of ids, or
     None for every shop) — the same rules as :func:`facts_one`, in one aggregate query."""
     cutoff, moment = as_of_bounds(as_of)
     kg = waste_kg_sql(current_settings()["kg_per_bin"])
-    statement = (select(Handover.shop_id, Shop.district_code, Shop.cooking_heads, Shop.registered_on, func.sum(kg))
-                 .join(Shop, Shop.id == Handover.shop_id)
-                 .where(current(Handover, cutoff), Handover.waste_type == "kitchen_waste",
-                        Handover.handed_over_at >= start_of_day(waste_window(as_of)),
-                        Handover.handed_over_at <= moment, kg.is_not(None),
-                        counting_slip(and_(Handover.answered_at.is_not(None), Handover.answered_at < cutoff)))
-                 .group_by(Handover.shop_id, Shop.district_code, Shop.cooking_heads, Shop.registered_on))
+    # Today nothing was received or superseded after the cutoff (the end of today): the versions in
+    # force are those not superseded, the index's own condition.
+    in_force = Handover.superseded_at.is_(None) if as_of == today() else current(Handover, cutoff)
+    per_shop = (select(Handover.shop_id, func.sum(kg).label("kg"))
+                .where(in_force, KITCHEN_WASTE, COUNTED_LITERALLY,
+                       Handover.handed_over_at >= start_of_day(waste_window(as_of)),
+                       Handover.handed_over_at <= moment, kg.is_not(None),
+                       Handover.answered_at.is_not(None), Handover.answered_at < cutoff)
+                .group_by(Handover.shop_id))
     if shop_ids is not None:
-        statement = statement.where(_ids(Handover.shop_id, shop_ids))
-    return db.session.execute(statement).all()
+        per_shop = per_shop.where(_ids(Handover.shop_id, shop_ids))
+    # Summed per shop first (index only), then joined with the shops: a fifth of joining every slip.
+    per_shop = per_shop.subquery()
+    return db.session.execute(select(per_shop.c.shop_id, Shop.district_code, Shop.cooking_heads, Shop.registered_on,
+                                     per_shop.c.kg).join(Shop, Shop.id == per_shop.c.shop_id)).all()
 
 
 def add_waste(facts, as_of, shop_ids=None):
