@@ -83,6 +83,9 @@ def upload(user, file, form):
     if ("lat" in form) != ("lng" in form):
         fail(422, fields={"lat": ["lat 与 lng 须同时提供"]})
     _check_quota(user, len(data))
+    user_id = user.id
+    # No image work inside a transaction: on SQLite it would hold the write lock the whole decode.
+    db.session.commit()
     try:
         image = imaging.process(data)
     except imaging.ImageRejected as rejected:
@@ -94,7 +97,7 @@ def upload(user, file, form):
     names = [storage.new_name(suffix) for suffix in (".orig", ".jpg", "_t.jpg")]
     band = bands(image.dhash)
     photo = Photo(
-        uploaded_by_id=user.id, received_at=received_at, purpose=form.get("purpose"), source=form.get("source"),
+        uploaded_by_id=user_id, received_at=received_at, purpose=form.get("purpose"), source=form.get("source"),
         sha256=sha256, size_bytes=len(data), format=image.format, width=image.width, height=image.height,
         dhash=_signed64(image.dhash), dhash_band0=band[0], dhash_band1=band[1], dhash_band2=band[2],
         dhash_band3=band[3], taken_at=image.taken_at,

@@ -7,7 +7,9 @@ would otherwise copy a JPEG's comment segment into the re-encoded file).
 import datetime as dt
 import io
 import logging
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -16,6 +18,10 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("JPEG", "PNG", "WEBP")
 MAX_PIXELS = 40_000_000
+# The shape too, not only the area: a header may claim 1 × 40,000,000 px (a 69-byte file that
+# decodes for seconds).  Phone photos and panoramas stay well inside these.
+MAX_SIDE = 20_000
+MAX_ASPECT = 20
 DISPLAY_SIZE = 1600
 THUMB_SIZE = 320
 JPEG_QUALITY = 85
@@ -61,7 +67,37 @@ def _open(data):
         raise ImageRejected(422, "图片像素过多（上限 4000 万像素）")
     if image.width < 1 or image.height < 1:
         raise ImageRejected(422, "图片尺寸无效")
+    if max(image.size) > MAX_SIDE or max(image.size) > MAX_ASPECT * min(image.size):
+        raise ImageRejected(422, f"图片尺寸异常（{image.width}×{image.height}）：单边不超过 {MAX_SIDE} 像素，"
+                                 f"长宽比不超过 {MAX_ASPECT}:1")
+    if image.format == "PNG" and not _png_complete(data):
+        raise ImageRejected(422, "图片文件不完整或已损坏，无法读取")
     return image
+
+
+def _png_complete(data):
+    """Whether a PNG's compressed pixels fill its whole height.  Pillow treats a zlib stream that
+    ends early as the end of the image and leaves the rest blank: evidence must not be a picture
+    padded with nothing.  (IHDR's fields are fixed by the PNG specification; Adam7-interlaced
+    files are left to Pillow's own checks.)"""
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour)
+    if interlace or channels is None:
+        return True
+    needed = height * (1 + (width * depth * channels + 7) // 8)
+    inflater, produced, offset = zlib.decompressobj(), 0, 8
+    while offset + 8 <= len(data) and produced < needed:
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        if kind == b"IDAT":
+            chunk = data[offset + 8:offset + 8 + length]
+            try:  # inflated only as far as needed: never more than the image's own size
+                while chunk and produced < needed:
+                    produced += len(inflater.decompress(chunk, needed - produced))
+                    chunk = inflater.unconsumed_tail
+            except zlib.error:
+                return False
+        offset += 12 + length
+    return produced >= needed
 
 
 def _fit(width, height, longest):
