@@ -5,7 +5,10 @@
   instead of ignored, so a misspelt filter never silently widens a list or an export.
 - ``<int:...>`` in a path is an id, 1 … 2³¹−1 (PostgreSQL's integer): a larger number names
   nothing (404) and never reaches the database (schemathesis found a 500 there).
+- A JSON body nested deeper than :data:`MAX_JSON_DEPTH`, or holding a lone UTF-16 surrogate
+  (``"\ud800"``, which no database can store), is a 400 before any view sees it.
 """
+import re
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from webargs.flaskparser import FlaskParser
@@ -13,7 +16,7 @@ from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.routing import IntegerConverter
 
-from server.errors import ErrorSchema, handle_http_exception
+from server.errors import ErrorSchema, fail, handle_http_exception
 from server.validators import MAX_ID
 
 
@@ -31,6 +34,27 @@ class Api(_Api):
         return handle_http_exception(error)
 
 
+MAX_JSON_DEPTH = 32  # our deepest body (an inspection's items' photo ids) is 3 levels
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_json(value):
+    """Refuse what json.loads accepts but nothing after it can handle (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            fail(400, f"JSON 嵌套层数过多（上限 {MAX_JSON_DEPTH} 层）")
+        if isinstance(item, str):
+            if LONE_SURROGATE.search(item):
+                fail(400, "提交的文本含有无效字符（孤立的 UTF-16 代理项 \\ud800–\\udfff）")
+        elif isinstance(item, dict):
+            stack.extend((key, depth + 1) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+
+
 class _StrictParser(FlaskParser):
     # None = follow the schema's Meta.unknown (RAISE for StrictSchema).
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None,
@@ -41,6 +65,14 @@ class _StrictParser(FlaskParser):
 
     def load_multipart(self, req, schema):
         return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
+
+    def _raw_load_json(self, req):
+        try:
+            value = super()._raw_load_json(req)
+        except RecursionError:  # json.loads recurses once per level: thousands of [ exhaust the stack
+            fail(400, f"JSON 嵌套层数过多（上限 {MAX_JSON_DEPTH} 层）")
+        _check_json(value)
+        return value
 
 
 class Blueprint(_Blueprint):

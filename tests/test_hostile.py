@@ -75,3 +75,147 @@ def test_no_image_work_happens_inside_a_transaction(client, owner, monkeypatch):
     monkeypatch.setattr(imaging, "process", watched)
     assert upload(client, headers, encode(Image.new("RGB", (64, 48), (1, 2, 3)))).status_code == 201
     assert seen == [False]
+
+
+# --- bodies that once answered 500 ---------------------------------------------------------------
+
+NESTED = "[" * 5000 + "]" * 5000
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/wechat-login", "/api/v1/shops", "/api/v1/auth/password-login"])
+def test_deeply_nested_json_is_400(client, owner, path):
+    _, headers = owner
+    for body in (NESTED, '{"code": ' + "[" * 40 + "]" * 40 + "}"):
+        response = client.post(path, data=body, content_type="application/json", headers=headers)
+        assert response.status_code == 400, response.get_data(as_text=True)
+        assert "嵌套层数" in response.get_json()["error"]["message"]
+
+
+SURROGATE_CASES = [
+    ("/api/v1/auth/wechat-login", {"code": "dev-\ud800"}),
+    ("/api/v1/auth/password-login", {"username": "\ud800", "password": "x"}),
+    ("/api/v1/shops", {"name": "\udfff店"}),
+    ("/api/v1/shops/claim", {"code": "\ud800"}),
+    ("/api/v1/auth/redeem-invitation", {"code": "\ud800\ud800"}),
+]
+
+
+@pytest.mark.parametrize("path,body", SURROGATE_CASES)
+def test_a_lone_surrogate_in_any_string_is_400(client, owner, path, body):
+    import json
+    _, headers = owner
+    raw = json.dumps(body)  # escapes them as \\ud800, as a hostile client sends them
+    response = client.post(path, data=raw, content_type="application/json", headers=headers)
+    assert response.status_code == 400 and "代理项" in response.get_json()["error"]["message"]
+
+
+def test_a_real_emoji_pair_is_still_text(client, owner):
+    _, headers = owner
+    from tests.helpers import shop_body
+    response = client.post("/api/v1/shops", json=shop_body(61, name="烧烤😀店"), headers=headers)
+    assert response.status_code == 201 and response.get_json()["name"] == "烧烤😀店"
+
+
+def test_a_partial_purifier_patch_keeps_the_other_fields(client, make_shop, login_as):
+    made = make_shop(purifier={"installed": True, "model": "JH-1", "rated_efficiency": 90})
+    asked = client.patch(f"/api/v1/shops/{made.shop_id}", json={"purifier": {"model": "X"}}, headers=made.owner)
+    assert asked.status_code == 202  # the manager's purifier change waits for staff
+    _, regulator = login_as("regulator", jurisdiction=["370811"])
+    applied = client.patch(f"/api/v1/shops/{made.shop_id}", json={"purifier": {"rated_efficiency": 95}},
+                           headers=regulator)
+    assert applied.status_code == 200, applied.get_data(as_text=True)
+    purifier = applied.get_json()["purifier"]
+    assert (purifier["installed"], purifier["model"], purifier["rated_efficiency"]) == (True, "JH-1", 95.0)
+
+
+def test_a_rectification_answer_photo_is_served_to_the_reviewer_and_404_to_outsiders(client, make_shop, login_as):
+    from tests.helpers import upload_photo
+    from tests.test_inspections import NEAR, items
+    made = make_shop()
+    _, inspector = login_as("inspector", jurisdiction=["370811"])
+    filed = client.post(f"/api/v1/shops/{made.shop_id}/inspections", headers=inspector, json={
+        "inspected_at": "2026-12-01T09:00:00+08:00", **NEAR, "items": items(client, inspector, ["P2"])})
+    order = filed.get_json()["rectification"]["id"]
+    photo = upload_photo(client, made.owner, 77)
+    assert client.post(f"/api/v1/rectifications/{order}/responses", headers=made.owner,
+                       json={"note": "已整改", "photo_ids": [photo]}).status_code == 200
+    assert client.get(f"/api/v1/photos/{photo}", headers=inspector).status_code == 200
+    _, outsider = login_as("inspector", jurisdiction=["370812"])
+    assert client.get(f"/api/v1/photos/{photo}", headers=outsider).status_code == 404
+
+
+# --- the roster import's budget -------------------------------------------------------------------
+
+def import_file(client, headers, data, name):
+    import io
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(data), name)})
+    return client.post("/api/v1/shops/import", data=body, headers=headers,
+                       content_type=f"multipart/form-data; boundary={boundary}")
+
+
+HEADER = "名称,统一社会信用代码,地址,区县代码,纬度,经度,基准灶头数\n"
+
+
+def test_a_csv_field_over_the_limit_is_422_naming_the_line(client, login_as):
+    _, regulator = login_as("regulator", jurisdiction=["370811"])
+    data = (HEADER + "店,91350100M000100Y43,路,370811,35.4,116.5,3\n" + "x" * 140_000 + ",a,b,370811,1,2,3\n").encode()
+    response = import_file(client, regulator, data, "r.csv")
+    assert response.status_code == 422 and "第 3 行" in response.get_json()["error"]["message"]
+
+
+def _xlsx(dimension=None, rows=3):
+    import io
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.strip().split(","))
+    for n in range(rows):
+        sheet.append([f"店{n}", "91350100M000100Y43", f"路{n}号", "370811", 35.4, 116.5, 3])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    if dimension is None:
+        return buffer.getvalue()
+    # Rewrite the sheet's declared dimension, as a hostile (or broken) generator would.
+    import zipfile
+    source, out = zipfile.ZipFile(io.BytesIO(buffer.getvalue())), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                import re
+                content = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>'.encode(), content)
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def test_an_xlsx_declaring_every_column_reads_only_its_own(client, login_as):
+    _, regulator = login_as("regulator", jurisdiction=["370811"])
+    decided = []
+    from openpyxl.worksheet import _read_only
+    real = _read_only.ReadOnlyWorksheet._cells_by_row
+
+    def counted(self, min_col, min_row, max_col, max_row, values_only=False):
+        decided.append(max_col)
+        return real(self, min_col, min_row, max_col, max_row, values_only)
+
+    import unittest.mock
+    with unittest.mock.patch.object(_read_only.ReadOnlyWorksheet, "_cells_by_row", counted):
+        response = import_file(client, regulator, _xlsx("A1:XFD1048576"), "r.xlsx")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["created"] == 3 and decided and max(decided) <= 40
+
+
+def test_an_xlsx_zip_bomb_is_413_before_it_is_inflated(client, login_as):
+    import io
+    import zipfile
+    _, regulator = login_as("regulator", jurisdiction=["370811"])
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in zipfile.ZipFile(io.BytesIO(_xlsx())).infolist():
+            archive.writestr(item.filename, zipfile.ZipFile(io.BytesIO(_xlsx())).read(item.filename))
+        archive.writestr("xl/media/padding.bin", b"\x00" * (80 * 1024 * 1024))
+    assert len(bomb.getvalue()) < 200_000
+    response = import_file(client, regulator, bomb.getvalue(), "r.xlsx")
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == "payload_too_large"

@@ -4,6 +4,7 @@ unclaimed shops in one transaction (all or nothing on a crash); bad rows come ba
 line number (the header is row 1) and the reasons."""
 import csv
 import io
+import zipfile
 
 import marshmallow as ma
 from openpyxl import load_workbook
@@ -18,6 +19,10 @@ from server.services import audit
 from server.services.roster import shops
 
 MAX_ROWS = 50_000
+# An XLSX is a zip: what it may inflate to, and the columns read (a sheet may declare A1:XFD1048576,
+# which would pad every row to 16,384 cells).
+MAX_INFLATED_BYTES = 64 * 1024 * 1024
+MAX_COLUMNS = 40
 HEADERS = {  # column header → field of POST /shops
     "名称": "name", "统一社会信用代码": "uscc", "地址": "address", "区县代码": "district_code",
     "纬度": "lat", "经度": "lng", "基准灶头数": "cooking_heads", "街道": "street", "联系人": "contact_name",
@@ -31,13 +36,27 @@ YES, NO = {"有", "是", "yes", "true", "1", "y"}, {"无", "否", "no", "false",
 _schema = ShopInSchema()
 
 
+def _inflated_size(data):
+    """What the zip's members declare they inflate to (zipfile never reads past a member's
+    declared size, so this bounds the work)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        fail(415, "无法读取该 Excel 文件，请另存为 .xlsx 或 CSV（UTF-8）后再导入")
+
+
 def _rows_from_xlsx(data):
+    if _inflated_size(data) > MAX_INFLATED_BYTES:
+        fail(413, f"Excel 文件解压后超过 {MAX_INFLATED_BYTES // 1024 // 1024} MB，请删除多余的工作表或另存为 CSV 后分批导入")
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:
         fail(415, "无法读取该 Excel 文件，请另存为 .xlsx 或 CSV（UTF-8）后再导入")
     try:
-        for row in workbook.worksheets[0].iter_rows():
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # the declared dimension is the file's word, not a fact
+        for row in sheet.iter_rows(max_col=MAX_COLUMNS, max_row=MAX_ROWS + 2):
             yield [("=FORMULA" if getattr(cell, "data_type", None) == "f" else cell.value) for cell in row]
     finally:
         workbook.close()
@@ -54,7 +73,16 @@ def _rows_from_csv(data):
             continue
     else:
         fail(415, "无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV")
-    yield from csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            why = f"有字段超过 {csv.field_size_limit()} 个字符" if "larger than field limit" in str(error) else "格式错误"
+            fail(422, f"第 {reader.line_num} 行无法读取：{why}", fields={"file": [f"第 {reader.line_num} 行{why}"]})
+        yield row
 
 
 def _text(value):

@@ -105,9 +105,8 @@ def update(user, shop_id, data):
     is_regulator = user.role in REGULATOR_ROLES and user.covers(shop.district_code)
     if role != "manager" and not is_regulator:
         fail(403, "只有店铺负责人或监管人员可以修改店铺信息")
-    if "purifier" in data:
-        data["purifier"] = {"installed": data["purifier"]["installed"], "model": data["purifier"].get("model"),
-                            "rated_efficiency": data["purifier"].get("rated_efficiency")}
+    if "purifier" in data:  # a PATCH may name some of the purifier's fields: the rest stay as they are
+        data["purifier"] = {**_current(shop, "purifier"), **data["purifier"]}
     if ("lat" in data) != ("lng" in data):
         fail(422, fields={"lat": ["lat 与 lng 须同时修改"]})
     validate_profile(data)
