@@ -219,3 +219,52 @@ def test_an_xlsx_zip_bomb_is_413_before_it_is_inflated(client, login_as):
     assert len(bomb.getvalue()) < 200_000
     response = import_file(client, regulator, bomb.getvalue(), "r.xlsx")
     assert response.status_code == 413 and response.get_json()["error"]["code"] == "payload_too_large"
+
+
+# --- one photo, one record -------------------------------------------------------------------------
+
+def _cleaning(client, shop_id, headers, before, after, day="2026-11-20", **extra):
+    return client.post(f"/api/v1/shops/{shop_id}/cleanings", headers=headers, json={
+        "cleaned_on": day, "parts": ["purifier"], "performed_by": "self", "before_photo_ids": before,
+        "after_photo_ids": after, **extra})
+
+
+def test_a_photo_is_evidence_of_one_record_only(client, make_shop, frozen_clock):
+    from tests.helpers import upload_photo
+    frozen_clock.set(__import__("datetime").datetime(2026, 12, 1, 2, 0, tzinfo=__import__("datetime").timezone.utc))
+    made = make_shop()
+    before, after = upload_photo(client, made.owner, 1), upload_photo(client, made.owner, 2)
+    first = _cleaning(client, made.shop_id, made.owner, [before], [after], day="2026-10-01")
+    assert first.status_code == 201
+    # The same "after" photo 60 days later, and as both before and after of one cleaning: refused.
+    again = _cleaning(client, made.shop_id, made.owner, [upload_photo(client, made.owner, 3)], [after])
+    assert again.status_code == 422 and "另一条记录" in again.get_json()["error"]["fields"]["after_photo_ids"][0]
+    fresh = upload_photo(client, made.owner, 4)
+    both = _cleaning(client, made.shop_id, made.owner, [fresh], [fresh])
+    assert both.status_code == 422 and "清洗前" in both.get_json()["error"]["fields"]["after_photo_ids"][0]
+    invoice = _cleaning(client, made.shop_id, made.owner, [fresh], [upload_photo(client, made.owner, 5)],
+                        invoice_photo_id=fresh)
+    assert invoice.status_code == 422
+    # A correction keeps its own photos: it is the same record's later version.
+    corrected = client.post(f"/api/v1/cleanings/{first.get_json()['id']}/corrections", headers=made.owner, json={
+        "reason": "日期写错", "cleaned_on": "2026-10-02", "parts": ["purifier"], "performed_by": "self",
+        "before_photo_ids": [before], "after_photo_ids": [after]})
+    assert corrected.status_code == 201, corrected.get_data(as_text=True)
+
+
+def test_one_inspections_items_may_share_a_photo_but_not_with_another_record(client, make_shop, login_as):
+    from tests.helpers import upload_photo
+    from tests.test_inspections import NEAR, items
+    made = make_shop()
+    _, inspector = login_as("inspector", jurisdiction=["370811"])
+    photo = upload_photo(client, inspector, 50)
+    body_items = items(client, inspector, ["P2", "W3"])
+    for item in body_items:
+        if item["code"] in ("P2", "W3"):
+            item["photo_ids"] = [photo]
+    filed = client.post(f"/api/v1/shops/{made.shop_id}/inspections", headers=inspector, json={
+        "inspected_at": "2026-12-01T09:00:00+08:00", **NEAR, "items": body_items})
+    assert filed.status_code == 201, filed.get_data(as_text=True)
+    second = client.post(f"/api/v1/shops/{made.shop_id}/inspections", headers=inspector, json={
+        "inspected_at": "2026-12-01T10:00:00+08:00", **NEAR, "items": body_items})
+    assert second.status_code == 422

@@ -228,3 +228,15 @@ def test_parallel_wrong_passwords_are_checked_at_most_the_limit(app, client, ser
                        for n in range(60)])
     codes = [r.status_code for r in responses]
     assert codes.count(401) <= 10 and codes.count(401) + codes.count(429) == 60, codes
+
+
+def test_one_photo_attached_to_two_records_at_once_backs_one(app, client, make_shop, server):
+    made = make_shop()
+    today = dt.datetime.now(SHANGHAI).date().isoformat()
+    shared = upload_photo(client, made.owner, 5)
+    bodies = [{"cleaned_on": today, "parts": ["purifier"], "performed_by": "self",
+               "before_photo_ids": [upload_photo(client, made.owner, 6 + n)], "after_photo_ids": [shared]}
+              for n in range(2)]
+    url = f"{server}/shops/{made.shop_id}/cleanings"
+    one_wins(race(("POST", url, made.owner, bodies[0]), ("POST", url, made.owner, bodies[1])), lost=(422,))
+    all_checks_pass(app)

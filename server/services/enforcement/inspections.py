@@ -75,7 +75,7 @@ def file(user, shop_id, data):
                                       note=item.get("note")))
         if item.get("photo_ids"):
             photos.attach(item["photo_ids"], "inspection", inspection.id, item["code"], uploaders=uploaders,
-                          field=f"items.{index}.photo_ids")
+                          field=f"items.{index}.photo_ids", roles_may_share=True)
     failed = [i["code"] for i in data["items"] if i["result"] == "fail"]
     if failed:
         rectifications.open_order(user, shop, inspection, failed)

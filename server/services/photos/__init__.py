@@ -176,17 +176,46 @@ def attached_to(record_type, record_ids):
     return refs
 
 
-def attach(photo_ids, record_type, record_id, role, *, uploaders, field="photo_ids"):
+ROLE_NAMES = {"before": "清洗前", "after": "清洗后", "invoice": "发票"}
+
+
+def _versions(record):
+    """The ids of ``record`` and of every version it supersedes (a correction's chain)."""
+    ids = []
+    while record is not None:
+        ids.append(record.id)
+        record = db.session.get(type(record), record.supersedes_id) if record.supersedes_id else None
+    return ids
+
+
+def attach(photo_ids, record_type, record_id, role, *, uploaders, field="photo_ids", supersedes=None,
+           roles_may_share=False):
     """Link photos to a record.  Each must exist and have been uploaded by one of ``uploaders``
-    (user ids); otherwise 422 on ``field``.  Runs in the caller's transaction."""
+    (user ids), and be evidence of no other record: a photo already attached elsewhere (any shop's
+    record — the commonest forgery), or to this record in another role (a "before" that is also an
+    "after"), is refused with 422 on ``field``.  A correction (``supersedes``: the version it
+    replaces) may keep the photos of the versions before it; ``roles_may_share``: the items of one
+    inspection may show the same photo.  Runs in the caller's transaction; the photos are locked,
+    so two records cannot take one photo at once."""
     ids = list(dict.fromkeys(photo_ids))
-    photos = {p.id: p for p in db.session.scalars(select(Photo).where(Photo.id.in_(ids)))} if ids else {}
+    photos = {p.id: p for p in db.session.scalars(scope.locked(select(Photo).where(Photo.id.in_(ids))))} if ids else {}
     missing = [pid for pid in ids if pid not in photos]
     if missing:
         fail(422, fields={field: ["照片不存在：" + "、".join(map(str, missing))]})
     foreign = [pid for pid in ids if photos[pid].uploaded_by_id not in set(uploaders)]
     if foreign:
         fail(422, fields={field: ["照片须由本人或本店成员上传：" + "、".join(map(str, foreign))]})
+    earlier = {(record_type, version) for version in _versions(supersedes)}
+    for pid, linked_type, linked_id, linked_role in (db.session.execute(
+            select(PhotoLink.photo_id, PhotoLink.record_type, PhotoLink.record_id, PhotoLink.role)
+            .where(PhotoLink.photo_id.in_(ids))).all() if ids else []):
+        if (linked_type, linked_id) in earlier:
+            continue
+        if (linked_type, linked_id) != (record_type, record_id):
+            fail(422, fields={field: [f"照片 #{pid} 已是另一条记录的证据，同一张照片只能证明一条记录，请重新拍摄"]})
+        if linked_role != role and not roles_may_share:
+            fail(422, fields={field: [f"照片 #{pid} 已作为{ROLE_NAMES.get(linked_role, linked_role)}照片，"
+                                      f"不能同时作为{ROLE_NAMES.get(role, role)}照片"]})
     for pid in ids:
         db.session.add(PhotoLink(photo_id=pid, record_type=record_type, record_id=record_id, role=role))
     return [photos[pid] for pid in ids]

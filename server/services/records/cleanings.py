@@ -32,12 +32,12 @@ def _write(user, shop, data, supersedes=None):
     db.session.flush()
     members = scope.member_ids(shop.id)
     photos.attach(data["before_photo_ids"], "cleaning", cleaning.id, "before", uploaders=members,
-                  field="before_photo_ids")
+                  field="before_photo_ids", supersedes=supersedes)
     photos.attach(data["after_photo_ids"], "cleaning", cleaning.id, "after", uploaders=members,
-                  field="after_photo_ids")
+                  field="after_photo_ids", supersedes=supersedes)
     if data.get("invoice_photo_id"):
         photos.attach([data["invoice_photo_id"]], "cleaning", cleaning.id, "invoice", uploaders=members,
-                      field="invoice_photo_id")
+                      field="invoice_photo_id", supersedes=supersedes)
     return cleaning
 
 

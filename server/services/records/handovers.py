@@ -88,7 +88,7 @@ def _write(user, shop, data, party, *, serial, version=1, supersedes=None):
     db.session.add(handover)
     db.session.flush()
     photos.attach(data.get("photo_ids") or [], "handover", handover.id, "evidence",
-                  uploaders=_uploaders(party, shop, company_id))
+                  uploaders=_uploaders(party, shop, company_id), supersedes=supersedes)
     return handover
 
 
