@@ -268,3 +268,19 @@ def test_one_inspections_items_may_share_a_photo_but_not_with_another_record(cli
     second = client.post(f"/api/v1/shops/{made.shop_id}/inspections", headers=inspector, json={
         "inspected_at": "2026-12-01T10:00:00+08:00", **NEAR, "items": body_items})
     assert second.status_code == 422
+
+
+# --- coordinates ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/shops?near=89.9,116.5&radius_m=50000", "/api/v1/shops?near=999,116.5",
+    "/api/v1/patrol?lat=90&lng=116.5&radius_m=50000", "/api/v1/patrol?lat=-89.99&lng=0",
+    "/api/v1/exports/shops.geojson?near=89.9,116.5&radius_m=50000",
+])
+def test_positions_outside_the_city_are_422_at_once(client, login_as, url):
+    _, inspector = login_as("inspector", jurisdiction=None)
+    _, regulator = login_as("regulator", jurisdiction=None)
+    headers = inspector if "patrol" in url else regulator
+    response = client.get(url, headers=headers)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert "本市范围" in str(response.get_json()["error"])

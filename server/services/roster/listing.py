@@ -13,6 +13,7 @@ from server.pagination import paginate
 from server.schemas import dump
 from server.services import audit, scope
 from server.services.compliance import FILTERS, SHOP_COLUMNS, compliance_bulk, compliance_of, graded, matches
+from server.services.roster.shops import check_location
 
 
 def _like(text):
@@ -37,6 +38,9 @@ def filtered(user, args):
     near = None
     if "near" in args:
         lat, lng = (float(x) for x in args["near"].split(","))
+        # In the city, as a shop's own position must be (near a pole the cells covering the
+        # radius would run to hundreds of thousands).
+        check_location(lat, lng, field="near")
         near = (lat, lng, args["radius_m"])
         south, west, north, east = bounding_box(lat, lng, args["radius_m"])
         statement = statement.where(Shop.geo_cell.in_(cells_covering(south, west, north, east)),
@@ -80,6 +84,7 @@ def _shops(ids):
 
 def patrol(user, args):
     """The inspector's active shops near it: highest priority first, then nearest."""
+    check_location(args["lat"], args["lng"])
     south, west, north, east = bounding_box(args["lat"], args["lng"], args["radius_m"])
     statement = scope.shops_visible_to(user).where(Shop.geo_cell.in_(cells_covering(south, west, north, east)),
                                                    Shop.lat.between(south, north), Shop.lng.between(west, east))
