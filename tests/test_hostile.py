@@ -284,3 +284,17 @@ def test_positions_outside_the_city_are_422_at_once(client, login_as, url):
     response = client.get(url, headers=headers)
     assert response.status_code == 422, response.get_data(as_text=True)
     assert "本市范围" in str(response.get_json()["error"])
+
+
+# --- people ------------------------------------------------------------------------------------------
+
+def test_a_manager_who_deactivates_leaves_the_shop_claimable(client, make_shop, login_as):
+    made = make_shop()
+    assert client.post("/api/v1/me/deactivate", headers=made.owner).status_code == 204
+    _, inspector = login_as("inspector", jurisdiction=["370811"])
+    code = client.post(f"/api/v1/shops/{made.shop_id}/claim-code", headers=inspector).get_json()["code"]
+    _, successor = login_as()
+    claimed = client.post("/api/v1/shops/claim", json={"code": code}, headers=successor)
+    assert claimed.status_code == 200, claimed.get_data(as_text=True)
+    members = client.get(f"/api/v1/shops/{made.shop_id}/members", headers=successor).get_json()
+    assert [m["role"] for m in members] == ["manager"]

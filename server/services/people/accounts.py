@@ -181,6 +181,12 @@ def deactivate(user):
     user.disabled = True
     user.deactivated_at = utcnow()
     revoke_tokens(user)
+    # A deactivated member is no member: a shop whose manager leaves can be claimed again with a
+    # code from the district (its records stay, under the pseudonym).
+    for member in db.session.scalars(select(ShopMember).where(ShopMember.user_id == user.id)):
+        audit.record("shop.member_leave", "shop", member.shop_id,
+                     f"{'负责人' if member.role == 'manager' else '店员'}注销账号，已退出店铺", shop_id=member.shop_id)
+        db.session.delete(member)
     audit.record("user.deactivate", "user", user.id, "用户注销账号，个人信息已删除")
     db.session.commit()
 

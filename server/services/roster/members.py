@@ -61,7 +61,8 @@ def _redeem(user, code, kind):
 def claim(user, code):
     """认领: the caller becomes the manager of an unclaimed shop (or one left without a manager)."""
     shop = _redeem(user, code, "claim")
-    if db.session.scalar(select(ShopMember.id).where(ShopMember.shop_id == shop.id, ShopMember.role == "manager")):
+    if db.session.scalar(select(ShopMember.id).join(User, User.id == ShopMember.user_id).where(
+            ShopMember.shop_id == shop.id, ShopMember.role == "manager", User.deactivated_at.is_(None))):
         fail(409, "该店铺已有负责人；如需变更请联系负责人移交或联系区县城管部门")
     db.session.add(ShopMember(shop_id=shop.id, user_id=user.id, role="manager"))
     shop.claimed_at = shop.claimed_at or utcnow()
