@@ -298,3 +298,41 @@ def test_a_manager_who_deactivates_leaves_the_shop_claimable(client, make_shop, 
     assert claimed.status_code == 200, claimed.get_data(as_text=True)
     members = client.get(f"/api/v1/shops/{made.shop_id}/members", headers=successor).get_json()
     assert [m["role"] for m in members] == ["manager"]
+
+
+# --- collectors see their slips, while their contract runs --------------------------------------------
+
+def test_a_collector_sees_slips_and_contracts_only_and_nothing_after_the_contract(client, contracted, login_as):
+    import datetime as dt
+    from server.clock import SHANGHAI
+    now = dt.datetime.now(SHANGHAI).replace(microsecond=0)
+    from server.models import Contract, PhotoLink
+    from server.services import audit
+    from tests.helpers import upload_photo
+    from tests.test_inspections import NEAR, items
+    c = contracted
+    _, inspector = login_as("inspector", jurisdiction=["370811"])
+    assert client.post(f"/api/v1/shops/{c.shop_id}/inspections", headers=inspector, json={
+        "inspected_at": (now - dt.timedelta(hours=1)).isoformat(), **NEAR, "items": items(client, inspector, ["P2"])}
+    ).status_code == 201
+    inspection_photo = db.session.scalar(select(PhotoLink.photo_id).where(PhotoLink.record_type == "inspection"))
+    cleaning_photo = upload_photo(client, c.owner, 31)
+    assert client.post(f"/api/v1/shops/{c.shop_id}/cleanings", headers=c.owner, json={
+        "cleaned_on": now.date().isoformat(), "parts": ["purifier"], "performed_by": "self",
+        "before_photo_ids": [upload_photo(client, c.owner, 30)], "after_photo_ids": [cleaning_photo]}
+    ).status_code == 201
+    slip = client.post(f"/api/v1/shops/{c.shop_id}/handovers", headers=c.collector, json={
+        "handed_over_at": (now - dt.timedelta(hours=1)).isoformat(), "waste_type": "kitchen_waste", "bins": 1,
+        "collector_company_id": c.company_id, "photo_ids": [upload_photo(client, c.collector, 32)]}).get_json()
+    assert client.get(f"/api/v1/shops/{c.shop_id}", headers=c.collector).status_code == 200
+    for photo in (cleaning_photo, inspection_photo):  # enforcement and the shop's own records: not theirs
+        assert client.get(f"/api/v1/photos/{photo}", headers=c.collector).status_code == 404
+    assert client.get(f"/api/v1/shops/{c.shop_id}/cleanings", headers=c.collector).get_json()["items"] == []
+    contract = db.session.scalars(select(Contract)).one()  # the contract ended ten days ago
+    contract.valid_from, contract.valid_until = now.date() - dt.timedelta(days=400), now.date() - dt.timedelta(days=10)
+    audit.record("test.contract_end", "contract", contract.id, shop_id=c.shop_id)
+    db.session.commit()
+    assert client.get(f"/api/v1/shops/{c.shop_id}", headers=c.collector).status_code == 404
+    assert client.get(f"/api/v1/shops/{c.shop_id}/handovers", headers=c.collector).status_code == 404
+    listed = client.get("/api/v1/handovers", headers=c.collector).get_json()["items"]
+    assert [s["id"] for s in listed] == [slip["id"]]  # the company's own ledger stays

@@ -4,17 +4,20 @@ object, and never a hint of its state — and ``<things>_visible_to(user)`` is t
 lists start from.  Services load through these, then check the permission for the action,
 then the object's state.
 
-- shops: members their shops, staff their jurisdiction, collectors the shops under contract
-  with their company;
-- cleanings, contracts: whoever sees the shop;
-- handover slips: whoever sees the shop, collectors only their own company's slips;
+- shops: members their shops, staff their jurisdiction, collectors the shops under a contract
+  with their company in force today;
+- cleanings: whoever sees the shop but collectors; contracts: whoever sees the shop, collectors
+  their own company's;
+- handover slips: whoever sees the shop; collectors their own company's (also after the
+  contract ended: the company's own ledger), and no other kind of record or photo;
 - inspections and rectification orders: the shop's members and staff in jurisdiction;
 - cases and change requests' decisions: staff in jurisdiction (members see their requests);
 - photos: the uploader, and whoever may see a record the photo is attached to;
 - user accounts: see :func:`user_visible_to`.
 """
-from sqlalchemy import exists, select
+from sqlalchemy import exists, false, select
 
+from server.clock import today
 from server.errors import fail
 from server.extensions import db
 from server.models.collector import CollectorCompany
@@ -112,8 +115,11 @@ def shops_visible_to(user):
     if user.is_staff:
         return statement if user.jurisdiction is None else statement.where(
             Shop.district_code.in_(user.jurisdiction))
-    if user.role in COLLECTOR_ROLES and user.collector_company_id:
-        contracted = select(Contract.shop_id).where(Contract.collector_company_id == user.collector_company_id)
+    if user.role in COLLECTOR_ROLES:
+        # Only while a contract with the company is in force today: an ended contract ends the access.
+        on = today()
+        contracted = select(Contract.shop_id).where(Contract.collector_company_id == user.collector_company_id,
+                                                    Contract.valid_from <= on, Contract.valid_until >= on)
         return statement.where(Shop.id.in_(contracted))
     return statement.where(Shop.id.in_(select(ShopMember.shop_id).where(ShopMember.user_id == user.id)))
 
@@ -164,6 +170,8 @@ def _members_or_staff_shops(user):
 # --- records ----------------------------------------------------------------------------------
 
 def cleanings_visible_to(user):
+    if user.role in COLLECTOR_ROLES:  # a collector's business is the slips, not the shop's other records
+        return select(Cleaning).where(false())
     return select(Cleaning).where(Cleaning.shop_id.in_(visible_shop_ids(user)))
 
 
@@ -172,10 +180,9 @@ def get_cleaning_for(user, cleaning_id, *, lock=False):
 
 
 def handovers_visible_to(user):
-    statement = select(Handover).where(Handover.shop_id.in_(visible_shop_ids(user)))
-    if user.role in COLLECTOR_ROLES:
-        statement = statement.where(Handover.collector_company_id == user.collector_company_id)
-    return statement
+    if user.role in COLLECTOR_ROLES:  # the company's own slips: its ledger, also after a contract ended
+        return select(Handover).where(Handover.collector_company_id == user.collector_company_id)
+    return select(Handover).where(Handover.shop_id.in_(visible_shop_ids(user)))
 
 
 def get_handover_for(user, handover_id, *, lock=False):
@@ -183,6 +190,8 @@ def get_handover_for(user, handover_id, *, lock=False):
 
 
 def contracts_visible_to(user):
+    if user.role in COLLECTOR_ROLES:
+        return select(Contract).where(Contract.collector_company_id == user.collector_company_id)
     return select(Contract).where(Contract.shop_id.in_(visible_shop_ids(user)))
 
 
@@ -227,6 +236,9 @@ def photo_records_visible_to(user):
     """record_type → ``select`` of the ids of that type's records ``user`` may see."""
     events = select(RectificationEvent.id).where(
         RectificationEvent.rectification_id.in_(orders_visible_to(user).with_only_columns(Rectification.id)))
+    if user.role in COLLECTOR_ROLES:  # by the record's type: slips and contracts only
+        return {"handover": handovers_visible_to(user).with_only_columns(Handover.id),
+                "contract": contracts_visible_to(user).with_only_columns(Contract.id)}
     return {"cleaning": cleanings_visible_to(user).with_only_columns(Cleaning.id),
             "handover": handovers_visible_to(user).with_only_columns(Handover.id),
             "inspection": inspections_visible_to(user).with_only_columns(Inspection.id),

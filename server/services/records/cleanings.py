@@ -1,8 +1,6 @@
 """油烟净化设施清洗记录: logged by any member of the shop, corrected only by a new version."""
 import datetime as dt
 
-from sqlalchemy import select
-
 from server.clock import today, utcnow
 from server.errors import fail
 from server.extensions import db
@@ -73,5 +71,6 @@ def correct(user, cleaning_id, data):
 
 def list_for_shop(user, shop_id, args):
     shop = scope.get_shop_for(user, shop_id)
-    statement = records.current_only(select(Cleaning).where(Cleaning.shop_id == shop.id), Cleaning, args, user)
+    statement = records.current_only(scope.cleanings_visible_to(user).where(Cleaning.shop_id == shop.id), Cleaning,
+                                     args, user)
     return paginate(statement.order_by(Cleaning.cleaned_on.desc(), Cleaning.id.desc()), args)
