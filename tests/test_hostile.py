@@ -336,3 +336,17 @@ def test_a_collector_sees_slips_and_contracts_only_and_nothing_after_the_contrac
     assert client.get(f"/api/v1/shops/{c.shop_id}/handovers", headers=c.collector).status_code == 404
     listed = client.get("/api/v1/handovers", headers=c.collector).get_json()["items"]
     assert [s["id"] for s in listed] == [slip["id"]]  # the company's own ledger stays
+
+
+def test_a_district_regulator_cannot_change_a_company_that_serves_another_district(client, make_company, login_as):
+    shared = make_company(["370811", "370812"])
+    own = make_company(["370811"], name="本区收运公司")
+    _, district = login_as("regulator", jurisdiction=["370811"])
+    refused = client.patch(f"/api/v1/collectors/{shared.id}", json={"licence_valid_until": "2024-01-01"},
+                           headers=district)
+    assert refused.status_code == 403 and "辖区以外" in refused.get_json()["error"]["message"]
+    assert client.patch(f"/api/v1/collectors/{own.id}", json={"licence_valid_until": "2030-01-01"},
+                        headers=district).status_code == 200
+    _, city = login_as("regulator", jurisdiction=None)
+    assert client.patch(f"/api/v1/collectors/{shared.id}", json={"licence_valid_until": "2030-01-01"},
+                        headers=city).status_code == 200

@@ -30,9 +30,13 @@ def create(user, data):
 
 
 def update(user, company_id, changes):
-    company = db.session.get(CollectorCompany, company_id)
+    company = db.session.scalar(scope.locked(select(CollectorCompany).where(CollectorCompany.id == company_id)))
     if company is None or not scope.company_in_jurisdiction(user, company):
         fail(404, "收运单位不存在")
+    # A company that also serves districts outside the caller's would change for shops the caller
+    # cannot see (an expired licence turns them all "contract expired"): city-wide staff only.
+    if not scope.within_jurisdiction(user, company.districts):
+        fail(403, "该收运单位同时服务您辖区以外的区县，其信息须由市级监管人员或管理员修改")
     if "districts" in changes:
         _check_districts(user, changes["districts"])
         changes["districts"] = sorted(set(changes["districts"]))
