@@ -97,6 +97,7 @@ def roles_required(*roles, rate_limit=None):
                 ratelimit.hit(user, bucket)
             return view(*args, **kwargs)
 
+        wrapper.required_roles = roles  # an idempotent replay re-checks them (server/idempotency.py)
         return _documented(wrapper)
 
     return decorator

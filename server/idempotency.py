@@ -2,7 +2,8 @@
 
 The same key from the same user on the same route (method + concrete path) within 7 days
 replays the first response and creates nothing; while the first request still runs → 409;
-the same key with a different body → 422 ``idempotency_key_reused``.
+the same key with a different body → 422 ``idempotency_key_reused``.  A replay is authorised
+again first (the caller's role against the route's), and the stored answers are encrypted at rest.
 
 The key is recorded **in the same transaction as the business write**: the first commit of
 the request adds it (:func:`carry_key`, the first step of :mod:`server.commit_pipeline`), so either both the record and the key
@@ -27,6 +28,7 @@ from server.database import is_bookkeeping
 from server.errors import fail
 from server.extensions import db
 from server.models.idempotency import IdempotencyKey
+from server.security import seal, unseal
 
 HEADER = "Idempotency-Key"
 KEY_FORMAT = re.compile(r"^[\x21-\x7e]{1,64}$")
@@ -54,6 +56,10 @@ def _check_key():
     if not request.headers.get("Authorization") or request.url_rule is None:
         return None  # anonymous calls (logins) have no "same user"; unknown routes answer 404/405
     user = authenticate()
+    # Authorised again before anything is replayed: a caller who lost the role gets no old answer.
+    roles = getattr(current_app.view_functions.get(request.endpoint), "required_roles", None)
+    if roles and user.role not in roles:
+        fail(403, "没有权限执行此操作")
     body_sha256 = hashlib.sha256(request.get_data(cache=True)).hexdigest()
     existing = db.session.scalar(select(IdempotencyKey).where(*_where(user.id, key)))
     if existing is not None and existing.created_at <= utcnow() - REPLAY_WINDOW:
@@ -66,7 +72,7 @@ def _check_key():
         if existing.status_code is None:
             fail(409, IN_PROGRESS)
         db.session.rollback()
-        response = current_app.response_class(existing.body, status=existing.status_code,
+        response = current_app.response_class(unseal(existing.body), status=existing.status_code,
                                               content_type=existing.content_type)
         response.headers["Idempotent-Replayed"] = "true"
         return response
@@ -108,6 +114,7 @@ def _remember_answer(response):
         return response
     # Whatever the answer, the write committed with the key: the same answer is replayed.
     row.status_code, row.content_type = response.status_code, response.content_type
-    row.body = b"" if response.is_streamed else response.get_data()
+    # Sealed: an answer may hold a one-time code, kept nowhere else but as a digest.
+    row.body = seal(b"" if response.is_streamed else response.get_data())
     db.session.commit()
     return response

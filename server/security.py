@@ -51,6 +51,19 @@ def decrypt(blob):
         return None
 
 
+def seal(data):
+    """Bytes encrypted at rest with the personal-data key (stored answers may hold one-time codes)."""
+    return _fernet().encrypt(bytes(data))
+
+
+def unseal(blob):
+    """What :func:`seal` stored; bytes stored before sealing existed come back as they are."""
+    try:
+        return _fernet().decrypt(bytes(blob))
+    except InvalidToken:
+        return bytes(blob)
+
+
 def mask_phone(phone):
     """138****1234: the first three and the last four digits."""
     if not phone:

@@ -350,3 +350,25 @@ def test_a_district_regulator_cannot_change_a_company_that_serves_another_distri
     _, city = login_as("regulator", jurisdiction=None)
     assert client.patch(f"/api/v1/collectors/{shared.id}", json={"licence_valid_until": "2030-01-01"},
                         headers=city).status_code == 200
+
+
+# --- idempotent replays -----------------------------------------------------------------------------
+
+def test_a_replay_is_authorised_again_and_stored_answers_hold_no_code_in_clear(client, login_as):
+    from server.models import IdempotencyKey, User
+    from server.services import audit
+    regulator, headers = login_as("regulator", jurisdiction=["370811"])
+    body = {"role": "inspector", "jurisdiction": ["370811"], "display_name": "新同事"}
+    first = client.post("/api/v1/invitations", json=body, headers=dict(headers, **{"Idempotency-Key": "k-1"}))
+    assert first.status_code == 201
+    code = first.get_json()["code"]
+    stored = db.session.scalars(select(IdempotencyKey)).one()
+    assert code.encode() not in bytes(stored.body)  # sealed at rest
+    again = client.post("/api/v1/invitations", json=body, headers=dict(headers, **{"Idempotency-Key": "k-1"}))
+    assert again.status_code == 201 and again.get_json()["code"] == code  # the same answer, replayed
+    demoted = db.session.get(User, regulator.id)
+    demoted.role = "user"
+    audit.record("test.demote", "user", demoted.id)
+    db.session.commit()
+    replay = client.post("/api/v1/invitations", json=body, headers=dict(headers, **{"Idempotency-Key": "k-1"}))
+    assert replay.status_code == 403 and code not in replay.get_data(as_text=True)
