@@ -99,8 +99,9 @@ def free_port():
 
 
 @contextlib.contextmanager
-def gunicorn_serving(app_config, **env):
-    """The app under a real gunicorn (one worker) on the test's database: yields the API's base URL."""
+def gunicorn_serving(app_config, log_path=None, **env):
+    """The app under a real gunicorn (one worker) on the test's database: yields the API's base URL.
+    ``log_path``: where its output (the access log included) goes."""
     import os
     import subprocess
     import sys
@@ -113,8 +114,9 @@ def gunicorn_serving(app_config, **env):
     environment = {**os.environ, "DATABASE_URL": app_config["DATABASE_URL"], "UPLOAD_DIR": app_config["UPLOAD_DIR"],
                    "APP_ENV": "testing", "SECRET_KEY": app_config["SECRET_KEY"], "WEB_CONCURRENCY": "1",
                    "GUNICORN_THREADS": "2", "BIND": f"127.0.0.1:{port}", **env}
+    output = open(log_path, "wb") if log_path else subprocess.DEVNULL
     master = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app"], cwd=Path(__file__).parent.parent,
-                              env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=environment, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         for _ in range(200):
@@ -130,3 +132,5 @@ def gunicorn_serving(app_config, **env):
     finally:
         master.terminate()
         master.wait(timeout=30)
+        if log_path:
+            output.close()

@@ -372,3 +372,19 @@ def test_a_replay_is_authorised_again_and_stored_answers_hold_no_code_in_clear(c
     db.session.commit()
     replay = client.post("/api/v1/invitations", json=body, headers=dict(headers, **{"Idempotency-Key": "k-1"}))
     assert replay.status_code == 403 and code not in replay.get_data(as_text=True)
+
+
+# --- the edges of HTTP --------------------------------------------------------------------------------
+
+def test_a_newline_in_the_path_never_reaches_the_access_log_raw(app, app_config, tmp_path):
+    import requests
+    from tests.helpers import gunicorn_serving
+    log = tmp_path / "gunicorn.log"
+    db.session.remove()
+    with gunicorn_serving(app_config, log_path=log) as base:
+        answer = requests.get(base + "/nothing%0a127.0.0.1 [forged] \"GET /admin HTTP/1.1\" 200", timeout=10)
+        assert answer.status_code == 404
+        requests.get(base + "/health", timeout=10)  # a line after it, so the first is flushed
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    assert not any(line.startswith("127.0.0.1 [forged]") for line in lines)
+    assert any("/nothing\\x0a127.0.0.1 [forged]" in line for line in lines)
