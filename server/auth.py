@@ -37,7 +37,7 @@ def _token_from_header():
     if not header:
         fail(401, "请先登录")
     scheme, _, token = header.partition(" ")
-    if scheme != "Bearer" or not token or " " in token or len(token) > 256:
+    if scheme.lower() != "bearer" or not token or " " in token or len(token) > 256:
         fail(401, "登录凭证格式错误，应为 Authorization: Bearer <token>")
     return token
 

@@ -66,6 +66,9 @@ def load_config(overrides=None, environ=None):
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE") or "https://api.weixin.qq.com",
         "TOKEN_TTL_HOURS": _int(env, "TOKEN_TTL_HOURS", 72),
         "PHOTO_URL_TTL_MINUTES": _int(env, "PHOTO_URL_TTL_MINUTES", 30),
+        # Where clients reach the app (signed photo links start with it), e.g. https://api.example.cn;
+        # unset: the links are relative to the host the client called.
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or None,
         "RETENTION_YEARS": _int(env, "RETENTION_YEARS", 5),
         # The city's bounding box (south, west, north, east) for shop coordinates: 济宁市.
         "CITY_BOUNDS": tuple(float(x) for x in (env.get("CITY_BOUNDS") or "34.4,115.7,36.1,117.7").split(",")),

@@ -388,3 +388,26 @@ def test_a_newline_in_the_path_never_reaches_the_access_log_raw(app, app_config,
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     assert not any(line.startswith("127.0.0.1 [forged]") for line in lines)
     assert any("/nothing\\x0a127.0.0.1 [forged]" in line for line in lines)
+
+
+def test_signed_links_never_take_their_host_from_the_request(client, owner, make_app, app_config):
+    _, headers = owner
+    import io
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(encode(Image.new("RGB", (40, 30)))), "p.jpg")})
+    response = client.post("/api/v1/photos", data=body, headers=dict(headers, Host="evil.example"),
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 201
+    assert response.get_json()["url"].startswith("/api/v1/photos/") and "evil" not in response.get_data(as_text=True)
+    configured = make_app({**app_config, "PUBLIC_BASE_URL": "https://api.example.cn/"})
+    with configured.test_request_context(headers={"Host": "evil.example"}):
+        from server.services import photos
+        assert photos.signed_url(1, "thumb").startswith("https://api.example.cn/api/v1/photos/1/thumb?")
+
+
+def test_the_bearer_scheme_is_case_insensitive(client, owner):
+    _, headers = owner
+    token = headers["Authorization"].split(" ", 1)[1]
+    for scheme in ("bearer", "BEARER", "BeArEr"):
+        assert client.get("/api/v1/me", headers={"Authorization": f"{scheme} {token}"}).status_code == 200

@@ -134,8 +134,10 @@ def _signature(photo_id, variant, expires):
 def signed_url(photo_id, variant):
     expires = int((utcnow() + dt.timedelta(minutes=current_app.config["PHOTO_URL_TTL_MINUTES"])).timestamp())
     endpoint = "photos.get_thumb" if variant == "thumb" else "photos.get_photo"
-    return url_for(endpoint, photo_id=photo_id, exp=expires, sig=_signature(photo_id, variant, expires),
-                   _external=True)
+    path = url_for(endpoint, photo_id=photo_id, exp=expires, sig=_signature(photo_id, variant, expires))
+    # From configuration, never from the request's Host header (a client could name any host).
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    return base + path
 
 
 def signature_valid(photo_id, variant, expires, signature):
