@@ -411,3 +411,17 @@ def test_the_bearer_scheme_is_case_insensitive(client, owner):
     token = headers["Authorization"].split(" ", 1)[1]
     for scheme in ("bearer", "BEARER", "BeArEr"):
         assert client.get("/api/v1/me", headers={"Authorization": f"{scheme} {token}"}).status_code == 200
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+08:00", "1999-12-31T23:59:00+08:00",
+                                    "2100-01-01T00:00:00+08:00", "9999-12-31T23:59:59-12:00"])
+def test_event_times_outside_2000_to_2099_are_422(client, contracted, login_as, moment):
+    from tests.test_inspections import NEAR
+    _, inspector = login_as("inspector", jurisdiction=["370811"])
+    filed = client.post(f"/api/v1/shops/{contracted.shop_id}/inspections", headers=inspector, json={
+        "inspected_at": moment, **NEAR, "items": [{"code": "P1", "result": "pass"}]})
+    assert filed.status_code == 422 and "inspected_at" in filed.get_json()["error"]["fields"]
+    slip = client.post(f"/api/v1/shops/{contracted.shop_id}/handovers", headers=contracted.owner, json={
+        "handed_over_at": moment, "waste_type": "kitchen_waste", "bins": 1,
+        "collector_company_id": contracted.company_id})
+    assert slip.status_code == 422 and "handed_over_at" in slip.get_json()["error"]["fields"]

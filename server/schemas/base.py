@@ -20,7 +20,18 @@ class StrictSchema(ma.Schema):
 
 
 class ShanghaiDateTime(ma.fields.AwareDateTime):
-    """ISO 8601 with offset in and out; shown in Asia/Shanghai (+08:00)."""
+    """ISO 8601 with offset in and out; shown in Asia/Shanghai (+08:00).  Like a :class:`Day`, a
+    time read in lies in 2000–2099 (Asia/Shanghai): year 1 is a typo, and arithmetic on it overflows."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            day = to_shanghai(moment).date()
+        except OverflowError:
+            day = None
+        if day is None or not FIRST_DAY <= day <= LAST_DAY:
+            raise ma.ValidationError(f"时间应在 {FIRST_DAY} 到 {LAST_DAY} 之间")
+        return moment
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:

@@ -20,7 +20,7 @@ class ItemInSchema(StrictSchema):
 
 
 class InspectionInSchema(StrictSchema):
-    inspected_at = ma.fields.AwareDateTime(required=True)
+    inspected_at = ShanghaiDateTime(required=True)
     lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(min=-90, max=90))
     lng = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(min=-180, max=180))
     co_inspector_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))

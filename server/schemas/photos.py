@@ -16,7 +16,7 @@ class PhotoUploadSchema(StrictSchema):
     source = ma.fields.String(validate=ma.validate.OneOf(["camera", "album"]))
     lat = ma.fields.Float(validate=ma.validate.Range(min=-90, max=90), allow_nan=False)
     lng = ma.fields.Float(validate=ma.validate.Range(min=-180, max=180), allow_nan=False)
-    captured_at = ma.fields.AwareDateTime(metadata={"description": "the client's own capture time"})
+    captured_at = ShanghaiDateTime(metadata={"description": "the client's own capture time"})
 
 
 class GpsSchema(ma.Schema):

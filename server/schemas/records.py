@@ -72,7 +72,7 @@ kg = dict(allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0, ma
 
 
 class HandoverInSchema(StrictSchema):
-    handed_over_at = ma.fields.AwareDateTime(required=True)
+    handed_over_at = ShanghaiDateTime(required=True)
     waste_type = ma.fields.String(required=True, validate=ma.validate.OneOf(WASTE_TYPES))
     bins = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=100))
     declared_kg = ma.fields.Float(**kg)
