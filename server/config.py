@@ -103,6 +103,9 @@ def load_config(overrides=None, environ=None):
         # minute, exports per hour.  Over them → 429 with Retry-After.
         "RATE_LIMIT_WRITES_PER_MINUTE": _int(env, "RATE_LIMIT_WRITES_PER_MINUTE", 120),
         "RATE_LIMIT_EXPORTS_PER_HOUR": _int(env, "RATE_LIMIT_EXPORTS_PER_HOUR", 30),
+        # Anonymous WeChat logins per client address a minute (each is a call to WeChat); generous,
+        # as many phones may share one address behind a carrier's or a mall's NAT.
+        "RATE_LIMIT_WECHAT_LOGINS_PER_MINUTE": _int(env, "RATE_LIMIT_WECHAT_LOGINS_PER_MINUTE", 60),
         # Seconds a SQLite connection waits for another writer before giving up.
         "SQLITE_BUSY_TIMEOUT_MS": _int(env, "SQLITE_BUSY_TIMEOUT_MS", 15000),
         # Number of proxies in front of the app whose X-Forwarded-For may be trusted.

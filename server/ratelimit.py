@@ -7,6 +7,7 @@ Over the limit → 429 ``rate_limited`` with ``Retry-After`` (seconds to the nex
 """
 import datetime as dt
 import math
+import zlib
 
 from flask import current_app
 
@@ -20,19 +21,31 @@ from server.models.ratelimit import RateCount
 BUCKETS = {
     "write": ("RATE_LIMIT_WRITES_PER_MINUTE", dt.timedelta(minutes=1)),
     "export": ("RATE_LIMIT_EXPORTS_PER_HOUR", dt.timedelta(hours=1)),
+    "wxlogin": ("RATE_LIMIT_WECHAT_LOGINS_PER_MINUTE", dt.timedelta(minutes=1)),
 }
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def hit(user, bucket):
     """Count one request of ``user`` in ``bucket``; 429 when it is over the limit."""
+    _hit(user.id, bucket)
+
+
+def hit_address(address, bucket):
+    """Count one anonymous request from a client address (each WeChat login is an outbound call to
+    WeChat).  The address is counted under a negative id derived from it, never a user's; two
+    addresses sharing one only share a count."""
+    _hit(-1 - (zlib.crc32(address.encode("utf-8")) & 0x7FFFFFFF), bucket)
+
+
+def _hit(counted_id, bucket):
     setting, window = BUCKETS[bucket]
     limit = current_app.config[setting]
     if not limit:
         return
     now = utcnow()
     start = EPOCH + window * ((now - EPOCH) // window)
-    statement = upsert(RateCount, db.session).values(user_id=user.id, bucket=bucket, window_start=start, count=1)
+    statement = upsert(RateCount, db.session).values(user_id=counted_id, bucket=bucket, window_start=start, count=1)
     statement = statement.on_conflict_do_update(
         index_elements=["user_id", "bucket", "window_start"],
         set_={"count": RateCount.count + 1}).returning(RateCount.count)
@@ -41,7 +54,7 @@ def hit(user, bucket):
         db.session.commit()
     if count > limit:
         wait = max(1, math.ceil((start + window - now).total_seconds()))
-        what = "导出" if bucket == "export" else "提交"
+        what = {"export": "导出", "wxlogin": "登录"}.get(bucket, "提交")
         fail(429, f"{what}过于频繁，请 {wait} 秒后再试", headers={"Retry-After": str(wait)})
 
 

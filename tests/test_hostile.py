@@ -425,3 +425,13 @@ def test_event_times_outside_2000_to_2099_are_422(client, contracted, login_as, 
         "handed_over_at": moment, "waste_type": "kitchen_waste", "bins": 1,
         "collector_company_id": contracted.company_id})
     assert slip.status_code == 422 and "handed_over_at" in slip.get_json()["error"]["fields"]
+
+
+def test_anonymous_wechat_logins_are_limited_per_client_address(make_app, app_config, fake_wechat):
+    limited = make_app({**app_config, "RATE_LIMIT_WECHAT_LOGINS_PER_MINUTE": 3})
+    client = limited.test_client()
+    codes = [client.post("/api/v1/auth/wechat-login", json={"code": f"ok-limit-{n}"},
+                         environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code for n in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+    other = client.post("/api/v1/auth/wechat-login", json={"code": "ok-limit-x"}, environ_base={"REMOTE_ADDR": "10.0.0.8"})
+    assert other.status_code == 200

@@ -13,7 +13,7 @@ from server.auth import CONSOLE_MAX_AGE
 from server.clock import utcnow
 from server.config import dev_login_enabled
 from server.errors import fail
-from server import database
+from server import database, ratelimit
 from server.extensions import db
 from server.models.shop import ShopMember
 from server.models.user import AuthToken, LoginFailure, User
@@ -42,6 +42,7 @@ def _issue_token(user, kind, lifetime):
 
 def wechat_login(code):
     """小程序登录: ``wx.login`` code → WeChat's openid → our user and a token."""
+    ratelimit.hit_address(request.remote_addr or "unknown", "wxlogin")
     if dev_login_enabled(current_app.config) and DEV_CODE.match(code):
         identity = {"openid": code, "unionid": None}
     else:
