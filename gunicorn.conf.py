@@ -24,5 +24,12 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 # Never log the query string: signed photo links carry their signature there.
 access_log_format = '%(h)s [%({x-request-id}o)s] "%(m)s %(U)s %(H)s" %(s)s %(B)s %(L)ss "%(a)s"'
 # ...and never a raw control character: a %0a in a path would forge a log line.
-logger_class = "server.access_log.EscapingLogger"
+logger_class = "server.gunicorn_output.EscapingLogger"
+
+
+def on_starting(server):
+    """gunicorn's own error answers (414, 431...) in the API's error shape, not HTML."""
+    from server.gunicorn_output import install
+
+    install()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,5 +1,6 @@
 """Hostile inputs that once cost seconds or answered 500: each is a clear 4xx in the error shape,
 fast, and nothing is stored or logged as a crash."""
+import json
 import struct
 import zlib
 
@@ -435,3 +436,21 @@ def test_anonymous_wechat_logins_are_limited_per_client_address(make_app, app_co
     assert codes == [200, 200, 200, 429, 429]
     other = client.post("/api/v1/auth/wechat-login", json={"code": "ok-limit-x"}, environ_base={"REMOTE_ADDR": "10.0.0.8"})
     assert other.status_code == 200
+
+
+def test_gunicorns_own_refusals_are_in_the_error_shape(app, app_config):
+    import socket
+    from tests.helpers import gunicorn_serving
+    db.session.remove()
+    with gunicorn_serving(app_config) as base:
+        host, port = base.split("//")[1].split("/")[0].split(":")
+        for request_line, status in ((f"GET /{'a' * 9000} HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+                                     ("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "b" * 9000 + "\r\n\r\n", 431)):
+            with socket.create_connection((host, int(port)), timeout=10) as sock:
+                sock.sendall(request_line.encode())
+                answer = b""
+                while chunk := sock.recv(65536):
+                    answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(f"HTTP/1.1 {status}".encode()) and b"application/json" in head, head
+            assert json.loads(body)["error"]["code"] == "bad_request", answer[:400]
