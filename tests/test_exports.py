@@ -51,7 +51,7 @@ def test_xlsx_reads_back_with_the_same_rows_as_the_csv(client, city):
     assert values[0] == csv_body[0]
     assert len(values) == len(csv_body)
     for xlsx_row, csv_row in zip(values[1:], csv_body[1:]):
-        assert str(xlsx_row[0]) == csv_row[0] and xlsx_row[1] == csv_row[1]
+        assert xlsx_row[0] == int(csv_row[0]) and xlsx_row[1] == csv_row[1]  # a number either way
         assert xlsx_row[csv_body[0].index("评级")] == csv_row[csv_body[0].index("评级")]
     formulas = [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
