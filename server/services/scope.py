@@ -51,6 +51,11 @@ def locked(statement):
     return statement.with_for_update(of=entity).execution_options(populate_existing=True)
 
 
+def lock(model, ident):
+    """One row by primary key, locked and read after the lock (as :func:`locked`), or None."""
+    return db.session.get(model, ident, with_for_update=True, populate_existing=True)
+
+
 # --- reference data and accounts --------------------------------------------------------------
 
 def known_district_codes():

@@ -84,7 +84,7 @@ def redeem(user, code):
             or invitation.expires_at <= now):
         fail(422, INVALID_CODE, fields={"code": [INVALID_CODE]})
     # The account locked and re-read: two invitations redeemed at once must not both be consumed.
-    user = db.session.scalar(scope.locked(select(User).where(User.id == user.id)))
+    user = scope.lock(User, user.id)
     if user.role != "user":
         fail(409, "您已有工作人员身份，如需变更请联系管理员")
     user.role = invitation.role

@@ -26,7 +26,7 @@ def for_shop(user, shop_id):
 
 def decide(user, request_id, approved, note=None):
     request = scope.get_change_request_for(user, request_id, lock=True)
-    shop = db.session.scalar(scope.locked(select(Shop).where(Shop.id == request.shop_id)))
+    shop = scope.lock(Shop, request.shop_id)
     scope.require_staff(user, shop)
     if request.status != "pending":
         fail(409, "该变更申请已处理")

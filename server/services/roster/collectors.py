@@ -30,7 +30,7 @@ def create(user, data):
 
 
 def update(user, company_id, changes):
-    company = db.session.scalar(scope.locked(select(CollectorCompany).where(CollectorCompany.id == company_id)))
+    company = scope.lock(CollectorCompany, company_id)
     if company is None or not scope.company_in_jurisdiction(user, company):
         fail(404, "收运单位不存在")
     # A company that also serves districts outside the caller's would change for shops the caller

@@ -51,7 +51,7 @@ def _redeem(user, code, kind):
     if row is None or row.used_at or row.revoked_at or row.expires_at <= utcnow():
         fail(422, INVALID, fields={"code": [INVALID]})
     # The shop locked: two codes of one shop claimed at once must not make two managers.
-    shop = db.session.scalar(scope.locked(select(Shop).where(Shop.id == row.shop_id)))
+    shop = scope.lock(Shop, row.shop_id)
     if scope.membership(user, shop.id):
         fail(409, "您已是该店铺的成员")
     row.used_at, row.used_by_id = utcnow(), user.id
