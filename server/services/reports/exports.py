@@ -36,6 +36,19 @@ def _open(user, kind, fmt, title, args):
     return receipt.id
 
 
+def _streamed(user, receipt_id, write):
+    """The file's bytes as a signed stream: ``write(tally)`` yields them, counting its rows with
+    ``tally``, inside a read that never holds SQLite's write lock."""
+    tally = receipts.Tally()
+
+    def generate():
+        with read_only():
+            yield from write(tally)
+        db.session.rollback()
+
+    return receipts.signed(user, receipt_id, generate(), tally)
+
+
 def export(user, kind, fmt, args):
     """Return (generator of bytes, filename, title, receipt id)."""
     ledger = KINDS[kind]
@@ -44,30 +57,25 @@ def export(user, kind, fmt, args):
     # used while streaming).
     shops_in_scope = _shops(user, args)
     receipt_id = _open(user, kind, fmt, title, args)
-    tally = receipts.Tally()
 
-    def generate():
-        with read_only():  # a long read must not hold SQLite's write lock
-            rows = tally.count(ledger.rows(shops_in_scope, args))
-            if fmt == "csv":
-                yield from writers.csv_stream(ledger.headers, rows)
-            else:
-                path, tally.rows = writers.xlsx_file(ledger.headers, rows, title)
-                yield from writers.file_stream(path)
-        db.session.rollback()
+    def write(tally):
+        rows = tally.count(ledger.rows(shops_in_scope, args))
+        if fmt == "csv":
+            yield from writers.csv_stream(ledger.headers, rows)
+        else:
+            path, tally.rows = writers.xlsx_file(ledger.headers, rows, title)
+            yield from writers.file_stream(path)
 
-    return receipts.signed(user, receipt_id, generate(), tally), f"{kind}-{today():%Y%m%d}.{fmt}", title, receipt_id
+    return _streamed(user, receipt_id, write), f"{kind}-{today():%Y%m%d}.{fmt}", title, receipt_id
 
 
 def geojson(user, args):
     """The shops (the ``/shops`` filters) as an RFC 7946 FeatureCollection: (generator, receipt id)."""
     statement, near = filtered(user, args)
     wanted = {key: args[key] for key in compliance.FILTERS if key in args}
-    statement = statement.with_only_columns(*compliance.SHOP_COLUMNS, Shop.name, Shop.lat,
-                                            Shop.lng)
+    statement = statement.with_only_columns(*compliance.SHOP_COLUMNS, Shop.name, Shop.lat, Shop.lng)
     asked = {key: value for key, value in args.items() if key != "radius_m" or near}  # radius_m has a default
     receipt_id = _open(user, "shops", "geojson", "店铺地图", asked)
-    tally = receipts.Tally()
 
     def features():
         for row, graded in compliance.graded(statement, wanted=wanted):
@@ -75,9 +83,4 @@ def geojson(user, args):
                 continue
             yield row, graded
 
-    def generate():
-        with read_only():
-            yield from writers.geojson_stream(tally.count(features()))
-        db.session.rollback()
-
-    return receipts.signed(user, receipt_id, generate(), tally), receipt_id
+    return _streamed(user, receipt_id, lambda tally: writers.geojson_stream(tally.count(features()))), receipt_id
