@@ -13,7 +13,8 @@ from server.models.inspection import Inspection, InspectionItem, Rectification, 
 from server.models.records import Cleaning, Handover
 from server.models.shop import Contract, Shop, ShopStatusChange
 from server.services.compliance.rules import (COUNTING_SLIP_STATUSES, Facts, as_of_bounds, current_settings,
-                                              order_overdue, order_status_after, pending_window, waste_window)
+                                              order_overdue, order_status_after, pending_window, slip_kg,
+                                              waste_window)
 
 YEAR = dt.timedelta(days=365)
 # Literal, not a bound parameter, so the planner may use the partial index ix_inspection_items_failed.
@@ -25,14 +26,6 @@ def _base(shop):
     return Facts(shop_id=shop.id, registered_on=shop.registered_on, cooking_heads=shop.cooking_heads,
                  purifier_installed=shop.purifier_installed, rated_efficiency=shop.purifier_rated_efficiency,
                  district_code=shop.district_code)
-
-
-def slip_kg(slip, kg_per_bin):
-    """A slip's kg: weighed, else declared, else its bins at the configured kg a bin (None: no quantity)."""
-    for kg in (slip.weighed_kg, slip.declared_kg):
-        if kg is not None:
-            return float(kg)
-    return slip.bins * kg_per_bin if slip.bins is not None else None
 
 
 # --- per shop --------------------------------------------------------------------------------
@@ -65,7 +58,7 @@ def facts_one(shop, as_of):
 
     # Plausibility: kitchen waste confirmed (or disputed) by the cutoff, handed over in the window.
     since, kg_per_bin = start_of_day(waste_window(as_of)), current_settings()["kg_per_bin"]
-    quantities = [slip_kg(h, kg_per_bin) for h in all_slips
+    quantities = [slip_kg(h.weighed_kg, h.declared_kg, h.bins, kg_per_bin) for h in all_slips
                   if known(h) and h.waste_type == "kitchen_waste" and since <= h.handed_over_at <= moment
                   and h.answered_at is not None and h.answered_at < cutoff and h.status in COUNTING_SLIP_STATUSES]
     quantities = [kg for kg in quantities if kg is not None]
@@ -139,10 +132,10 @@ KITCHEN_WASTE = Handover.waste_type == literal_column("'kitchen_waste'")
 COUNTED_LITERALLY = Handover.status.in_([literal_column("'confirmed'"), literal_column("'disputed'")])
 
 
-def waste_bulk(shop_ids, as_of):
-    """The plausibility window's kitchen waste: ``[(shop_id, district_code, cooking_heads,
-    registered_on, kg)]`` for the shops with data among ``shop_ids`` (a list, a ``select`` of ids, or
-    None for every shop) — the same rules as :func:`facts_one`, in one aggregate query."""
+def waste_sums(shop_ids, as_of):
+    """The plausibility window's kitchen waste: a ``select`` of ``(shop_id, kg)`` for the shops with
+    data among ``shop_ids`` (a list, a ``select`` of ids, or None for every shop) — the same rules as
+    :func:`facts_one`, in one aggregate."""
     cutoff, moment = as_of_bounds(as_of)
     kg = waste_kg_sql(current_settings()["kg_per_bin"])
     # Today nothing was received or superseded after the cutoff (the end of today): the versions in
@@ -156,10 +149,7 @@ def waste_bulk(shop_ids, as_of):
                 .group_by(Handover.shop_id))
     if shop_ids is not None:
         per_shop = per_shop.where(_ids(Handover.shop_id, shop_ids))
-    # Summed per shop first (index only), then joined with the shops: a fifth of joining every slip.
-    per_shop = per_shop.subquery()
-    return db.session.execute(select(per_shop.c.shop_id, Shop.district_code, Shop.cooking_heads, Shop.registered_on,
-                                     per_shop.c.kg).join(Shop, Shop.id == per_shop.c.shop_id)).all()
+    return per_shop
 
 
 def add_waste(facts, as_of, shop_ids=None):
@@ -167,7 +157,7 @@ def add_waste(facts, as_of, shop_ids=None):
     the records."""
     ids = list(facts) if shop_ids is None else list(shop_ids)
     if ids:
-        for shop_id, _district, _heads, _registered, kg in waste_bulk(ids, as_of):
+        for shop_id, kg in db.session.execute(waste_sums(ids, as_of)):
             facts[shop_id].waste_kg = round(float(kg), 2)
     return facts
 

@@ -9,18 +9,24 @@ every shop graded on one date by one process is judged against the same medians,
 import time
 
 from flask import current_app
+from sqlalchemy import select
 
-from server.services.compliance.from_records import waste_bulk
+from server.extensions import db
+from server.models.shop import Shop
+from server.services.compliance.from_records import waste_sums
 from server.services.compliance.rules import NO_PEERS, Peers, needs_peers, per_head_day, scale_of
 
 CACHE = "waste_peers"
 
 
 def compute(as_of):
-    """The medians on ``as_of``, from every shop's slips."""
+    """The medians on ``as_of``, from every shop's slips (summed per shop first, index only, then
+    joined with the shops: a fifth of joining every slip)."""
+    per_shop = waste_sums(None, as_of).subquery()
+    rows = db.session.execute(select(Shop.district_code, Shop.cooking_heads, Shop.registered_on, per_shop.c.kg)
+                              .join(per_shop, per_shop.c.shop_id == Shop.id).where(Shop.registered_on <= as_of))
     return Peers((district, scale_of(heads), per_head_day(kg, heads, registered_on, as_of))
-                 for _shop, district, heads, registered_on, kg in waste_bulk(None, as_of)
-                 if registered_on <= as_of)
+                 for district, heads, registered_on, kg in rows)
 
 
 def peers_on(as_of):

@@ -107,6 +107,14 @@ def waste_window(as_of):
     return as_of - dt.timedelta(days=WASTE_WINDOW_DAYS - 1)
 
 
+def slip_kg(weighed, declared, bins, kg_per_bin):
+    """A slip's kg: weighed, else declared, else its bins at the configured kg a bin (None: no quantity)."""
+    for kg in (weighed, declared):
+        if kg is not None:
+            return float(kg)
+    return bins * kg_per_bin if bins is not None else None
+
+
 def per_head_day(kg, cooking_heads, registered_on, as_of):
     """Kitchen waste per cooking head per day over the window (or the days since registration,
     when fewer)."""

@@ -20,7 +20,7 @@ from server.models.shop import Shop
 from server.models.shop_facts import ShopFacts
 from server.services.compliance.from_records import YEAR, add_waste, facts_bulk
 from server.services.compliance.rules import (Facts, as_of_bounds, current_settings, order_overdue, pending_window,
-                                              waste_window)
+                                              slip_kg, waste_window)
 
 # Session-info key: the shops whose records changed in this transaction (``sync`` marks them,
 # and rewrites their rows just before the commit; until then they are read from the records).
@@ -109,7 +109,8 @@ class Reader:
         if recent_waste is None:
             self.waste_unknown.append(shop_id)
         elif recent_waste != "[]":
-            quantities = [kg if kg is not None else bins * self.kg_per_bin
+            # Each stored slip: [handed over, weighed or declared kg, bins] (see sync.summarise).
+            quantities = [slip_kg(kg, None, bins, self.kg_per_bin)
                           for at, kg, bins in json.loads(recent_waste) if self.waste_since <= at <= self.moment_text]
             if quantities:
                 facts.waste_kg = round(sum(quantities), 2)
