@@ -11,7 +11,7 @@ from server.extensions import db
 from server.services import audit, compliance, photos
 from server.services.people import accounts
 from server.services.reports import receipts
-from server.services.upkeep import demo, retention
+from server.services.upkeep import demo, jobs, retention, storage_copy
 
 
 def register(app):
@@ -22,6 +22,42 @@ def register(app):
     app.cli.add_command(retention_group)
     app.cli.add_command(facts_group)
     app.cli.add_command(exports_group)
+    app.cli.add_command(storage_group)
+
+
+@click.group("storage")
+def storage_group():
+    """Where the photos are stored (STORAGE_URL)."""
+
+
+@storage_group.command("copy")
+@click.option("--to", "target", required=True, help="the store to copy to: s3://bucket/prefix or file:///path")
+@click.option("--from", "source", help="the store to copy from (default: the current STORAGE_URL)")
+@click.option("--verify", is_flag=True, help="also re-read every object already at the target and compare SHA-256")
+def storage_copy_command(target, source, verify):
+    """Copy every stored photo (original, display copy, thumbnail) to another store, checking each
+    object's SHA-256 after writing it.  Resumable: objects already at the target are skipped (or,
+    with --verify, compared and re-copied when they differ).  Exit 1 if anything could not be copied."""
+    from flask import current_app
+
+    from server.storage import ConfigurationError, StorageError, open_store, storage_for
+
+    try:
+        origin = open_store(source, current_app.config) if source else storage_for(current_app)
+        destination = open_store(target, current_app.config)
+    except ConfigurationError as error:
+        raise click.BadParameter(str(error)) from None
+    if origin.url == destination.url:
+        raise click.BadParameter("源存储与目标存储相同")
+    click.echo(f"从 {origin.url} 复制到 {destination.url}" + ("（逐一校验已有对象）" if verify else ""))
+    try:
+        summary = storage_copy.copy_all(origin, destination, verify=verify, progress=click.progressbar)
+    except StorageError as error:
+        click.echo(f"存储不可用，已中止（可重新运行，已复制的会跳过）：{error}", err=True)
+        sys.exit(1)
+    click.echo(storage_copy.describe(summary))
+    if summary.problems:
+        sys.exit(1)
 
 
 @click.group("facts")
@@ -57,8 +93,13 @@ def retention_group():
 
 @retention_group.command("run")
 def retention_run():
-    """Delete what the retention rules say may go; print what was removed.  Never audit entries."""
-    removed = retention.run()
+    """Delete what the retention rules say may go; print what was removed.  Never audit entries.
+    Safe to start on every machine at once: one runs, the others say so and stop."""
+    with jobs.lease("retention", 6 * 3600) as held:
+        if not held:
+            click.echo("另一台机器（或进程）正在执行保存期限清理，本次跳过")
+            return
+        removed = retention.run()
     click.echo("保存期限清理完成：")
     for what, count in removed.items():
         click.echo(f"  {what}: {count}")

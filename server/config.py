@@ -9,6 +9,8 @@ import binascii
 import os
 from pathlib import Path
 
+from server import storage
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 ENVIRONMENTS = ("development", "testing", "production")
@@ -60,6 +62,19 @@ def load_config(overrides=None, environ=None):
         # None here means "a SQLite file in the instance folder" (decided by create_app).
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or None,
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(PROJECT_ROOT / "uploads"),
+        # Photos: file:///path (unset: the UPLOAD_DIR folder) or s3://bucket/prefix on S3_ENDPOINT_URL
+        # (unset: AWS), credentials from the AWS_* variables or boto3's own chain.  S3_PUBLIC_ENDPOINT_URL:
+        # where clients reach the store, when it differs (presigned redirects are signed for it).
+        "STORAGE_URL": env.get("STORAGE_URL") or None,
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+        "S3_PUBLIC_ENDPOINT_URL": env.get("S3_PUBLIC_ENDPOINT_URL") or None,
+        "S3_REGION": env.get("S3_REGION") or None,
+        "AWS_ACCESS_KEY_ID": env.get("AWS_ACCESS_KEY_ID") or None,
+        "AWS_SECRET_ACCESS_KEY": env.get("AWS_SECRET_ACCESS_KEY") or None,
+        "S3_TIMEOUT_SECONDS": _int(env, "S3_TIMEOUT_SECONDS", 10),
+        # Serve photos from S3 by a short-lived redirect to a presigned GET (true) instead of through the app.
+        "PHOTO_REDIRECT": (env.get("PHOTO_REDIRECT") or "").lower() in ("1", "true", "yes", "on"),
+        "PHOTO_REDIRECT_SECONDS": _int(env, "PHOTO_REDIRECT_SECONDS", 120),
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "WECHAT_APPID": env.get("WECHAT_APPID") or None,
         "WECHAT_SECRET": env.get("WECHAT_SECRET") or None,
@@ -143,6 +158,11 @@ def load_config(overrides=None, environ=None):
         if len(raw) != 32:
             raise ConfigError("EXPORT_SIGNING_KEY must be the base64 of a raw 32-byte Ed25519 private key, e.g. the "
                               "output of `python -c \"import base64, os; print(base64.b64encode(os.urandom(32)).decode())\"`.")
+    if config["STORAGE_URL"]:
+        try:
+            storage.parse_url(config["STORAGE_URL"])
+        except storage.ConfigurationError as error:
+            raise ConfigError(str(error)) from None
     if config["SQLALCHEMY_DATABASE_URI"]:
         config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     if (config["SQLALCHEMY_DATABASE_URI"] or "").startswith("postgresql"):

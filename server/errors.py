@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from server.extensions import db
 from server.messages import flatten_messages, is_chinese
+from server.storage import StorageError, StorageFull
 from server.web import log_refusal, request_id
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,14 @@ def handle_database_unavailable(error):
     return error_response(500)
 
 
+def handle_storage_error(error):
+    """The photo store failed (it has logged why): nothing half-stored is kept, the client retries."""
+    db.session.rollback()
+    if isinstance(error, StorageFull):
+        return error_response(507, "服务器存储空间已满，照片未保存，请稍后重试并联系管理员")
+    return error_response(503, "照片存储暂时不可用，请稍后重试")
+
+
 def handle_unexpected(error):
     log.exception("unhandled error: %s", error)
     try:
@@ -161,4 +170,5 @@ def register_error_handlers(app):
     app.register_error_handler(StatementError, handle_statement_error)
     app.register_error_handler(OverflowError, handle_out_of_range)
     app.register_error_handler(DBAPIError, handle_database_unavailable)
+    app.register_error_handler(StorageError, handle_storage_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -20,7 +20,7 @@ from PIL import Image
 from server.extensions import db
 from server.models import Photo
 from server.services import photos
-from server.storage import LocalStorage
+from server import storage
 from tests.helpers import error_of, upload_photo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,15 +32,15 @@ def files_under(root):
 
 def test_a_full_disk_is_507_and_nothing_is_half_stored(app, client, login_as, monkeypatch):
     _user, headers = login_as()
-    real_save, calls = LocalStorage.save, []
+    real_fsync, calls = os.fsync, []
 
-    def save_until_full(self, name, data):
-        calls.append(name)
+    def fsync_until_full(fd):
+        calls.append(fd)
         if len(calls) == 2:  # the original is stored, then the disk fills up
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real_save(self, name, data)
+        return real_fsync(fd)
 
-    monkeypatch.setattr(LocalStorage, "save", save_until_full)
+    monkeypatch.setattr(storage.os, "fsync", fsync_until_full)
     from werkzeug.datastructures import FileStorage
     from werkzeug.test import encode_multipart
 
@@ -53,7 +53,7 @@ def test_a_full_disk_is_507_and_nothing_is_half_stored(app, client, login_as, mo
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 0
     upload_dir = app.config["UPLOAD_DIR"]
     assert not os.path.exists(upload_dir) or files_under(upload_dir) == []
-    monkeypatch.setattr(LocalStorage, "save", real_save)
+    monkeypatch.setattr(storage.os, "fsync", real_fsync)
     assert upload_photo(client, headers, 4)  # space again: uploads work
 
 

@@ -1,6 +1,6 @@
 import io
 
-from flask import send_file
+from flask import redirect, send_file
 
 from server.api import Blueprint
 from server.auth import authenticate, current_user, login_required
@@ -21,9 +21,13 @@ def upload(form):
 
 def _serve(photo_id, variant, args):
     if "sig" in args or "exp" in args:
-        data, etag = photos.signed_copy(photo_id, variant, args.get("exp"), args.get("sig"))
+        data, etag, url = photos.signed_copy(photo_id, variant, args.get("exp"), args.get("sig"))
     else:
-        data, etag = photos.copy_for(authenticate(), photo_id, variant)
+        data, etag, url = photos.copy_for(authenticate(), photo_id, variant)
+    if url:  # PHOTO_REDIRECT: the store serves the bytes; the redirect itself must not be cached
+        response = redirect(url, 302)
+        response.cache_control.no_store = True
+        return response
     response = send_file(io.BytesIO(data), mimetype="image/jpeg", max_age=600, etag=etag)
     response.cache_control.private = True
     response.cache_control.public = False

@@ -1,13 +1,13 @@
 """Photo evidence: upload, reuse detection, quotas, signed links, access, attaching to records."""
 import datetime as dt
-import errno
 import hashlib
 import hmac
 import logging
 import time
 
 from flask import current_app, url_for
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from server.clock import end_of_day, start_of_day, today, utcnow
@@ -16,7 +16,8 @@ from server.extensions import db
 from server.models.photo import Photo, PhotoLink
 from server.services import audit, scope
 from server.services.photos import imaging
-from server.storage import storage_for
+from server.models.counter import Counter
+from server.storage import StorageError, StorageUnavailable, new_name, storage_for
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def upload(user, file, form):
     received_at = utcnow()
     captured_at, suspect = _client_capture(form, received_at)
     storage = storage_for(current_app)
-    names = [storage.new_name(suffix) for suffix in (".orig", ".jpg", "_t.jpg")]
+    names = [new_name(suffix) for suffix in (".orig", ".jpg", "_t.jpg")]
     band = bands(image.dhash)
     photo = Photo(
         uploaded_by_id=user_id, received_at=received_at, purpose=form.get("purpose"), source=form.get("source"),
@@ -114,14 +115,10 @@ def upload(user, file, form):
                      f"上传照片 {image.width}×{image.height} {sha256[:12]}"
                      + (f"，与照片 #{photo.reused_photo_id} 重复" if photo.reused_photo_id else ""))
         db.session.commit()
-    except BaseException as error:
+    except BaseException:
         db.session.rollback()
-        for name in names:
-            storage.delete(name)
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-            current_app.logger.error("photo storage is full: %s", error)
-            fail(507, "服务器存储空间已满，照片未保存，请稍后重试并联系管理员")
-        raise
+        delete_files(names)  # what cannot be deleted now (the store is down) is swept later
+        raise  # a StorageError is answered 503 or 507 (server/errors.py)
     return photo
 
 
@@ -147,10 +144,18 @@ def signature_valid(photo_id, variant, expires, signature):
 
 
 def _copy(photo, variant):
-    """The bytes of a served copy (small: ≤ 1600 px JPEG) and an ETag for them."""
+    """A served copy (small: ≤ 1600 px JPEG): ``(bytes, ETag, None)``, or ``(None, ETag, URL)`` —
+    a short-lived presigned GET on the store — when ``PHOTO_REDIRECT`` is on and the store has them."""
     name = photo.thumb_name if variant == "thumb" else photo.display_name
-    with storage_for(current_app).open(name) as handle:
-        return handle.read(), f"{photo.sha256[:16]}-{variant}"
+    etag = f"{photo.sha256[:16]}-{variant}"
+    storage = storage_for(current_app)
+    if current_app.config["PHOTO_REDIRECT"] and hasattr(storage, "presigned_url"):
+        return None, etag, storage.presigned_url(name, current_app.config["PHOTO_REDIRECT_SECONDS"], "image/jpeg")
+    try:
+        return storage.read(name), etag, None
+    except FileNotFoundError:
+        log.error("photo %s: %s is not in the store %s", photo.id, name, storage.url)
+        raise StorageUnavailable(name) from None
 
 
 def signed_copy(photo_id, variant, expires, signature):
@@ -226,11 +231,23 @@ def attach(photo_ids, record_type, record_id, role, *, uploaders, field="photo_i
 STRAY_AFTER_SECONDS = 3600
 
 
+def _sweep_mark(storage):
+    """The counter holding the first day the next sweep of ``storage`` lists (a date ordinal)."""
+    return "photo_sweep:" + hashlib.sha256(storage.url.encode()).hexdigest()[:32]
+
+
 def sweep_files(age_seconds=STRAY_AFTER_SECONDS):
     """Delete files no photo row names, last written more than ``age_seconds`` ago: what a worker
     killed between writing a photo's files and committing its row (or in the middle of writing
-    one, a temporary file) left behind.  In-flight uploads are younger than the age."""
+    one, a temporary file) left behind.  In-flight uploads are younger than the age.  Each file
+    found is looked up by name; on S3 only the days since the last sweep are listed (names begin
+    with their day), so a sweep costs what was uploaded since, not the whole bucket."""
     storage = storage_for(current_app)
+    older_than = time.time() - age_seconds
+    mark_key = _sweep_mark(storage)
+    mark = db.session.get(Counter, mark_key)
+    since = dt.date.fromordinal(mark.value) if mark and mark.value else None
+    db.session.rollback()
     removed, batch = 0, []
 
     def flush(batch):
@@ -239,13 +256,12 @@ def sweep_files(age_seconds=STRAY_AFTER_SECONDS):
             known.update(db.session.scalars(select(column).where(column.in_(batch))))
         db.session.rollback()
         stray = [name for name in batch if name not in known]
-        for name in stray:
-            storage.delete(name)
+        delete_files(stray)
         return len(stray)
 
-    for name, temporary in storage.stray_files(time.time() - age_seconds):
+    for name, temporary in storage.stray_files(older_than, since=since):
         if temporary:
-            storage.delete(name)
+            delete_files([name])
             removed += 1
             continue
         batch.append(name)
@@ -253,6 +269,15 @@ def sweep_files(age_seconds=STRAY_AFTER_SECONDS):
             removed, batch = removed + flush(batch), []
     if batch:
         removed += flush(batch)
+    # Whatever was named before the day ``older_than`` falls on is settled; that day is listed again.
+    through = dt.datetime.fromtimestamp(older_than, dt.timezone.utc).date().toordinal()
+    if db.session.execute(update(Counter).where(Counter.name == mark_key, Counter.value < through)
+                          .values(value=through)).rowcount == 0 and mark is None:
+        db.session.add(Counter(name=mark_key, value=through))
+    try:
+        db.session.commit()
+    except IntegrityError:  # another machine's sweep wrote the mark first
+        db.session.rollback()
     return removed
 
 
@@ -271,9 +296,13 @@ def delete_unheld(*where):
 
 
 def delete_files(names):
+    """Delete stored files; one the store cannot delete now (it is down) is left to the sweep."""
     storage = storage_for(current_app)
     for name in names:
-        storage.delete(name)
+        try:
+            storage.delete(name)
+        except StorageError as error:
+            log.warning("could not delete %s from %s (the sweep will): %s", name, storage.url, error)
 
 
 def purge_orphans(now=None):
