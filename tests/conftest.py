@@ -27,9 +27,18 @@ from server.models.inspection import RectificationEvent
 from server.models.reference import ChecklistVersion
 from server.services import audit
 from tests.fake_wechat import FakeWeChat
+from tests.s3server import WeedServer
 from tests.helpers import ShopMade, at, bearer, credit_code, shop_body, upload_photo
 
 REFERENCE_TABLES = {"alembic_version", "districts", "checklist_versions", "checklist_items"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under TEST_STORAGE=s3 the folder's own tests are deselected (they are about the folder)."""
+    if os.environ.get("TEST_STORAGE") == "s3":
+        kept = [item for item in items if "folder_only" not in item.keywords]
+        config.hook.pytest_deselected(items=[item for item in items if "folder_only" in item.keywords])
+        items[:] = kept
 
 
 def _is_postgres(url):
@@ -95,10 +104,34 @@ def fake_wechat():
     fake.stop()
 
 
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 server (SeaweedFS) for this run, with the bucket ``photos``.  Without ``weed`` the
+    tests that need it skip saying how to get it — or fail, under ``REQUIRE_S3=1`` (CI)."""
+    server = WeedServer()
+    try:
+        server.start()
+    except (FileNotFoundError, RuntimeError) as error:
+        if os.environ.get("REQUIRE_S3") == "1":
+            pytest.fail(f"S3 tests cannot run: {error}")
+        pytest.skip(str(error))
+    server.bucket = server.make_bucket("photos")
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def app_config(db_url, tmp_path, fake_wechat):
-    """The settings a test app is built with; override this fixture to change them."""
-    return {"APP_ENV": "testing", "DATABASE_URL": db_url, "UPLOAD_DIR": str(tmp_path / "uploads"),
+def s3_settings(s3_server):
+    """Settings that store this test's photos under a prefix of their own in the S3 server's bucket."""
+    return s3_server.settings(s3_server.bucket, "t-" + uuid.uuid4().hex[:12])
+
+
+@pytest.fixture
+def app_config(request, db_url, tmp_path, fake_wechat):
+    """The settings a test app is built with; override this fixture to change them.  Under
+    ``TEST_STORAGE=s3`` the photos go to the S3 server instead of a folder."""
+    storage = request.getfixturevalue("s3_settings") if os.environ.get("TEST_STORAGE") == "s3" else {}
+    return {**storage, "APP_ENV": "testing", "DATABASE_URL": db_url, "UPLOAD_DIR": str(tmp_path / "uploads"),
             "SECRET_KEY": "test-secret-key", "WECHAT_APPID": fake_wechat.server.appid,
             "WECHAT_SECRET": fake_wechat.server.secret, "WECHAT_API_BASE": fake_wechat.base_url,
             # Tests change the slips and grade again at once: the peers' medians are never kept.

@@ -98,11 +98,29 @@ def free_port():
         return sock.getsockname()[1]
 
 
+STORAGE_SETTINGS = ("STORAGE_URL", "S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_REGION")
+
+
+def server_environment(app_config, **env):
+    """The environment a real server (gunicorn, a CLI process) runs the test's app with."""
+    import os
+
+    return {**os.environ, "DATABASE_URL": app_config["DATABASE_URL"], "UPLOAD_DIR": app_config["UPLOAD_DIR"],
+            "APP_ENV": "testing", "SECRET_KEY": app_config["SECRET_KEY"],
+            **{key: app_config[key] for key in STORAGE_SETTINGS if app_config.get(key)}, **env}
+
+
+def stored_names(app):
+    """Every name in the app's photo store (folder or bucket), temporary files left out."""
+    from server.storage import storage_for
+
+    return set(storage_for(app).names())
+
+
 @contextlib.contextmanager
 def gunicorn_serving(app_config, log_path=None, **env):
     """The app under a real gunicorn (one worker) on the test's database: yields the API's base URL.
     ``log_path``: where its output (the access log included) goes."""
-    import os
     import subprocess
     import sys
     import time
@@ -111,9 +129,8 @@ def gunicorn_serving(app_config, log_path=None, **env):
     import requests
 
     port = free_port()
-    environment = {**os.environ, "DATABASE_URL": app_config["DATABASE_URL"], "UPLOAD_DIR": app_config["UPLOAD_DIR"],
-                   "APP_ENV": "testing", "SECRET_KEY": app_config["SECRET_KEY"], "WEB_CONCURRENCY": "1",
-                   "GUNICORN_THREADS": "2", "BIND": f"127.0.0.1:{port}", **env}
+    environment = server_environment(app_config, WEB_CONCURRENCY="1", GUNICORN_THREADS="2",
+                                     BIND=f"127.0.0.1:{port}", **env)
     output = open(log_path, "wb") if log_path else subprocess.DEVNULL
     master = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app"], cwd=Path(__file__).parent.parent,
                               env=environment, stdout=output, stderr=subprocess.STDOUT)

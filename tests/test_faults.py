@@ -21,7 +21,8 @@ from server.extensions import db
 from server.models import Photo
 from server.services import photos
 from server import storage
-from tests.helpers import error_of, upload_photo
+from server.storage import storage_for
+from tests.helpers import error_of, server_environment, stored_names, upload_photo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +31,7 @@ def files_under(root):
     return sorted(p.relative_to(root).as_posix() for p in Path(root).rglob("*") if p.is_file())
 
 
+@pytest.mark.folder_only
 def test_a_full_disk_is_507_and_nothing_is_half_stored(app, client, login_as, monkeypatch):
     _user, headers = login_as()
     real_fsync, calls = os.fsync, []
@@ -57,6 +59,7 @@ def test_a_full_disk_is_507_and_nothing_is_half_stored(app, client, login_as, mo
     assert upload_photo(client, headers, 4)  # space again: uploads work
 
 
+@pytest.mark.folder_only
 def test_stray_and_temporary_files_are_swept_but_young_ones_kept(app, client, login_as):
     _user, headers = login_as()
     upload_photo(client, headers, 1)
@@ -95,11 +98,9 @@ def test_a_worker_killed_mid_upload_leaves_no_half_file_and_no_orphan_row(app, a
     _user, headers = login_as()
     db.session.remove()  # let the server's worker have the database
     port = _free_port()
-    env = dict(os.environ, DATABASE_URL=app_config["DATABASE_URL"], UPLOAD_DIR=app_config["UPLOAD_DIR"],
-               APP_ENV="testing", SECRET_KEY=app_config["SECRET_KEY"], RATE_LIMIT_WRITES_PER_MINUTE="0",
-               WECHAT_APPID=app_config["WECHAT_APPID"], WECHAT_SECRET=app_config["WECHAT_SECRET"],
-               WECHAT_API_BASE=app_config["WECHAT_API_BASE"], WEB_CONCURRENCY="1", GUNICORN_THREADS="2",
-               BIND=f"127.0.0.1:{port}")
+    env = server_environment(app_config, RATE_LIMIT_WRITES_PER_MINUTE="0", WECHAT_APPID=app_config["WECHAT_APPID"],
+                             WECHAT_SECRET=app_config["WECHAT_SECRET"], WECHAT_API_BASE=app_config["WECHAT_API_BASE"],
+                             WEB_CONCURRENCY="1", GUNICORN_THREADS="2", BIND=f"127.0.0.1:{port}")
     master = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/api/v1"
@@ -141,25 +142,23 @@ def test_a_worker_killed_mid_upload_leaves_no_half_file_and_no_orphan_row(app, a
         master.send_signal(signal.SIGTERM)
         master.wait(timeout=30)
 
-    root = Path(app_config["UPLOAD_DIR"])
+    store = storage_for(app)
     rows = db.session.scalars(sa.select(Photo)).all()
     assert len(rows) >= answered  # every acknowledged upload is there
     for photo in rows:  # no row without its files, complete ones
-        assert (root / photo.original_name).stat().st_size == photo.size_bytes
+        assert len(store.read(photo.original_name)) == photo.size_bytes
         for name in (photo.display_name, photo.thumb_name):
-            with Image.open(root / name) as image:
+            with Image.open(io.BytesIO(store.read(name))) as image:
                 image.load()
     named = {n for p in rows for n in (p.original_name, p.display_name, p.thumb_name)}
-    # Files under their final names are whole (written to a temporary name, then renamed); what a
-    # kill between the files and the row's commit leaves is swept by `retention run`.
-    for name in files_under(root):
-        if name.rsplit("/", 1)[-1].startswith(".tmp-"):
-            continue
+    # Files under their final names are whole (a folder writes a temporary name, then renames; an S3
+    # put is atomic); what a kill between the files and the row's commit leaves is swept by `retention run`.
+    for name in stored_names(app):
         if name.endswith(".jpg"):
-            with Image.open(root / name) as image:
+            with Image.open(io.BytesIO(store.read(name))) as image:
                 image.load()
     photos.sweep_files(age_seconds=-1)
-    assert set(files_under(root)) == named
+    assert stored_names(app) == named
 
 
 class _Proxy:
