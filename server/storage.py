@@ -9,6 +9,7 @@ a whole file or none: the folder writes a temporary name and renames it, S3 puts
 Failures of the store itself are :class:`StorageUnavailable` (answered 503) or :class:`StorageFull`
 (507); a name that is not stored is ``FileNotFoundError``.
 """
+import concurrent.futures
 import datetime as dt
 import errno
 import io
@@ -42,6 +43,22 @@ class StorageFull(StorageError):
 
 class ConfigurationError(ValueError):
     pass
+
+
+_pool, _pool_pid = None, None
+
+
+def save_all(store, items):
+    """Store several ``(name, data)`` at once — a photo's three copies: three round trips to S3 side
+    by side instead of one after another.  Every save has finished when this returns or raises (the
+    first error), so the caller may clean up after a failure."""
+    global _pool, _pool_pid
+    if _pool_pid != os.getpid():  # threads do not survive gunicorn's fork: one pool per process
+        _pool, _pool_pid = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="photo-store"), os.getpid()
+    futures = [_pool.submit(store.save, name, data) for name, data in items]
+    concurrent.futures.wait(futures)
+    for future in futures:
+        future.result()
 
 
 def new_name(suffix, now=None):

@@ -129,8 +129,8 @@ def gunicorn_serving(app_config, log_path=None, **env):
     import requests
 
     port = free_port()
-    environment = server_environment(app_config, WEB_CONCURRENCY="1", GUNICORN_THREADS="2",
-                                     BIND=f"127.0.0.1:{port}", **env)
+    environment = server_environment(app_config, **{"WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2",
+                                                    "BIND": f"127.0.0.1:{port}", **env})
     output = open(log_path, "wb") if log_path else subprocess.DEVNULL
     master = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app"], cwd=Path(__file__).parent.parent,
                               env=environment, stdout=output, stderr=subprocess.STDOUT)

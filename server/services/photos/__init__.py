@@ -17,7 +17,7 @@ from server.models.photo import Photo, PhotoLink
 from server.services import audit, scope
 from server.services.photos import imaging
 from server.models.counter import Counter
-from server.storage import StorageError, StorageUnavailable, new_name, storage_for
+from server.storage import StorageError, StorageUnavailable, new_name, save_all, storage_for
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +107,7 @@ def upload(user, file, form):
         captured_at_suspect=suspect, reused_photo_id=find_original(sha256, image.dhash),
         original_name=names[0], display_name=names[1], thumb_name=names[2])
     try:
-        for name, content in zip(names, (data, image.display, image.thumb)):
-            storage.save(name, content)
+        save_all(storage, zip(names, (data, image.display, image.thumb)))
         db.session.add(photo)
         db.session.flush()
         audit.record("photo.upload", "photo", photo.id,
