@@ -8,7 +8,7 @@ import click
 
 from server.errors import ApiError
 from server.extensions import db
-from server.services import audit, compliance, photos
+from server.services import audit, compliance, photos, reminders
 from server.services.people import accounts
 from server.services.reports import receipts
 from server.services.upkeep import demo, jobs, retention, storage_copy
@@ -23,6 +23,21 @@ def register(app):
     app.cli.add_command(facts_group)
     app.cli.add_command(exports_group)
     app.cli.add_command(storage_group)
+    app.cli.add_command(reminders_group)
+
+
+@click.group("reminders")
+def reminders_group():
+    """Reminders (notifications and WeChat subscribe messages): run from cron every 10 minutes."""
+
+
+@reminders_group.command("run")
+def reminders_run():
+    """Create the due notifications (each once, however many machines run this at once) and send the
+    subscribe messages that may be sent now; print how many.  Stops sending after REMINDER_MAX_SECONDS."""
+    counts = reminders.run()
+    click.echo("提醒：新建 {created} 条；订阅消息：发送 {sent}，等待早上发送 {deferred}，稍后重试 {retried}，"
+               "失败 {failed}，无订阅额度 {no_quota}".format(**counts))
 
 
 @click.group("storage")

@@ -6,6 +6,7 @@ the ``config`` argument instead of patching ``app.config``.
 """
 import base64
 import binascii
+import json
 import os
 from pathlib import Path
 
@@ -38,6 +39,48 @@ def _float(env, name, default):
         return float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+TEMPLATE_SOURCES = ("shop_name", "date", "time", "status", "serial", "hint")
+REMINDER_KINDS = ("cleaning_due", "rectification_deadline", "handover_to_confirm", "rectification_answered",
+                  "case_assigned")
+
+
+def _templates(text):
+    """``WECHAT_TEMPLATES``: ``{"<kind>": {"id", "long_term"?, "fields": {"<keyword>": "<source>"}}}``."""
+    if not text:
+        return {}
+    try:
+        templates = json.loads(text)
+    except ValueError as error:
+        raise ConfigError(f"WECHAT_TEMPLATES is not JSON: {error}") from None
+    if not isinstance(templates, dict):
+        raise ConfigError("WECHAT_TEMPLATES must be a JSON object of reminder kinds")
+    for kind, template in templates.items():
+        if kind not in REMINDER_KINDS:
+            raise ConfigError(f"WECHAT_TEMPLATES: unknown kind {kind!r}; kinds are {', '.join(REMINDER_KINDS)}")
+        if not isinstance(template, dict) or not isinstance(template.get("id"), str) or not template["id"] \
+                or not isinstance(template.get("fields"), dict) or not template["fields"]:
+            raise ConfigError(f"WECHAT_TEMPLATES[{kind!r}] needs a template \"id\" and \"fields\"")
+        for keyword, source in template["fields"].items():
+            if source not in TEMPLATE_SOURCES:
+                raise ConfigError(f"WECHAT_TEMPLATES[{kind!r}]: {keyword} takes one of {', '.join(TEMPLATE_SOURCES)}, "
+                                  f"not {source!r}")
+        template["long_term"] = bool(template.get("long_term"))
+    return templates
+
+
+def _quiet_hours(text):
+    """``"21-8"`` → ``(21, 8)``; empty → None."""
+    if not (text or "").strip():
+        return None
+    try:
+        start, end = (int(part) for part in text.split("-"))
+    except ValueError:
+        raise ConfigError(f"REMINDER_QUIET_HOURS must be like 21-8 (hours), got {text!r}") from None
+    if not (0 <= start <= 23 and 0 <= end <= 23) or start == end:
+        raise ConfigError(f"REMINDER_QUIET_HOURS must be two different hours 0–23, got {text!r}")
+    return start, end
 
 
 def normalise_database_url(url):
@@ -79,6 +122,13 @@ def load_config(overrides=None, environ=None):
         "WECHAT_APPID": env.get("WECHAT_APPID") or None,
         "WECHAT_SECRET": env.get("WECHAT_SECRET") or None,
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE") or "https://api.weixin.qq.com",
+        # Reminders: the subscribe-message templates per kind (JSON, see README), WeChat's quiet hours
+        # ("21-8": from 21:00 up to 08:00 Asia/Shanghai; empty = none), which mini-program build opens,
+        # and how long one `reminders run` may spend sending before it stops (the next run goes on).
+        "WECHAT_TEMPLATES": _templates(env.get("WECHAT_TEMPLATES")),
+        "REMINDER_QUIET_HOURS": _quiet_hours(env.get("REMINDER_QUIET_HOURS", "21-8")),
+        "WECHAT_MINIPROGRAM_STATE": env.get("WECHAT_MINIPROGRAM_STATE") or "formal",
+        "REMINDER_MAX_SECONDS": _int(env, "REMINDER_MAX_SECONDS", 240),
         "TOKEN_TTL_HOURS": _int(env, "TOKEN_TTL_HOURS", 72),
         "PHOTO_URL_TTL_MINUTES": _int(env, "PHOTO_URL_TTL_MINUTES", 30),
         # Where clients reach the app (signed photo links start with it), e.g. https://api.example.cn;

@@ -6,6 +6,7 @@ from server.models.idempotency import IdempotencyKey
 from server.models.inspection import (Case, CaseEvent, Inspection, InspectionItem, Rectification,
                                       RectificationEvent)
 from server.models.invitation import Invitation
+from server.models.notification import Notification, Subscription, WeChatToken
 from server.models.photo import Photo, PhotoLink
 from server.models.ratelimit import RateCount
 from server.models.records import Cleaning, Handover
@@ -19,4 +20,4 @@ __all__ = ["AuditEntry", "AuthToken", "Case", "CaseEvent", "Inspection", "Inspec
            "RectificationEvent", "ChecklistItem", "ChecklistVersion", "Cleaning", "CollectorCompany",
            "Contract", "Counter", "District", "ExportReceipt", "Handover", "IdempotencyKey", "Invitation", "LoginFailure", "Photo",
            "PhotoLink", "RateCount", "Shop", "ShopChangeRequest", "ShopCode", "ShopFacts", "ShopMember",
-           "ShopStatusChange", "User"]
+           "ShopStatusChange", "User", "Notification", "Subscription", "WeChatToken"]

@@ -88,7 +88,7 @@ class RectificationEvent(db.Model):
     rectification_id: Mapped[int] = mapped_column(ForeignKey("rectifications.id"), index=True)
     action: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)  # the reminders' recent events
     note: Mapped[str | None] = mapped_column(String(1000))
     deadline: Mapped[dt.date | None]
     reinspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
@@ -125,7 +125,7 @@ class CaseEvent(db.Model):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)  # the reminders' recent events
     note: Mapped[str | None] = mapped_column(String(1000))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     payload: Mapped[dict | None] = mapped_column(JSON)

@@ -22,6 +22,7 @@ from server.errors import fail
 from server.extensions import db
 from server.models.collector import CollectorCompany
 from server.models.inspection import Case, Inspection, Rectification, RectificationEvent
+from server.models.notification import Notification
 from server.models.photo import Photo, PhotoLink
 from server.models.receipt import ExportReceipt
 from server.models.records import Cleaning, Handover
@@ -272,3 +273,12 @@ def get_receipt_for(user, receipt_id):
     if receipt is None or (receipt.exported_by_id != user.id and user.role != "admin"):
         fail(404, "导出回执不存在")
     return receipt
+
+
+def get_notification_for(user, notification_id, lock=False):
+    """A notification: its recipient's only (anyone else's → 404, never 403)."""
+    statement = select(Notification).where(Notification.id == notification_id, Notification.user_id == user.id)
+    notification = db.session.scalar(locked(statement) if lock else statement)
+    if notification is None:
+        fail(404, "通知不存在")
+    return notification

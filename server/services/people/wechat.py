@@ -56,3 +56,39 @@ def code2session(code):
         fail(502, UNAVAILABLE_MESSAGE, code="upstream_unavailable")
     unionid = answer.get("unionid")
     return {"openid": openid, "unionid": unionid if isinstance(unionid, str) and len(unionid) <= 128 else None}
+
+
+class Unreachable(Exception):
+    """WeChat did not answer usably: no connection, a timeout, an HTTP error or a body not JSON."""
+
+
+def call(path, body, params=None):
+    """POST ``body`` (JSON) to WeChat's ``path``; the answer's JSON object (``errcode`` 0 when absent)."""
+    url = current_app.config["WECHAT_API_BASE"].rstrip("/") + path
+    try:
+        response = requests.post(url, params=params, json=body, timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        raise Unreachable(type(exc).__name__) from None
+    if response.status_code != 200:
+        raise Unreachable(f"HTTP {response.status_code}")
+    try:
+        answer = response.json()
+    except ValueError:
+        raise Unreachable("not JSON") from None
+    if not isinstance(answer, dict):
+        raise Unreachable("not a JSON object")
+    answer.setdefault("errcode", 0)
+    return answer
+
+
+def stable_token(force_refresh=False):
+    """``POST /cgi-bin/stable_token`` (normal mode): ``(access_token, expires_in seconds)``."""
+    config = current_app.config
+    answer = call("/cgi-bin/stable_token", {"grant_type": "client_credential", "appid": config["WECHAT_APPID"],
+                                            "secret": config["WECHAT_SECRET"], "force_refresh": force_refresh})
+    token, expires_in = answer.get("access_token"), answer.get("expires_in")
+    if answer["errcode"] or not isinstance(token, str) or not token or not isinstance(expires_in, int):
+        log.warning("stable_token failed: errcode=%s errmsg=%s", for_log(answer["errcode"]),
+                    for_log(answer.get("errmsg", "")))
+        raise Unreachable(f"stable_token errcode {answer['errcode']}")
+    return token, expires_in
