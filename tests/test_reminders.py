@@ -354,3 +354,38 @@ def test_four_reminder_runs_at_once_make_each_notification_and_message_once(app,
     assert len(fake_wechat.token_calls()) == 1
     assert {quota(user, "TPL-CLEAN") for user in users} == {2}
     assert {n.wechat for n in notes()} == {"sent"}
+
+
+def test_a_message_left_sending_by_a_killed_process_is_never_sent_again(app, city, make_user, fake_wechat,
+                                                                         frozen_clock):
+    owner = _pending_for(city, make_user)
+    frozen_clock.set(at(2024, 3, 22, 9, 30))
+    reminders.outbox.create(reminders.occasions.due(), at(2024, 3, 22, 9, 30))
+    (note,) = notes(owner)
+    note.wechat, note.sending_at, note.quota_held = "sending", at(2024, 3, 22, 9, 25), True  # killed mid-call
+    db.session.commit()
+    assert reminders.run()["failed"] == 0  # 5 minutes: it may still be under way on another machine
+    frozen_clock.set(at(2024, 3, 22, 9, 36))
+    assert reminders.run()["failed"] == 1
+    db.session.expire_all()
+    (note,) = notes(owner)
+    assert note.wechat == "failed" and "未知" in note.wechat_error and sent(fake_wechat) == []
+
+
+@pytest.mark.parametrize("keyword, value, shaped", [
+    ("thing1", "济宁市任城区古槐路老王烧烤第一百二十三号分店（总店）", "济宁市任城区古槐路老王烧烤第一百二十三…"),
+    ("thing2", "a\u0000b\nc\u202ed", "a b c d"),
+    ("phrase3", "即将到期 soon", "即将到期"),
+    ("phrase4", "退回重办并加急处理", "退回重办并"),
+    ("character_string5", "JN20240322-000123号", "JN20240322-000123"),
+    ("character_string6", "X" * 40, "X" * 32),
+    ("date7", "2024-03-24", "2024年3月24日"),
+    ("time8", "2024-03-22T01:30:00+00:00", "2024-03-22 09:30"),
+    ("number9", "约 44.5 kg", "44.5"),
+    ("thing10", None, "—"),
+])
+def test_values_are_shaped_to_wechats_keyword_types(keyword, value, shaped):
+    from server.services.reminders.values import shape
+    assert shape(keyword, value) == shaped
+    if keyword.startswith("thing"):
+        assert len(shape(keyword, value)) <= 20
