@@ -8,6 +8,7 @@ import click
 
 from server.errors import ApiError
 from server.extensions import db
+from server.models.workday import WorkdayOverride
 from server.services import audit, compliance, photos, reminders
 from server.services.people import accounts
 from server.services.reports import receipts
@@ -24,6 +25,33 @@ def register(app):
     app.cli.add_command(exports_group)
     app.cli.add_command(storage_group)
     app.cli.add_command(reminders_group)
+    app.cli.add_command(workdays_group)
+
+
+@click.group("workdays")
+def workdays_group():
+    """Working days for 12345 hotline deadlines: days entered here override the holiday calendar."""
+
+
+@workdays_group.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--working/--holiday", required=True, help="the day is a working day (e.g. 调休) or a holiday")
+@click.option("--note", required=True, help="why, e.g. 国务院办公厅 2027 年部分节假日安排")
+def workdays_set(day, working, note):
+    """Enter (or change) one day; it overrides the calendar package for deadlines counted from now on."""
+    row = db.session.get(WorkdayOverride, day.date()) or WorkdayOverride(day=day.date())
+    row.working, row.note = working, note
+    db.session.add(row)
+    audit.record("workday.set", "workday", None, f"{day:%Y-%m-%d} 设为{'工作日' if working else '休息日'}：{note}")
+    db.session.commit()
+    click.echo(f"{day:%Y-%m-%d} 已设为{'工作日' if working else '休息日'}（已受理工单的办理期限不变）")
+
+
+@workdays_group.command("list")
+def workdays_list():
+    """The days entered by hand."""
+    for row in db.session.scalars(db.select(WorkdayOverride).order_by(WorkdayOverride.day)):
+        click.echo(f"{row.day}  {'工作日' if row.working else '休息日'}  {row.note}")
 
 
 @click.group("reminders")

@@ -15,9 +15,11 @@ from server.models.reference import ChecklistItem, ChecklistVersion, District
 from server.models.shop import Contract, Shop, ShopChangeRequest, ShopCode, ShopMember, ShopStatusChange
 from server.models.shop_facts import ShopFacts
 from server.models.user import AuthToken, LoginFailure, User
+from server.models.workday import WorkdayOverride
 
 __all__ = ["AuditEntry", "AuthToken", "Case", "CaseEvent", "Inspection", "InspectionItem", "Rectification",
            "RectificationEvent", "ChecklistItem", "ChecklistVersion", "Cleaning", "CollectorCompany",
            "Contract", "Counter", "District", "ExportReceipt", "Handover", "IdempotencyKey", "Invitation", "LoginFailure", "Photo",
            "PhotoLink", "RateCount", "Shop", "ShopChangeRequest", "ShopCode", "ShopFacts", "ShopMember",
-           "ShopStatusChange", "User", "Notification", "Subscription", "WeChatToken"]
+           "ShopStatusChange", "User", "Notification", "Subscription", "WeChatToken",
+           "WorkdayOverride"]

@@ -9,7 +9,7 @@ from server.extensions import db
 from server.models.base import Audited
 
 RESULTS = ("pass", "fail", "na", "not_checked")
-CASE_STATUSES = ("accepted", "assigned", "handled", "returned", "closed")
+CASE_STATUSES = ("accepted", "assigned", "handled", "returned", "closed", "sent_back")
 
 
 class Inspection(Audited, db.Model):
@@ -96,15 +96,26 @@ class RectificationEvent(db.Model):
 
 class Case(Audited, db.Model):
     """案件: 受理 (accepted) → 转办 (assigned) → 处置 (handled) → 结案 (closed); 退回重办 (returned)
-    sends a handled case back to assigned."""
+    sends a handled case back to assigned.  A 12345 hotline case (``source`` hotline) may also be
+    回退 (sent_back: not ours, within 2 working days of receipt) and extended once; its deadline counts
+    working days and is stored when the case is made."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_source", "source", "source_id"),)
+    __table_args__ = (Index("ix_cases_source", "source", "source_id"),
+                      Index("ix_cases_district_code", "district_code"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
-    source: Mapped[str] = mapped_column(String(16))  # rectification | handover
-    source_id: Mapped[int]
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id"), index=True)  # a hotline ticket may name none
+    source: Mapped[str] = mapped_column(String(16))  # rectification | handover | hotline | complaint
+    source_id: Mapped[int | None]
+    district_code: Mapped[str | None] = mapped_column(String(6))  # the shop's, or the hotline ticket's
+    received_at: Mapped[dt.datetime | None]  # hotline: when 12345 received the ticket
+    summary: Mapped[str | None] = mapped_column(String(1000))
+    calendar_note: Mapped[str | None] = mapped_column(String(200))  # the deadline counted without the holidays
+    extended_days: Mapped[int | None]  # the one extension (working days)
+    redo_count: Mapped[int] = mapped_column(default=0)  # 重办 after a dissatisfied follow-up
+    satisfied: Mapped[bool | None]
+    followed_up_at: Mapped[dt.datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="accepted")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     deadline: Mapped[dt.date | None]

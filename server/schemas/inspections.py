@@ -8,7 +8,7 @@ from server.schemas import dump
 from server.schemas.base import DateRangeArgs, Day, ShanghaiDateTime, StrictSchema, derived
 from server.schemas.photos import AttachedPhotos, preload_attached
 from server.services.compliance import case_overdue, order_overdue
-from server.services.enforcement import inspections
+from server.services.enforcement import cases, inspections
 from server.validators import MAX_ID, PhotoIds, Text
 
 
@@ -133,19 +133,61 @@ class ReviewInSchema(StrictSchema):
 
 
 class CaseInSchema(StrictSchema):
-    source = ma.fields.String(required=True, validate=ma.validate.OneOf(["rectification", "handover"]))
-    source_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
+    source = ma.fields.String(required=True, validate=ma.validate.OneOf(["rectification", "handover", "hotline"]))
+    source_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID),
+                                  metadata={"description": "the order or slip (not for hotline)"})
     assignee_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
-    deadline = Day(allow_none=True)
-    external_case_no = Text(64, allow_none=True, metadata={"description": "运管服平台案件编号"})
+    deadline = Day(allow_none=True, metadata={"description": "not for hotline: 5 working days after receipt"})
+    external_case_no = Text(64, allow_none=True, metadata={"description": "运管服平台案件编号 / 12345 工单号"})
     note = Text(minimum=1, required=True, max_length=1000)
+    # 12345 hotline tickets
+    shop_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
+    district_code = ma.fields.String(validate=ma.validate.Length(min=6, max=6))
+    received_at = ShanghaiDateTime()
+    summary = Text(minimum=1, max_length=1000)
+
+    @ma.validates_schema
+    def fields_of_the_source(self, data, **_kwargs):
+        if data.get("source") == "hotline":
+            missing = [name for name in ("external_case_no", "district_code", "received_at", "summary")
+                       if not data.get(name)]
+            extra = [name for name in ("source_id", "deadline") if name in data]
+            if missing or extra:
+                raise ma.ValidationError({**{name: ["热线工单必填"] for name in missing},
+                                          **{name: ["热线工单不填此项"] for name in extra}})
+        elif data.get("source"):
+            if "source_id" not in data:
+                raise ma.ValidationError({"source_id": ["必填项"]})
+            extra = [name for name in ("shop_id", "district_code", "received_at", "summary") if name in data]
+            if extra:
+                raise ma.ValidationError({name: ["只用于 12345 热线工单"] for name in extra})
 
 
 class CaseTransitionSchema(StrictSchema):
-    to = ma.fields.String(required=True, validate=ma.validate.OneOf(["assigned", "handled", "returned", "closed"]))
-    note = Text(minimum=1, required=True, max_length=1000)
+    to = ma.fields.String(required=True, validate=ma.validate.OneOf(
+        ["assigned", "handled", "returned", "closed", "sent_back", "extended"]))
+    note = Text(minimum=1, max_length=1000)
+    reason = Text(minimum=1, max_length=1000, metadata={"description": "sent_back (回退) and extended"})
+    days = ma.fields.Integer(validate=ma.validate.Range(min=1, max=10),
+                             metadata={"description": "extended: working days, at most 10"})
     assignee_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     external_case_no = Text(64, allow_none=True)
+
+    @ma.validates_schema
+    def fields_of_the_move(self, data, **_kwargs):
+        to = data.get("to")
+        if to in ("sent_back", "extended"):
+            if not data.get("reason"):
+                raise ma.ValidationError({"reason": ["必须说明原因"]})
+            if to == "extended" and "days" not in data:
+                raise ma.ValidationError({"days": ["延期天数必填（不超过 10 个工作日）"]})
+        elif to and not data.get("note"):
+            raise ma.ValidationError({"note": ["必填项"]})
+
+
+class FollowUpSchema(StrictSchema):
+    satisfied = ma.fields.Boolean(required=True)
+    note = Text(1000, allow_none=True)
 
 
 class CaseEventSchema(ma.Schema):
@@ -159,9 +201,18 @@ class CaseEventSchema(ma.Schema):
 
 class CaseSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
-    shop_id = ma.fields.Integer(required=True)
+    shop_id = ma.fields.Integer(allow_none=True)
     source = ma.fields.String(required=True)
-    source_id = ma.fields.Integer(required=True)
+    source_id = ma.fields.Integer(allow_none=True)
+    district_code = ma.fields.String(allow_none=True)
+    received_at = ShanghaiDateTime(allow_none=True)
+    summary = ma.fields.String(allow_none=True)
+    card = derived(ma.fields.String, lambda case: cases.card(case), allow_none=True, metadata={
+        "description": "12345 hotline: yellow (one working day or less left), red (overdue), else null"})
+    calendar_note = ma.fields.String(allow_none=True)
+    extended_days = ma.fields.Integer(allow_none=True)
+    redo_count = ma.fields.Integer(required=True)
+    satisfied = ma.fields.Boolean(allow_none=True)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(CASE_STATUSES))
     overdue = derived(ma.fields.Boolean, lambda case: case_overdue(case.status, case.deadline, today()), required=True)
     assignee_id = ma.fields.Integer(allow_none=True)

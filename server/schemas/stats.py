@@ -24,6 +24,9 @@ class DistrictStatsSchema(ma.Schema):
     rectifications = ma.fields.Dict(required=True, metadata={
         "description": "issued in the period, closed by `to`, closure_rate, mean_days_to_close"})
     waste_kg = ma.fields.Nested(KgSchema, required=True)
+    hotline = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True, metadata={
+        "description": "12345 tickets received in the period: received, closed_on_time, closed_late, yellow and "
+                       "red (open ones at `to`), sent_back (回退), redo (重办 count)"})
 
 
 class DistrictStatsPageSchema(ma.Schema):

@@ -15,7 +15,7 @@ then the object's state.
 - photos: the uploader, and whoever may see a record the photo is attached to;
 - user accounts: see :func:`user_visible_to`.
 """
-from sqlalchemy import exists, false, select
+from sqlalchemy import and_, exists, false, or_, select
 
 from server.clock import today
 from server.errors import fail
@@ -218,9 +218,13 @@ def get_order_for(user, order_id, *, lock=False):
 
 
 def cases_visible_to(user):
+    """Staff: the cases of the shops they see, and hotline tickets naming no shop in their districts."""
     if not user.is_staff:
         return select(Case).where(False)
-    return select(Case).where(Case.shop_id.in_(visible_shop_ids(user)))
+    if user.jurisdiction is None:
+        return select(Case)
+    return select(Case).where(or_(Case.shop_id.in_(visible_shop_ids(user)),
+                                  and_(Case.shop_id.is_(None), Case.district_code.in_(user.jurisdiction))))
 
 
 def get_case_for(user, case_id, *, lock=False):

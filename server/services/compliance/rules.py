@@ -50,12 +50,17 @@ def order_status_after(action):
     return "open" if action in OPEN_ACTIONS else "closed" if action == "accepted" else "submitted"
 
 
+CASE_ENDED = ("closed", "sent_back")  # 结案, and 回退 (a hotline ticket handed back: not ours)
+
+
 def case_overdue(status, deadline, on):
-    """案件逾期: not closed and past its deadline (a case without one is never overdue).
+    """案件逾期: not ended and past its deadline (a case without one is never overdue).
     Works on values (a bool) and on columns (a SQL condition)."""
     if deadline is None:  # a value only: a column is never None
         return False
-    return (status != "closed") & (deadline < on)
+    if isinstance(status, str):
+        return status not in CASE_ENDED and deadline < on
+    return status.not_in(CASE_ENDED) & (deadline < on)
 
 
 @dataclass(slots=True)

@@ -140,20 +140,22 @@ def rectification_answered(now):
 
 
 def case_assigned(now):
-    """A case assigned to someone, or sent back to them (退回重办)."""
+    """A case assigned to someone, or sent back to them (退回重办) — a hotline ticket may name no shop."""
     rows = db.session.execute(
         select(CaseEvent.id, CaseEvent.at, CaseEvent.to_status, CaseEvent.assignee_id, Case.id, Case.deadline,
-               Shop.name).join(Case, Case.id == CaseEvent.case_id).join(Shop, Shop.id == Case.shop_id)
+               Case.external_case_no, Shop.name).join(Case, Case.id == CaseEvent.case_id)
+        .outerjoin(Shop, Shop.id == Case.shop_id)
         .join(User, and_(User.id == CaseEvent.assignee_id, User.disabled.is_(False)))
         .where(CaseEvent.to_status.in_(("assigned", "returned")), CaseEvent.at >= now - LOOKBACK)).all()
-    for event_id, at, to_status, assignee_id, case_id, deadline, name in rows:
+    for event_id, at, to_status, assignee_id, case_id, deadline, number, name in rows:
         returned = to_status == "returned"
+        subject = name or f"12345 热线工单 {number}"
         yield Occasion("case_assigned", f"case_assigned:{event_id}", "case", case_id,
                        "案件被退回重办" if returned else "有案件转办给您",
-                       f"{name}的案件（第 {case_id} 号）" + ("被退回重办" if returned else "已转办给您")
+                       f"{subject}（案件第 {case_id} 号）" + ("被退回重办" if returned else "已转办给您")
                        + (f"，办理期限 {deadline}。" if deadline else "。"),
-                       {"shop_name": name, "time": at.isoformat(), "date": deadline.isoformat() if deadline else None,
-                        "status": "退回重办" if returned else "待处置", "serial": f"AJ{case_id}",
+                       {"shop_name": subject, "time": at.isoformat(), "date": deadline.isoformat() if deadline else None,
+                        "status": "退回重办" if returned else "待处置", "serial": number or f"AJ{case_id}",
                         "hint": "请及时办理"}, [assignee_id])
 
 

@@ -176,7 +176,7 @@ INSPECTIONS = Kind("检查记录台账", inspection_source, (
 def negative_source(shops_in_scope, args):
     """``(shop, (overdue orders, open cases))``: shops with an overdue order or an open case."""
     overdue_order = compliance.order_overdue(Rectification.status, Rectification.deadline, today())
-    open_case = Case.status != "closed"
+    open_case = Case.status.not_in(("closed", "sent_back"))  # 回退 ends a hotline ticket
     listed = select(Rectification.shop_id).where(overdue_order).union(select(Case.shop_id).where(open_case))
     statement = shops_in_scope.where(Shop.id.in_(listed.subquery().select()))
     for chunk in db.session.scalars(statement.execution_options(yield_per=CHUNK)).partitions():

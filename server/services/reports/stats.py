@@ -4,16 +4,17 @@ import datetime as dt
 
 from sqlalchemy import case, func, select
 
-from server.clock import end_of_day, start_of_day, today
+from server.clock import business_date, end_of_day, start_of_day, today
 from server.errors import fail
 from server.extensions import db
 from server.models.collector import CollectorCompany
-from server.models.inspection import Inspection, Rectification
+from server.models.inspection import Case, Inspection, Rectification
 from server.models.records import Handover
 from server.models.reference import District
 from server.models.shop import Shop
 from server.services import scope
 from server.services.compliance import compliance_bulk
+from server.services.enforcement import cases
 
 
 def period(args):
@@ -44,7 +45,8 @@ def districts(user, args):
                    "grades": {"A": 0, "B": 0, "C": 0},
                    "overdue": {"purifier": 0, "waste": 0, "rectification": 0}, "inspections": 0,
                    "rectifications": {"issued": 0, "closed": 0, "closure_rate": None, "mean_days_to_close": None},
-                   "waste_kg": {"kitchen_waste": 0.0, "waste_oil": 0.0}} for code in codes}
+                   "waste_kg": {"kitchen_waste": 0.0, "waste_oil": 0.0},
+                   "hotline": dict.fromkeys(HOTLINE_COUNTS, 0)} for code in codes}
     names = dict(db.session.execute(select(District.code, District.name)).all())
     for code in codes:
         rows[code]["name"] = names[code]
@@ -90,7 +92,22 @@ def districts(user, args):
                    *_slips(user, start, end))
             .group_by(Shop.district_code, Handover.waste_type)):
         rows[code]["waste_kg"][waste_type] = round(float(kg or 0), 2)
+    for ticket in db.session.scalars(select(Case).where(
+            Case.source == "hotline", Case.district_code.in_(codes),
+            Case.received_at >= window[0], Case.received_at < window[1])):
+        counts = rows[ticket.district_code]["hotline"]
+        counts["received"] += 1
+        counts["redo"] += ticket.redo_count
+        if ticket.status == "sent_back":
+            counts["sent_back"] += 1
+        elif ticket.status == "closed":
+            counts["closed_on_time" if business_date(ticket.closed_at) <= ticket.deadline else "closed_late"] += 1
+        elif card := cases.card(ticket, end):
+            counts[card] += 1
     return {"from_": start, "to": end, "items": list(rows.values())}
+
+
+HOTLINE_COUNTS = ("received", "closed_on_time", "closed_late", "yellow", "red", "sent_back", "redo")
 
 
 def _seconds_between(earlier, later):
