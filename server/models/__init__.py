@@ -1,6 +1,7 @@
 """All models, imported here so that Alembic and the app see every table."""
 from server.models.audit import AuditEntry
 from server.models.collector import CollectorCompany
+from server.models.complaint import Complaint, PartnerKey
 from server.models.counter import Counter
 from server.models.idempotency import IdempotencyKey
 from server.models.inspection import (Case, CaseEvent, Inspection, InspectionItem, Rectification,
@@ -22,4 +23,4 @@ __all__ = ["AuditEntry", "AuthToken", "Case", "CaseEvent", "Inspection", "Inspec
            "Contract", "Counter", "District", "ExportReceipt", "Handover", "IdempotencyKey", "Invitation", "LoginFailure", "Photo",
            "PhotoLink", "RateCount", "Shop", "ShopChangeRequest", "ShopCode", "ShopFacts", "ShopMember",
            "ShopStatusChange", "User", "Notification", "Subscription", "WeChatToken",
-           "WorkdayOverride"]
+           "WorkdayOverride", "Complaint", "PartnerKey"]

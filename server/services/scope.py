@@ -21,6 +21,7 @@ from server.clock import today
 from server.errors import fail
 from server.extensions import db
 from server.models.collector import CollectorCompany
+from server.models.complaint import Complaint
 from server.models.inspection import Case, Inspection, Rectification, RectificationEvent
 from server.models.notification import Notification
 from server.models.photo import Photo, PhotoLink
@@ -253,7 +254,8 @@ def photo_records_visible_to(user):
             "handover": handovers_visible_to(user).with_only_columns(Handover.id),
             "inspection": inspections_visible_to(user).with_only_columns(Inspection.id),
             "rectification_event": events,
-            "contract": contracts_visible_to(user).with_only_columns(Contract.id)}
+            "contract": contracts_visible_to(user).with_only_columns(Contract.id),
+            "complaint": complaints_visible_to(user).with_only_columns(Complaint.id)}
 
 
 def get_photo_for(user, photo_id):
@@ -279,10 +281,20 @@ def get_receipt_for(user, receipt_id):
     return receipt
 
 
-def get_notification_for(user, notification_id, lock=False):
-    """A notification: its recipient's only (anyone else's → 404, never 403)."""
-    statement = select(Notification).where(Notification.id == notification_id, Notification.user_id == user.id)
-    notification = db.session.scalar(locked(statement) if lock else statement)
-    if notification is None:
-        fail(404, "通知不存在")
-    return notification
+def get_notification_for(user, notification_id):  # its recipient's only
+    return _one(select(Notification).where(Notification.id == notification_id, Notification.user_id == user.id),
+                "通知不存在")
+
+
+def complaints_visible_to(user):
+    """Staff: the complaints of their districts.  Everyone else: their own (``/me/complaints``)."""
+    if not user.is_staff:
+        return select(Complaint).where(Complaint.user_id == user.id)
+    if user.jurisdiction is None:
+        return select(Complaint)
+    return select(Complaint).where(Complaint.district_code.in_(user.jurisdiction))
+
+
+def get_complaint_for(user, complaint_id, *, lock=False):
+    """Its author's, or staff's of its district; anyone else → 404."""
+    return _one(complaints_visible_to(user).where(Complaint.id == complaint_id), "投诉不存在", lock)

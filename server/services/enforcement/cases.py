@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from server.clock import business_date, today, utcnow
 from server.errors import fail
 from server.extensions import db
+from server.models.complaint import Complaint
 from server.models.inspection import Case, CaseEvent, Rectification
 from server.models.reference import District
 from server.models.records import Handover
@@ -206,6 +207,9 @@ def transition(user, case_id, data):
         case.returned_count += 1
     if to == "closed":
         case.closed_at = utcnow()
+        if case.source == "complaint":  # the citizen's complaint ends with its case
+            complaint = db.session.get(Complaint, case.source_id)
+            complaint.status, complaint.updated_at = "closed", utcnow()
     _event(case, user, before, data["note"], case.assignee_id)
     audit.record("case.transition", "case", case.id, f"{LABELS[before]} → {LABELS[to]}：{data['note']}",
                  shop_id=shop_id)

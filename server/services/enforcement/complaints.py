@@ -1,0 +1,165 @@
+"""Citizen complaints (投诉): filed by any WeChat user (or an Open311 partner), triaged by staff of the
+district — linked to a shop, marked a duplicate, not the bureau's matter, closed with a reply, or
+made a case (``source: complaint``).
+
+    open ──► linked ──► case ──► closed
+      │        │          (close with a public reply)
+      └────────┴──► duplicate | not_ours | closed     (ended: nothing more)
+
+Citizens see their own, with the status and staff's public reply — never staff names or phones.
+"""
+import datetime as dt
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from server.clock import end_of_day, start_of_day, today, utcnow
+from server.errors import fail
+from server.extensions import db
+from server.geo import bounding_box, cells_covering, haversine_m
+from server.models.complaint import STILL_OPEN, Complaint
+from server.models.inspection import Case, CaseEvent
+from server.models.reference import District
+from server.models.shop import Shop
+from server.pagination import paginate
+from server.security import encrypt
+from server.services import audit, photos, scope
+from server.services.roster.shops import check_location
+
+NEARBY_M, DUPLICATE_M = 100, 50
+DUPLICATE_WINDOW = dt.timedelta(days=7)
+PER_DAY = 10
+ENDED = ("duplicate", "not_ours", "closed")
+
+
+def nearby_shops(lat, lng, radius_m=NEARBY_M):
+    """Active shops within ``radius_m``, nearest first: ``[(distance, shop)]``."""
+    south, west, north, east = bounding_box(lat, lng, radius_m)
+    shops = db.session.scalars(select(Shop).where(
+        Shop.geo_cell.in_(cells_covering(south, west, north, east)), Shop.lat.between(south, north),
+        Shop.lng.between(west, east), Shop.status == "active")).all()
+    found = sorted(((haversine_m(lat, lng, shop.lat, shop.lng), shop.id, shop) for shop in shops))
+    return [(distance, shop) for distance, _id, shop in found if distance <= radius_m]
+
+
+def possible_duplicate(category, lat, lng, now):
+    """The nearest still-open complaint of the category within 50 m of the last 7 days (newest if equally near)."""
+    south, west, north, east = bounding_box(lat, lng, DUPLICATE_M)
+    rows = db.session.scalars(select(Complaint).where(
+        Complaint.category == category, Complaint.status.in_(STILL_OPEN), Complaint.created_at >= now - DUPLICATE_WINDOW,
+        Complaint.lat.between(south, north), Complaint.lng.between(west, east))).all()
+    near = [(haversine_m(lat, lng, c.lat, c.lng), -c.created_at.timestamp(), -c.id, c) for c in rows]
+    near = [item for item in near if item[0] <= DUPLICATE_M]
+    return min(near)[3].id if near else None
+
+
+def _daily_limit(user):
+    since = start_of_day(today())
+    count = db.session.scalar(select(func.count()).select_from(Complaint).where(
+        Complaint.user_id == user.id, Complaint.created_at >= since))
+    if count >= PER_DAY:
+        wait = max(1, int((end_of_day(today()) - utcnow()).total_seconds()))
+        fail(429, f"每人每天最多提交 {PER_DAY} 条投诉，请明天再试", headers={"Retry-After": str(wait)})
+
+
+def file(data, *, user=None, partner=None):
+    """A new complaint, with what is near it; ``user`` a citizen (mini-program) or ``partner`` (Open311)."""
+    if user is not None:
+        _daily_limit(user)
+    lat, lng = data.get("lat"), data.get("lng")
+    if lat is not None:
+        check_location(lat, lng)
+    near = nearby_shops(lat, lng) if lat is not None else []
+    district = data.get("district_code")
+    if district is not None and db.session.get(District, district) is None:
+        fail(422, fields={"district_code": ["未知的区县代码"]})
+    if district is None:
+        if not near:
+            fail(422, fields={"district_code": ["附近 100 米内没有登记的店铺，无法确定区县，请选择所在区县"]})
+        district = near[0][1].district_code
+    shop_id = data.get("shop_id")
+    if shop_id is not None:
+        shop = db.session.get(Shop, shop_id)
+        if shop is None or shop.status != "active":
+            fail(422, fields={"shop_id": ["店铺不存在或已停业"]})
+    now = utcnow()
+    complaint = Complaint(
+        user_id=user.id if user else None, partner_key_id=partner.id if partner else None, category=data["category"],
+        description=data["description"], district_code=district, lat=lat, lng=lng, address=data.get("address"),
+        media_url=data.get("media_url"), shop_id=shop_id, status="open",
+        contact_phone_encrypted=encrypt(data["contact_phone"]) if data.get("contact_phone") else None,
+        possible_duplicate_of_id=possible_duplicate(data["category"], lat, lng, now) if lat is not None else None,
+        created_at=now, updated_at=now)
+    db.session.add(complaint)
+    db.session.flush()
+    if data.get("photo_ids"):
+        photos.attach(data["photo_ids"], "complaint", complaint.id, "evidence", uploaders=[user.id])
+    audit.record("complaint.create", "complaint", complaint.id,
+                 f"收到投诉（{'合作方 ' + partner.name if partner else '小程序'}）", shop_id=shop_id)
+    db.session.commit()
+    complaint.nearby = [{"id": shop.id, "name": shop.name, "distance_m": round(distance, 1)} for distance, shop in near]
+    return complaint
+
+
+def mine(user, args):
+    return paginate(select(Complaint).where(Complaint.user_id == user.id).order_by(Complaint.id.desc()), args)
+
+
+def list_for(user, args):
+    statement = scope.complaints_visible_to(user)
+    for column, key in ((Complaint.status, "status"), (Complaint.district_code, "district_code"),
+                        (Complaint.category, "category")):
+        if args.get(key):
+            statement = statement.where(column == args[key])
+    return paginate(statement.order_by(Complaint.id.desc()), args)
+
+
+def get(user, complaint_id):
+    return scope.get_complaint_for(user, complaint_id)
+
+
+def triage(user, complaint_id, data):
+    """Staff of the district decide: ``{"complaint", "case_id"}``."""
+    if not user.is_staff:
+        fail(403, "只有执法与监管人员可以处理投诉")
+    complaint = scope.get_complaint_for(user, complaint_id, lock=True)
+    action = data["action"]
+    if complaint.status in ENDED or (complaint.status == "case" and action != "close"):
+        fail(409, "该投诉已处理" + ("，只能结案" if complaint.status == "case" else ""))
+    if action == "link_shop":
+        shop = scope.get_shop_for(user, data["shop_id"])
+        if shop.district_code != complaint.district_code:
+            fail(422, fields={"shop_id": ["店铺须在投诉所在区县"]})
+        complaint.shop_id, complaint.status = shop.id, "linked"
+    elif action == "duplicate":
+        original = scope.get_complaint_for(user, data["duplicate_of"])
+        if original.id == complaint.id:
+            fail(422, fields={"duplicate_of": ["不能标记为与自身重复"]})
+        complaint.duplicate_of_id, complaint.status = original.id, "duplicate"
+    elif action == "not_ours":
+        complaint.status, complaint.reason = "not_ours", data["reason"]
+    elif action == "case":
+        if data.get("shop_id"):
+            complaint.shop_id = scope.get_shop_for(user, data["shop_id"]).id
+        complaint.case_id, complaint.status = _open_case(user, complaint), "case"
+    else:
+        complaint.status = "closed"
+    if data.get("reply"):
+        complaint.reply = data["reply"]
+    complaint.triaged_at = complaint.triaged_at or utcnow()
+    complaint.triaged_by_id, complaint.updated_at = user.id, utcnow()
+    audit.record("complaint.triage", "complaint", complaint.id, f"投诉处理：{action}", shop_id=complaint.shop_id)
+    db.session.commit()
+    return {"complaint": complaint, "case_id": complaint.case_id}
+
+
+def _open_case(user, complaint):
+    case = Case(shop_id=complaint.shop_id, source="complaint", source_id=complaint.id, status="accepted",
+                district_code=complaint.district_code, created_by_id=user.id, created_at=utcnow(),
+                deadline=today() + dt.timedelta(days=current_app.config["CASE_DAYS"]))
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseEvent(case_id=case.id, from_status=None, to_status="accepted", actor_id=user.id, at=utcnow(),
+                             note=f"由市民投诉 #{complaint.id} 立案"))
+    audit.record("case.create", "case", case.id, f"由市民投诉 #{complaint.id} 立案", shop_id=complaint.shop_id)
+    return case.id
