@@ -12,6 +12,7 @@ from server.auth import forget_caller
 from server.config import load_config
 from server.database import configure_engine
 from server.errors import register_error_handlers
+from server.routes import open311
 from server.extensions import db, migrate
 from server.schemas import dump
 
@@ -59,6 +60,7 @@ def register_extensions(app):
 
 def register_blueprints(app):
     routes.register_blueprints(app.extensions["smorest_api"])
+    app.register_blueprint(open311.blp)
     app.register_blueprint(get_swaggerui_blueprint(
         "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": app.config["API_TITLE"]}))
 

@@ -10,6 +10,7 @@ from server.errors import ApiError
 from server.extensions import db
 from server.models.workday import WorkdayOverride
 from server.services import audit, compliance, photos, reminders
+from server.services.enforcement import open311
 from server.services.people import accounts
 from server.services.reports import receipts
 from server.services.upkeep import demo, jobs, retention, storage_copy
@@ -26,6 +27,35 @@ def register(app):
     app.cli.add_command(storage_group)
     app.cli.add_command(reminders_group)
     app.cli.add_command(workdays_group)
+    app.cli.add_command(open311_group)
+
+
+@click.group("open311")
+def open311_group():
+    """Open311 GeoReport v2 partners' API keys."""
+
+
+@open311_group.command("create-key")
+@click.option("--name", required=True, help="the partner, e.g. 任城区12345平台")
+def open311_create_key(name):
+    """Make a partner's key; it is printed once, alone on the last line, and stored only as its hash."""
+    try:
+        key = open311.create_key(name)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"合作方 {name} 的 Open311 api_key（只显示这一次，请妥善交给对方）：")
+    click.echo(key)
+
+
+@open311_group.command("revoke-key")
+@click.option("--name", required=True)
+def open311_revoke_key(name):
+    """Revoke a partner's key at once."""
+    try:
+        open311.revoke_key(name)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"已吊销合作方 {name} 的密钥")
 
 
 @click.group("workdays")
