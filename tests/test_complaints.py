@@ -118,3 +118,21 @@ def test_ten_complaints_a_day_per_user(client, people):
         file(client, citizen, lat_offset=n * 0.00001)
     error = error_of(client.post("/api/v1/complaints", json=body(), headers=citizen), 429)
     assert "10" in error["message"]
+
+
+def test_an_open_complaint_raises_the_shops_patrol_priority_one_step(client, people):
+    shop, citizen, _other, inspector, _elsewhere = people
+    before = client.get(f"/api/v1/shops/{shop['id']}", headers=inspector).get_json()["compliance"]
+    assert before["flags"] == []
+    complaint = file(client, citizen, shop_id=shop["id"])
+    after = client.get(f"/api/v1/shops/{shop['id']}", headers=inspector).get_json()["compliance"]
+    assert [f["code"] for f in after["flags"]] == ["open_complaint"] and "1 条市民投诉" in after["flags"][0]["message"]
+    assert after["priority"] == before["priority"] + 1000 and after["grade"] == before["grade"]  # a lead, not a grade
+    patrol = client.get(f"/api/v1/patrol?lat={SHOP_AT[0]}&lng={SHOP_AT[1]}&radius_m=500", headers=inspector)
+    assert patrol.get_json()["items"][0]["compliance"]["priority"] == after["priority"]
+    flagged = client.get("/api/v1/shops?flag=open_complaint", headers=inspector).get_json()["items"]
+    assert [s["id"] for s in flagged] == [shop["id"]]
+    client.post(f"/api/v1/complaints/{complaint['id']}/triage", headers=inspector,
+                json={"action": "close", "reply": "已核查，净化设施正常运行"})
+    closed = client.get(f"/api/v1/shops/{shop['id']}", headers=inspector).get_json()["compliance"]
+    assert closed["flags"] == [] and closed["priority"] == before["priority"]

@@ -145,8 +145,8 @@ class WasteStatusSchema(ma.Schema):
 class FlagSchema(ma.Schema):
     code = ma.fields.String(required=True, validate=ma.validate.OneOf(FLAGS))
     message = ma.fields.String(required=True)
-    kg_per_head_day = ma.fields.Float(required=True, metadata={"description": "kitchen waste, last 30 days"})
-    peer_median = ma.fields.Float(required=True, metadata={"description": "the same figure's median among peers"})
+    kg_per_head_day = ma.fields.Float(metadata={"description": "waste_low: kitchen waste, last 30 days"})
+    peer_median = ma.fields.Float(metadata={"description": "waste_low: the same figure's median among peers"})
 
 
 class RectificationCountsSchema(ma.Schema):

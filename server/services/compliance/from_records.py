@@ -8,6 +8,7 @@ from sqlalchemy import and_, case, func, literal_column, or_, select
 from server.clock import start_of_day, today
 from server.database import in_ids
 from server.extensions import db
+from server.models.complaint import STILL_OPEN, Complaint
 from server.models.collector import CollectorCompany
 from server.models.inspection import Inspection, InspectionItem, Rectification, RectificationEvent
 from server.models.records import Cleaning, Handover
@@ -93,6 +94,7 @@ def facts_one(shop, as_of):
                 InspectionItem.inspection_id.in_(recent), InspectionItem.result == "fail")).all():
             facts.failures.setdefault(code, set()).add(inspection_id)
         facts.failures = {code: len(ids) for code, ids in facts.failures.items()}
+    add_complaints({shop.id: facts}, as_of)
     return facts
 
 
@@ -162,6 +164,21 @@ def add_waste(facts, as_of, shop_ids=None):
     return facts
 
 
+def add_complaints(facts, as_of, shop_ids=None):
+    """Fill ``open_complaints`` (complaints linked to the shop, filed by the cutoff, still open) — read
+    live from the complaints, never stored: a triage changes it without touching the shop's records."""
+    ids = list(facts) if shop_ids is None else list(shop_ids)
+    if ids:
+        cutoff, _moment = as_of_bounds(as_of)
+        for shop_id, count in db.session.execute(
+                select(Complaint.shop_id, func.count()).where(_ids(Complaint.shop_id, ids),
+                                                              Complaint.status.in_(STILL_OPEN),
+                                                              Complaint.created_at < cutoff)
+                .group_by(Complaint.shop_id)):
+            facts[shop_id].open_complaints = count
+    return facts
+
+
 def facts_bulk(shop_ids, as_of):
     """``shop_ids``: a list of ids or a ``select`` of shop ids.  One query per kind of record."""
     cutoff, moment = as_of_bounds(as_of)
@@ -174,6 +191,7 @@ def facts_bulk(shop_ids, as_of):
     if not facts:
         return facts
     add_waste(facts, as_of)
+    add_complaints(facts, as_of)
 
     latest_change = (select(ShopStatusChange.shop_id, func.max(ShopStatusChange.id).label("last_id"))
                      .where(_ids(ShopStatusChange.shop_id, shop_ids), ShopStatusChange.effective_on <= as_of,

@@ -25,7 +25,7 @@ NEVER_INSPECTED_WEEKS = 999
 OPEN_ACTIONS = ("created", "acknowledged", "rejected")  # the order is open after these events
 COUNTING_SLIP_STATUSES = ("confirmed", "disputed")
 FILTERS = ("grade", "purifier_status", "waste_status", "flag")
-FLAGS = ("waste_low",)
+FLAGS = ("waste_low", "open_complaint")
 # A flag raises patrol priority by one step: one grade band (a flagged A shop is visited with the Bs).
 FLAG_PRIORITY_STEP = 1000
 # Plausibility: the window of kitchen waste a shop is judged on, and how many peers with data a
@@ -80,6 +80,7 @@ class Facts:
     open_orders: int = 0
     overdue_orders: int = 0
     failures: dict = field(default_factory=dict)  # checklist code → inspections that failed it (12 months)
+    open_complaints: int = 0  # citizens' complaints linked to the shop and not yet dealt with
     last_inspected_at: dt.datetime | None = None
     district_code: str | None = None
     waste_kg: float | None = None  # kitchen waste confirmed in the plausibility window; None: no data
@@ -172,6 +173,13 @@ def waste_low(facts, as_of, peers, share):
                        f"低于{group}店铺中位数 {median:.2f} kg 的 {share:.0%}（线索，不影响评级）"}
 
 
+def open_complaint(facts):
+    """线索: a citizen's complaint about the shop is still open — the inspector should look."""
+    if facts.open_complaints:
+        return {"code": "open_complaint", "message": f"有 {facts.open_complaints} 条市民投诉尚未办结"}
+    return None
+
+
 def evaluate(facts, as_of, settings=None, moment=None, peers=NO_PEERS):
     """The one rule set: facts → statuses, grade with reasons, flags, priority.  ``settings`` and
     ``moment`` (from :func:`current_settings` and :func:`as_of_bounds`) may be given by a caller
@@ -252,7 +260,8 @@ def evaluate(facts, as_of, settings=None, moment=None, peers=NO_PEERS):
     else:
         weeks = min(NEVER_INSPECTED_WEEKS, (as_of - to_shanghai(facts.last_inspected_at).date()).days // 7)
     # 线索 (leads for the inspector): no grade change, one priority step each.
-    flags = [flag for flag in (waste_low(facts, as_of, peers, settings["waste_low_share"]),) if flag]
+    flags = [flag for flag in (waste_low(facts, as_of, peers, settings["waste_low_share"]), open_complaint(facts))
+             if flag]
     return {"as_of": as_of, "active": True,
             "purifier": {"status": purifier, "last_cleaned_on": facts.last_cleaned_on, "due_on": due_on},
             "waste": {"status": waste, "last_handover_at": facts.last_handover_at},

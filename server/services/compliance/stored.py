@@ -18,7 +18,7 @@ from server.extensions import db
 from server.models.collector import CollectorCompany
 from server.models.shop import Shop
 from server.models.shop_facts import ShopFacts
-from server.services.compliance.from_records import YEAR, add_waste, facts_bulk
+from server.services.compliance.from_records import YEAR, add_complaints, add_waste, facts_bulk
 from server.services.compliance.rules import (Facts, as_of_bounds, current_settings, order_overdue, pending_window,
                                               slip_kg, waste_window)
 
@@ -65,6 +65,7 @@ def facts_of_rows(rows, as_of):
     reader = Reader(as_of)
     facts = {row[0]: reader.facts(row) for row in rows}
     missing = [shop_id for shop_id, found in facts.items() if found is None]
+    add_complaints(facts, as_of, [shop_id for shop_id, found in facts.items() if found is not None])
     if missing:
         facts.update(facts_bulk(missing, as_of))
     if reader.waste_unknown:  # rows from before recent_waste: the window's slips from the records
