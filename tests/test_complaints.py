@@ -1,5 +1,8 @@
 """Citizen complaints: filing (nearby shops, possible duplicates, the district from the nearest shop),
 scoping, triage into a case and the case's close reaching the citizen, and the daily limit."""
+import csv
+import io
+
 import pytest
 
 from tests.helpers import error_of, upload_photo
@@ -136,3 +139,29 @@ def test_an_open_complaint_raises_the_shops_patrol_priority_one_step(client, peo
                 json={"action": "close", "reply": "已核查，净化设施正常运行"})
     closed = client.get(f"/api/v1/shops/{shop['id']}", headers=inspector).get_json()["compliance"]
     assert closed["flags"] == [] and closed["priority"] == before["priority"]
+
+
+def test_statistics_and_the_ledger_count_complaints_by_district(client, people, login_as):
+    shop, citizen, other, inspector, elsewhere = people
+    _regulator, regulator = login_as("regulator", jurisdiction=["370811"])
+    first = file(client, citizen)
+    second = file(client, other, lat_offset=0.0002)
+    file(client, other, category="waste_dumping", lat_offset=0.0005)
+    client.post(f"/api/v1/complaints/{second['id']}/triage", headers=inspector,
+                json={"action": "duplicate", "duplicate_of": first["id"]})
+    client.post(f"/api/v1/complaints/{first['id']}/triage", headers=inspector,
+                json={"action": "link_shop", "shop_id": shop["id"]})
+    stats = client.get("/api/v1/stats/districts", headers=regulator).get_json()
+    (district,) = [d for d in stats["items"] if d["district_code"] == "370811"]
+    counts = district["complaints"]
+    assert counts["received"] == 3 and counts["by_category"]["fume"] == 2 and counts["by_category"]["waste_dumping"] == 1
+    assert counts["linked"] == 1 and counts["duplicates"] == 1 and counts["median_hours_to_triage"] is not None
+    ledger = client.get("/api/v1/exports/complaints.csv", headers=regulator)
+    assert ledger.status_code == 200 and ledger.headers["X-Export-Receipt"]
+    rows = list(csv.reader(io.StringIO(ledger.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 4 and rows[0][0] == "投诉ID" and rows[1][1] == "油烟扰民"
+    assert {row[8] for row in rows[1:]} == {"已关联店铺", "重复投诉", "待处理"} and "\n" in rows[1][5]  # lines kept
+    _far, far_regulator = login_as("regulator", jurisdiction=["370812"])
+    far_rows = list(csv.reader(io.StringIO(client.get("/api/v1/exports/complaints.csv", headers=far_regulator)
+                                           .get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(far_rows) == 1  # the header only: the complaints are another district's

@@ -164,3 +164,14 @@ def test_hotline_tickets_are_scoped_validated_and_counted(client, staff_at, froz
     (district,) = [d for d in stats["items"] if d["district_code"] == "370811"]
     assert district["hotline"] == {"received": 2, "closed_on_time": 0, "closed_late": 0, "yellow": 0, "red": 2,
                                    "sent_back": 0, "redo": 0}
+
+
+def test_the_hotline_ledger_lists_tickets_with_their_cards(client, staff_at, frozen_clock):
+    regulator, _handler, elsewhere = staff_at(at(2024, 3, 22, 20, 0))
+    case = open_ticket(client, regulator, number="12345-LEDGER")
+    move(client, regulator, case["id"], to="extended", reason="需协调", days=2)
+    frozen_clock.set(at(2024, 4, 3, 10, 0))  # past the extended deadline (4-2)
+    text = client.get("/api/v1/exports/hotline-cases.csv", headers=regulator).get_data(as_text=True)
+    assert "12345-LEDGER" in text and "红牌" in text and "2024-04-02" in text
+    assert "12345-LEDGER" not in client.get("/api/v1/exports/hotline-cases.csv", headers=elsewhere) \
+        .get_data(as_text=True)

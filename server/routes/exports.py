@@ -40,12 +40,13 @@ def compliance_export(args, fmt):
     return _export("compliance", fmt, args)
 
 
-@blp.route("/exports/<any(cleanings, handovers, inspections, 'negative-list'):kind>.<any(csv, xlsx):fmt>")
+@blp.route("/exports/<any(cleanings, handovers, inspections, 'negative-list', complaints, 'hotline-cases'):kind>"
+           ".<any(csv, xlsx):fmt>")
 @roles_required(*REGULATOR_ROLES, rate_limit="export")
 @blp.arguments(ExportQuerySchema, location="query")
 @blp.response(200, content_type="text/csv")
 def ledger_export(args, kind, fmt):
-    """台账导出：清洗记录、联单、检查记录、负面清单（CSV/XLSX）."""
+    """台账导出：清洗记录、联单、检查记录、负面清单、市民投诉、12345 热线工单（CSV/XLSX）."""
     return _export(kind, fmt, args)
 
 

@@ -27,6 +27,9 @@ class DistrictStatsSchema(ma.Schema):
     hotline = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True, metadata={
         "description": "12345 tickets received in the period: received, closed_on_time, closed_late, yellow and "
                        "red (open ones at `to`), sent_back (回退), redo (重办 count)"})
+    complaints = ma.fields.Dict(required=True, metadata={
+        "description": "citizens' complaints filed in the period: received, by_category, linked (to a shop), "
+                       "duplicates, median_hours_to_triage"})
 
 
 class DistrictStatsPageSchema(ma.Schema):

@@ -5,13 +5,17 @@ What each kind holds is in :mod:`ledgers`; how rows become a file in :mod:`write
 stays flat however many rows.  Phone numbers are masked.  Every export is audited and carries a
 signed receipt (:mod:`receipts`) of exactly the bytes served.
 """
+from sqlalchemy import select
+
 from server.clock import today
 from server.database import read_only
 from server.extensions import db
 from server.geo import haversine_m
+from server.models.reference import District
 from server.models.shop import Shop
 from server.services import audit, compliance, scope
 from server.services.reports import receipts, writers
+from server.services.reports.casework import COMPLAINTS, HOTLINE
 from server.services.reports.ledgers import KINDS
 from server.services.roster.listing import filtered
 
@@ -21,6 +25,16 @@ def _shops(user, args):
     if "district_code" in args:
         statement = statement.where(Shop.district_code == args["district_code"])
     return statement
+
+
+def _districts(user, args):
+    """The district codes in the caller's scope (narrowed by ``district_code``)."""
+    codes = user.jurisdiction if user.jurisdiction is not None else list(
+        db.session.scalars(select(District.code)))
+    return [code for code in codes if args.get("district_code") in (None, code)]
+
+
+ALL_KINDS = {**KINDS, "complaints": COMPLAINTS, "hotline-cases": HOTLINE}
 
 
 def _filters(args):
@@ -51,11 +65,11 @@ def _streamed(user, receipt_id, write):
 
 def export(user, kind, fmt, args):
     """Return (generator of bytes, filename, title, receipt id)."""
-    ledger = KINDS[kind]
+    ledger = ALL_KINDS[kind]
     title = ledger.title
     # Resolved now: the caller's scope is fixed before the stream starts (the user object is not
     # used while streaming).
-    shops_in_scope = _shops(user, args)
+    shops_in_scope = _districts(user, args) if ledger.scope == "districts" else _shops(user, args)
     receipt_id = _open(user, kind, fmt, title, args)
 
     def write(tally):

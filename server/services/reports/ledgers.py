@@ -27,6 +27,7 @@ class Kind:
     title: str
     source: Callable  # (shops_in_scope, args) → iterator of (object, extra) pairs
     columns: tuple  # ((header, getter(object, extra)), ...)
+    scope: str = "shops"  # what the source is given: a select of the shops in scope, or "districts" (codes)
 
     @property
     def headers(self):

@@ -1,6 +1,7 @@
 """District statistics for the quarterly evaluation (item 22) and kitchen-waste collection
 (item 17's 收运量).  Counts come from set-based SQL; grades from the compliance engine's bulk form."""
 import datetime as dt
+import statistics
 
 from sqlalchemy import case, func, select
 
@@ -8,6 +9,7 @@ from server.clock import business_date, end_of_day, start_of_day, today
 from server.errors import fail
 from server.extensions import db
 from server.models.collector import CollectorCompany
+from server.models.complaint import CATEGORIES, Complaint
 from server.models.inspection import Case, Inspection, Rectification
 from server.models.records import Handover
 from server.models.reference import District
@@ -46,7 +48,9 @@ def districts(user, args):
                    "overdue": {"purifier": 0, "waste": 0, "rectification": 0}, "inspections": 0,
                    "rectifications": {"issued": 0, "closed": 0, "closure_rate": None, "mean_days_to_close": None},
                    "waste_kg": {"kitchen_waste": 0.0, "waste_oil": 0.0},
-                   "hotline": dict.fromkeys(HOTLINE_COUNTS, 0)} for code in codes}
+                   "hotline": dict.fromkeys(HOTLINE_COUNTS, 0),
+                   "complaints": {"received": 0, "by_category": dict.fromkeys(CATEGORIES, 0), "linked": 0,
+                                  "duplicates": 0, "median_hours_to_triage": None}} for code in codes}
     names = dict(db.session.execute(select(District.code, District.name)).all())
     for code in codes:
         rows[code]["name"] = names[code]
@@ -104,7 +108,28 @@ def districts(user, args):
             counts["closed_on_time" if business_date(ticket.closed_at) <= ticket.deadline else "closed_late"] += 1
         elif card := cases.card(ticket, end):
             counts[card] += 1
+    _complaints(rows, codes, window)
     return {"from_": start, "to": end, "items": list(rows.values())}
+
+
+def _complaints(rows, codes, window):
+    """Complaints filed in the period: by category, linked to a shop, duplicates, median hours to triage."""
+    waits = {code: [] for code in codes}
+    for code, category, shop_id, status, created_at, triaged_at in db.session.execute(
+            select(Complaint.district_code, Complaint.category, Complaint.shop_id, Complaint.status,
+                   Complaint.created_at, Complaint.triaged_at)
+            .where(Complaint.district_code.in_(codes), Complaint.created_at >= window[0],
+                   Complaint.created_at < window[1])):
+        counts = rows[code]["complaints"]
+        counts["received"] += 1
+        counts["by_category"][category] += 1
+        counts["linked"] += shop_id is not None
+        counts["duplicates"] += status == "duplicate"
+        if triaged_at is not None:
+            waits[code].append((triaged_at - created_at).total_seconds() / 3600)
+    for code, hours in waits.items():
+        if hours:
+            rows[code]["complaints"]["median_hours_to_triage"] = round(statistics.median(hours), 2)
 
 
 HOTLINE_COUNTS = ("received", "closed_on_time", "closed_late", "yellow", "red", "sent_back", "redo")
