@@ -133,6 +133,8 @@ def test_an_open_complaint_raises_the_shops_patrol_priority_one_step(client, peo
     assert after["priority"] == before["priority"] + 1000 and after["grade"] == before["grade"]  # a lead, not a grade
     patrol = client.get(f"/api/v1/patrol?lat={SHOP_AT[0]}&lng={SHOP_AT[1]}&radius_m=500", headers=inspector)
     assert patrol.get_json()["items"][0]["compliance"]["priority"] == after["priority"]
+    on_the_shop = client.get(f"/api/v1/complaints?shop_id={shop['id']}", headers=inspector).get_json()["items"]
+    assert [c["id"] for c in on_the_shop] == [complaint["id"]]
     flagged = client.get("/api/v1/shops?flag=open_complaint", headers=inspector).get_json()["items"]
     assert [s["id"] for s in flagged] == [shop["id"]]
     client.post(f"/api/v1/complaints/{complaint['id']}/triage", headers=inspector,

@@ -74,6 +74,8 @@ class ComplaintQuerySchema(PageArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(COMPLAINT_STATUSES))
     district_code = DISTRICT
     category = ma.fields.String(validate=ma.validate.OneOf(list(CATEGORIES)))
+    shop_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID),
+                                metadata={"description": "a shop's complaints (its page)"})
 
 
 class TriageSchema(StrictSchema):

@@ -108,7 +108,7 @@ def mine(user, args):
 def list_for(user, args):
     statement = scope.complaints_visible_to(user)
     for column, key in ((Complaint.status, "status"), (Complaint.district_code, "district_code"),
-                        (Complaint.category, "category")):
+                        (Complaint.category, "category"), (Complaint.shop_id, "shop_id")):
         if args.get(key):
             statement = statement.where(column == args[key])
     return paginate(statement.order_by(Complaint.id.desc()), args)
