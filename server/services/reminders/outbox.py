@@ -13,7 +13,7 @@ import logging
 import time
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 
 from server.clock import SHANGHAI, utcnow
 from server.database import in_ids, upsert
@@ -63,6 +63,15 @@ def _state(template, openid, subscription, quiet):
 
 
 def _insert(batch, now):
+    # What is already there is left out first: a steady-state run (nothing new) then costs reads of
+    # the unique index, not thousands of inserts that conflict.  ON CONFLICT still settles races.
+    existing = set(db.session.execute(select(Notification.user_id, Notification.occasion).where(
+        tuple_(Notification.user_id, Notification.occasion).in_(
+            [(user_id, occasion.occasion) for occasion, user_id in batch]))).all())
+    batch = [(occasion, user_id) for occasion, user_id in batch if (user_id, occasion.occasion) not in existing]
+    if not batch:
+        db.session.commit()
+        return 0
     templates = current_app.config["WECHAT_TEMPLATES"]
     user_ids = sorted({user_id for _, user_id in batch})
     openids = dict(db.session.execute(select(User.id, User.openid).where(in_ids(User.id, user_ids, db.session))).all())
