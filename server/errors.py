@@ -73,8 +73,13 @@ class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(ErrorDetail, required=True)
 
 
+def defaults_for(status):
+    """``(code, message)`` for a status: its own, else the generic 500 or 400 one."""
+    return ERRORS.get(status, ERRORS[500] if status >= 500 else ERRORS[400])
+
+
 def error_response(status, message=None, *, code=None, fields=None, headers=None):
-    default_code, default_message = ERRORS.get(status, ERRORS[500] if status >= 500 else ERRORS[400])
+    default_code, default_message = defaults_for(status)
     body = {"code": code or default_code, "message": message or default_message}
     if fields:
         body["fields"] = fields

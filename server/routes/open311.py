@@ -3,7 +3,7 @@
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from server.errors import ERRORS, ApiError
+from server.errors import ApiError, defaults_for
 from server.extensions import db
 from server.services.enforcement import open311
 
@@ -21,12 +21,12 @@ def _error(error):
     db.session.rollback()
     status = error.code or 500
     if isinstance(error, ApiError):
-        description = error.description or ERRORS.get(status, ERRORS[400])[1]
+        description = error.description or defaults_for(status)[1]
         if error.fields:
             description += "：" + "；".join(f"{k} {'、'.join(v)}" for k, v in error.fields.items())
         status = 400 if status == 422 else status
     else:
-        description = ERRORS.get(status, ERRORS[500] if status >= 500 else ERRORS[400])[1]
+        description = defaults_for(status)[1]
     return _answer([{"code": status, "description": description}], status)
 
 

@@ -23,7 +23,6 @@ from server.errors import fail
 from server.extensions import db
 from server.models.complaint import Complaint
 from server.models.inspection import Case, CaseEvent, Rectification
-from server.models.reference import District
 from server.models.records import Handover
 from server.models.shop import Shop
 from server.models.user import User
@@ -95,8 +94,7 @@ def _create_hotline(user, data):
     district = data["district_code"]
     if not user.covers(district):  # permission before anything is looked at
         fail(403, "只能受理本辖区的 12345 热线工单")
-    if db.session.get(District, district) is None:
-        fail(422, fields={"district_code": ["未知的区县代码"]})
+    scope.check_district_codes([district], field="district_code")
     shop = scope.get_shop_for(user, data["shop_id"]) if data.get("shop_id") else None
     if shop is not None and shop.district_code != district:
         fail(422, fields={"shop_id": ["店铺不在该区县"]})

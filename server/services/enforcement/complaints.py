@@ -16,14 +16,14 @@ from sqlalchemy import func, select
 from server.clock import end_of_day, start_of_day, today, utcnow
 from server.errors import fail
 from server.extensions import db
-from server.geo import bounding_box, cells_covering, haversine_m
+from server.geo import bounding_box, haversine_m
 from server.models.complaint import STILL_OPEN, Complaint
 from server.models.inspection import Case, CaseEvent
-from server.models.reference import District
 from server.models.shop import Shop
 from server.pagination import paginate
 from server.security import encrypt
 from server.services import audit, photos, scope
+from server.services.roster.listing import around
 from server.services.roster.shops import check_location
 
 NEARBY_M, DUPLICATE_M = 100, 50
@@ -34,10 +34,7 @@ ENDED = ("duplicate", "not_ours", "closed")
 
 def nearby_shops(lat, lng, radius_m=NEARBY_M):
     """Active shops within ``radius_m``, nearest first: ``[(distance, shop)]``."""
-    south, west, north, east = bounding_box(lat, lng, radius_m)
-    shops = db.session.scalars(select(Shop).where(
-        Shop.geo_cell.in_(cells_covering(south, west, north, east)), Shop.lat.between(south, north),
-        Shop.lng.between(west, east), Shop.status == "active")).all()
+    shops = db.session.scalars(select(Shop).where(*around(lat, lng, radius_m), Shop.status == "active")).all()
     found = sorted(((haversine_m(lat, lng, shop.lat, shop.lng), shop.id, shop) for shop in shops))
     return [(distance, shop) for distance, _id, shop in found if distance <= radius_m]
 
@@ -71,8 +68,8 @@ def file(data, *, user=None, partner=None):
         check_location(lat, lng)
     near = nearby_shops(lat, lng) if lat is not None else []
     district = data.get("district_code")
-    if district is not None and db.session.get(District, district) is None:
-        fail(422, fields={"district_code": ["未知的区县代码"]})
+    if district is not None:
+        scope.check_district_codes([district], field="district_code")
     if district is None:
         if not near:
             fail(422, fields={"district_code": ["附近 100 米内没有登记的店铺，无法确定区县，请选择所在区县"]})

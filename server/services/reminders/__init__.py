@@ -84,8 +84,7 @@ def subscribe(user, results):
         fail(422, fields={"results": ["结果须为 accept、reject、ban 或 filter：" + "、".join(wrong[:10])]})
     for template_id, result in sorted(results.items()):
         template = templates[template_id]
-        row = db.session.scalar(scope.locked(select(Subscription).where(
-            Subscription.user_id == user.id, Subscription.template_id == template_id)))
+        row = outbox.subscription_of(user.id, template_id)
         if row is None and result != "accept":
             continue
         if row is None:

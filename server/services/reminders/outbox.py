@@ -21,6 +21,7 @@ from server.extensions import db
 from server.models import User
 from server.models.notification import Notification, Subscription
 from server.security import for_log
+from server.services import scope
 from server.services.people import wechat
 from server.services.reminders import values, wechat_token
 
@@ -113,6 +114,12 @@ def create(occasions, now):
     return created
 
 
+def subscription_of(user_id, template_id):
+    """The user's subscription row for a template, locked (quota moves under it), or None."""
+    return db.session.scalar(scope.locked(select(Subscription).where(
+        Subscription.user_id == user_id, Subscription.template_id == template_id)))
+
+
 def _claim(now):
     """Up to :data:`CLAIM` due messages, marked ``sending`` with their quota reserved; committed."""
     templates = current_app.config["WECHAT_TEMPLATES"]
@@ -128,9 +135,7 @@ def _claim(now):
         if template is None or template["id"] != notification.template_id or not openid:
             notification.wechat, refused = "not_subscribed", refused + 1
             continue
-        subscription = db.session.scalar(select(Subscription).where(
-            Subscription.user_id == notification.user_id, Subscription.template_id == template["id"])
-            .with_for_update())
+        subscription = subscription_of(notification.user_id, template["id"])
         if subscription is not None and not template["long_term"] and subscription.quota > 0:
             subscription.quota -= 1
             notification.quota_held = True
@@ -176,10 +181,9 @@ def _deliver(message):
 
 
 def _settle(notification_id, outcome, error, now):
-    notification = db.session.get(Notification, notification_id, with_for_update=True, populate_existing=True)
-    subscription = db.session.scalar(select(Subscription).where(
-        Subscription.user_id == notification.user_id, Subscription.template_id == notification.template_id)
-        .with_for_update()) if notification.template_id else None
+    notification = scope.lock(Notification, notification_id)
+    subscription = subscription_of(notification.user_id, notification.template_id) if notification.template_id \
+        else None
     held, notification.quota_held = notification.quota_held, False
     notification.wechat_error = error
     if outcome == "sent":

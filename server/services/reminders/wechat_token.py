@@ -14,6 +14,7 @@ from server.clock import utcnow
 from server.database import one_at_a_time
 from server.extensions import db
 from server.models.notification import WeChatToken
+from server.services import scope
 from server.services.people import wechat
 
 MARGIN = dt.timedelta(minutes=5)
@@ -44,7 +45,7 @@ def _refresh(rejected):
     appid = current_app.config["WECHAT_APPID"]
     try:
         one_at_a_time(db.session, "wechat_token:" + appid)
-        row = db.session.get(WeChatToken, appid, with_for_update=True, populate_existing=True)
+        row = scope.lock(WeChatToken, appid)
         if row is not None and row.access_token != rejected and _fresh(row):
             return row.access_token
         token, expires_in = wechat.stable_token(force_refresh=rejected is not None)

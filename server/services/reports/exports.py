@@ -5,13 +5,10 @@ What each kind holds is in :mod:`ledgers`; how rows become a file in :mod:`write
 stays flat however many rows.  Phone numbers are masked.  Every export is audited and carries a
 signed receipt (:mod:`receipts`) of exactly the bytes served.
 """
-from sqlalchemy import select
-
 from server.clock import today
 from server.database import read_only
 from server.extensions import db
 from server.geo import haversine_m
-from server.models.reference import District
 from server.models.shop import Shop
 from server.services import audit, compliance, scope
 from server.services.reports import receipts, writers
@@ -29,8 +26,7 @@ def _shops(user, args):
 
 def _districts(user, args):
     """The district codes in the caller's scope (narrowed by ``district_code``)."""
-    codes = user.jurisdiction if user.jurisdiction is not None else list(
-        db.session.scalars(select(District.code)))
+    codes = user.jurisdiction if user.jurisdiction is not None else scope.known_district_codes()
     return [code for code in codes if args.get("district_code") in (None, code)]
 
 

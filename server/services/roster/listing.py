@@ -42,10 +42,16 @@ def filtered(user, args):
         # radius would run to hundreds of thousands).
         check_location(lat, lng, field="near")
         near = (lat, lng, args["radius_m"])
-        south, west, north, east = bounding_box(lat, lng, args["radius_m"])
-        statement = statement.where(Shop.geo_cell.in_(cells_covering(south, west, north, east)),
-                                    Shop.lat.between(south, north), Shop.lng.between(west, east))
+        statement = statement.where(*around(lat, lng, args["radius_m"]))
     return statement, near
+
+
+def around(lat, lng, radius_m):
+    """Conditions for the shops in the box around a point (their grid cells, then the box): an indexed
+    lookup; the caller keeps those within the radius."""
+    south, west, north, east = bounding_box(lat, lng, radius_m)
+    return (Shop.geo_cell.in_(cells_covering(south, west, north, east)), Shop.lat.between(south, north),
+            Shop.lng.between(west, east))
 
 
 def list_shops(user, args):
@@ -85,9 +91,7 @@ def _shops(ids):
 def patrol(user, args):
     """The inspector's active shops near it: highest priority first, then nearest."""
     check_location(args["lat"], args["lng"])
-    south, west, north, east = bounding_box(args["lat"], args["lng"], args["radius_m"])
-    statement = scope.shops_visible_to(user).where(Shop.geo_cell.in_(cells_covering(south, west, north, east)),
-                                                   Shop.lat.between(south, north), Shop.lng.between(west, east))
+    statement = scope.shops_visible_to(user).where(*around(args["lat"], args["lng"], args["radius_m"]))
     # Grade every shop within the radius (priority needs them all), from the same query that found
     # them (their stored facts joined), but load whole shops only for the page.
     rows, grades, distances = [], {}, {}
