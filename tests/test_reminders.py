@@ -389,3 +389,23 @@ def test_values_are_shaped_to_wechats_keyword_types(keyword, value, shaped):
     assert shape(keyword, value) == shaped
     if keyword.startswith("thing"):
         assert len(shape(keyword, value)) <= 20
+
+
+def test_a_claim_of_only_unsendable_messages_does_not_stop_the_run(app, city, make_user, fake_wechat, frozen_clock):
+    frozen_clock.set(at(2024, 3, 22, 9, 30))
+    owners = []
+    for n in range(reminders.outbox.CLAIM + 1):
+        shop = city.shop(n + 1)
+        city.cleaning(shop, dt.date(2024, 1, 27), received=at(2024, 1, 27))
+        owner = make_user()
+        member(shop, owner)
+        grant(owner, "TPL-CLEAN", quota=1)
+        owners.append(owner)
+    reminders.outbox.create(reminders.occasions.due(), at(2024, 3, 22, 9, 30))
+    first_claimed = sorted(notes(), key=lambda n: (n.send_after, n.id))[:reminders.outbox.CLAIM]
+    for note in first_claimed:  # their quota was spent elsewhere since they were made
+        db.session.get(Subscription, db.session.scalar(sa.select(Subscription.id).where(
+            Subscription.user_id == note.user_id))).quota = 0
+    db.session.commit()
+    counts = reminders.run()
+    assert counts["no_quota"] == reminders.outbox.CLAIM and counts["sent"] == 1, counts

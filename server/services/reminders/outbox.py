@@ -226,7 +226,7 @@ def send_due(now, budget_seconds, counts):
     while time.monotonic() < stop_at:
         claimed, refused = _claim(utcnow())
         counts["no_quota"] += refused
-        if not claimed:
+        if not claimed and not refused:  # nothing due left (a batch of only unsendable rows is not the end)
             return
         for message in claimed:
             outcome, error = _deliver(message)
