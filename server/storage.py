@@ -114,10 +114,7 @@ class LocalStorage:
 
     def names(self):
         """Every stored name (temporary files left out)."""
-        for folder, _dirs, files in os.walk(self.root):
-            for file in files:
-                if not file.startswith(".tmp-"):
-                    yield (Path(folder) / file).relative_to(self.root).as_posix()
+        return (name for name, temporary in self.stray_files(float("inf")) if not temporary)
 
     def stray_files(self, older_than, since=None):
         """Files last written before ``older_than`` (a POSIX time) for the caller to check against

@@ -16,13 +16,13 @@ from server.database import in_ids
 from server.extensions import db
 from server.models import (Case, CaseEvent, Handover, Inspection, Rectification, RectificationEvent, Shop, ShopMember,
                            User)
+from server.roles import COLLECTOR_ROLES
 from server.services import compliance
 from server.services.compliance import SHOP_COLUMNS
 
 LOOKBACK = dt.timedelta(days=7)
 HANDOVER_AFTER = dt.timedelta(hours=2)
 DEADLINE_SOON_DAYS = 2
-COLLECTOR_ROLES = ("collector", "collector_manager")
 
 
 @dataclasses.dataclass
