@@ -6,7 +6,7 @@ from flask import Flask
 from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import cli, commit_pipeline, idempotency, routes, web
+from server import cli, commit_pipeline, console, idempotency, routes, web
 from server.api import Api, IdConverter
 from server.auth import forget_caller
 from server.config import load_config
@@ -65,6 +65,7 @@ def register_blueprints(app):
         "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": app.config["API_TITLE"]}))
 
     web.init_app(app)
+    console.init_app(app)  # after web: its HTML error pages get the same headers
     app.before_request(forget_caller)
     app.before_request(dump.forget)
     idempotency.init_app(app)

@@ -51,9 +51,15 @@ def authenticate():
     """Load the caller from the bearer token into ``g.current_user``, or answer 401."""
     if getattr(g, "current_user", None) is not None:
         return g.current_user
-    token = db.session.scalar(select(AuthToken).where(AuthToken.token_hash == digest(_token_from_header())))
+    return user_for_token(_token_from_header())
+
+
+def user_for_token(raw, kind=None):
+    """The live user behind a token (of ``kind`` when given) into ``g.current_user``, or 401.
+    The API passes the bearer token; the console the token its session cookie holds."""
+    token = db.session.scalar(select(AuthToken).where(AuthToken.token_hash == digest(raw)))
     now = utcnow()
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
+    if token is None or token.revoked_at is not None or token.expires_at <= now or kind not in (None, token.kind):
         fail(401, "登录已失效，请重新登录")
     if token.kind == "console" and token.last_used_at + CONSOLE_IDLE <= now:
         fail(401, "长时间未操作，请重新登录")

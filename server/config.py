@@ -130,6 +130,13 @@ def load_config(overrides=None, environ=None):
         "WECHAT_MINIPROGRAM_STATE": env.get("WECHAT_MINIPROGRAM_STATE") or "formal",
         "REMINDER_MAX_SECONDS": _int(env, "REMINDER_MAX_SECONDS", 240),
         "TOKEN_TTL_HOURS": _int(env, "TOKEN_TTL_HOURS", 72),
+        # The console's map: a tile URL template ({z}/{x}/{y}; unset: the shops on a plain background,
+        # fully offline), its attribution, and whether its tiles are in GCJ-02 (高德/腾讯) rather than
+        # WGS-84; how long the overview's graded pass is kept per jurisdiction (0 = not kept).
+        "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
+        "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION") or "",
+        "MAP_TILE_GCJ02": (env.get("MAP_TILE_GCJ02") or "").lower() in ("1", "true", "yes", "on"),
+        "OVERVIEW_CACHE_SECONDS": _int(env, "OVERVIEW_CACHE_SECONDS", 60),
         "PHOTO_URL_TTL_MINUTES": _int(env, "PHOTO_URL_TTL_MINUTES", 30),
         # Where clients reach the app (signed photo links start with it), e.g. https://api.example.cn;
         # unset: the links are relative to the host the client called.
@@ -208,6 +215,10 @@ def load_config(overrides=None, environ=None):
         if len(raw) != 32:
             raise ConfigError("EXPORT_SIGNING_KEY must be the base64 of a raw 32-byte Ed25519 private key, e.g. the "
                               "output of `python -c \"import base64, os; print(base64.b64encode(os.urandom(32)).decode())\"`.")
+    if config["MAP_TILE_URL"] and not config["MAP_TILE_URL"].startswith("https://") \
+            and not config["MAP_TILE_URL"].startswith("http://"):
+        raise ConfigError(f"MAP_TILE_URL must be an http(s) URL template like https://tiles.example.cn/{{z}}/{{x}}/{{y}}.png, "
+                          f"got {config['MAP_TILE_URL']!r}")
     if config["STORAGE_URL"]:
         try:
             storage.parse_url(config["STORAGE_URL"])

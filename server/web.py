@@ -10,6 +10,7 @@ import hashlib
 import logging
 import re
 import uuid
+from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context, request
 
@@ -24,6 +25,10 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-act
 DOCS_CSP = ("default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; "
             "base-uri 'none'; form-action 'none'")
+# Console pages (API.md "Console"): scripts and styles from /static only, forms back to the app only;
+# images also from the map's tile host and, with PHOTO_REDIRECT, the photo store.
+CONSOLE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:{images}; "
+               "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
 
@@ -61,13 +66,28 @@ def _headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
-    if response.mimetype == "text/html" and request.path.startswith("/api/v1/docs"):
+    if request.path.startswith("/console"):
+        response.headers["Content-Security-Policy"] = CONSOLE_CSP.format(images=_image_origins())
+    elif response.mimetype == "text/html" and request.path.startswith("/api/v1/docs"):
         hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
                           for script in INLINE_SCRIPT.findall(response.get_data()))
         response.headers["Content-Security-Policy"] = DOCS_CSP.format(hashes=hashes or "")
     else:
         response.headers["Content-Security-Policy"] = API_CSP
     return response
+
+
+def _origin(url):
+    parts = urlsplit(url or "")
+    return f" {parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def _image_origins():
+    config = current_app.config
+    origins = _origin(config.get("MAP_TILE_URL", "").replace("{s}", "*") if config.get("MAP_TILE_URL") else "")
+    if config.get("PHOTO_REDIRECT"):
+        origins += _origin(config.get("S3_PUBLIC_ENDPOINT_URL") or config.get("S3_ENDPOINT_URL"))
+    return origins
 
 
 def _assign_request_id():

@@ -15,7 +15,7 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "geojson": "application/geo+json"}
 
 
-def _stream(body, fmt, receipt_id, filename=None, title=None):
+def stream_file(body, fmt, receipt_id, filename=None, title=None):
     response = Response(stream_with_context(body), mimetype=MIMETYPES[fmt])
     if filename:
         response.headers["Content-Disposition"] = (
@@ -28,7 +28,7 @@ def _stream(body, fmt, receipt_id, filename=None, title=None):
 
 def _export(kind, fmt, args):
     body, filename, title, receipt_id = exports.export(current_user(), kind, fmt, args)
-    return _stream(body, fmt, receipt_id, filename, title)
+    return stream_file(body, fmt, receipt_id, filename, title)
 
 
 @blp.route("/exports/compliance.<any(csv, xlsx):fmt>")
@@ -57,7 +57,7 @@ def ledger_export(args, kind, fmt):
 def shops_geojson(args):
     """店铺地图（GeoJSON，RFC 7946，WGS-84 [经度, 纬度]），筛选条件同 /shops."""
     body, receipt_id = exports.geojson(current_user(), args)
-    return _stream(body, "geojson", receipt_id)
+    return stream_file(body, "geojson", receipt_id)
 
 
 @blp.route("/exports/receipts/<int:receipt_id>")

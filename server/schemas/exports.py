@@ -7,6 +7,10 @@ from server.schemas.shops import ComplianceFilters, ShopFilters
 class ExportQuerySchema(DateRangeArgs, ComplianceFilters):
     district_code = ma.fields.String(validate=ma.validate.Length(max=16))
     as_of = Day()
+    # The roster filters of /shops too, so the console's list exports exactly what it shows.
+    status = ShopFilters._declared_fields["status"]
+    claimed = ma.fields.Boolean()
+    q = ShopFilters._declared_fields["q"]
 
 
 class GeoJSONQuerySchema(StrictSchema, ShopFilters):

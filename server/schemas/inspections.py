@@ -119,6 +119,7 @@ class InspectionQuerySchema(PageArgs, DateRangeArgs):
 
 class RectificationQuerySchema(PageArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(["open", "submitted", "overdue", "closed"]))
+    shop_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID), metadata={"description": "one shop's"})
 
 
 class ResponseInSchema(StrictSchema):
@@ -227,3 +228,4 @@ class CaseSchema(ma.Schema):
 
 class CaseQuerySchema(PageArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(list(CASE_STATUSES) + ["overdue"]))
+    shop_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID), metadata={"description": "one shop's"})

@@ -84,6 +84,9 @@ def _distance(shop):
     return ma.missing if distance is None else round(distance, 1)
 
 
+SHOP_SORTS = ("id", "name", "-registered_on", "priority")
+
+
 class ShopSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
@@ -201,7 +204,9 @@ class ShopFilters(ComplianceFilters):
 
 
 class ShopQuerySchema(PageArgs, ShopFilters):
-    pass
+    sort = ma.fields.String(load_default="id", validate=ma.validate.OneOf(SHOP_SORTS), metadata={
+        "description": "id (default), name, -registered_on (newest first), priority (visit first); "
+                       "with near=, nearest first"})
 
 
 class StatusInSchema(StrictSchema):

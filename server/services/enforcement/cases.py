@@ -217,4 +217,6 @@ def transition(user, case_id, data):
 
 def list_for(user, args):
     statement = by_status(scope.cases_visible_to(user), Case, args.get("status"), case_overdue)
+    if "shop_id" in args:
+        statement = statement.where(Case.shop_id == args["shop_id"])
     return paginate(statement.options(selectinload(Case.events)).order_by(Case.id.desc()), args)

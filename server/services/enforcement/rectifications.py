@@ -119,4 +119,6 @@ def review(user, order_id, data):
 def list_for(user, args):
     statement = by_status(scope.orders_visible_to(user), Rectification, args.get("status"), order_overdue)
     statement = statement.options(selectinload(Rectification.events))
+    if "shop_id" in args:
+        statement = statement.where(Rectification.shop_id == args["shop_id"])
     return paginate(statement.order_by(Rectification.deadline, Rectification.id), args)

@@ -220,9 +220,9 @@ def set_password_for(user, user_id, password, username=None):
 
 
 def set_password(user, password, username=None):
-    """Give a console user (regulator or admin) a password."""
+    """Give a console user (inspector, regulator or admin) a password."""
     if user.role not in CONSOLE_ROLES:
-        fail(422, "只有监管人员和管理员可以使用密码登录", fields={"password": ["该用户不是后台用户"]})
+        fail(422, "只有执法人员、监管人员和管理员可以使用密码登录", fields={"password": ["该用户不是后台用户"]})
     if username:
         taken = db.session.scalar(select(User.id).where(User.username == username.lower(), User.id != user.id))
         if taken:

@@ -18,10 +18,8 @@ from server.services.roster.listing import filtered
 
 
 def _shops(user, args):
-    statement = scope.shops_visible_to(user).order_by(Shop.id)
-    if "district_code" in args:
-        statement = statement.where(Shop.district_code == args["district_code"])
-    return statement
+    """The shops in scope that pass the roster filters (district, status, claimed, q)."""
+    return filtered(user, args)[0]
 
 
 def _districts(user, args):

@@ -5,6 +5,7 @@ from server.clock import utcnow
 from server.errors import fail
 from server.extensions import db
 from server.models.shop import Shop, ShopChangeRequest
+from server.pagination import paginate
 from server.services import audit, scope
 from server.services.roster import shops
 
@@ -22,6 +23,12 @@ def for_shop(user, shop_id):
         scope.require_staff(user, shop)
     return db.session.scalars(select(ShopChangeRequest).where(ShopChangeRequest.shop_id == shop.id)
                               .order_by(ShopChangeRequest.id.desc())).all()
+
+
+def pending(user, args):
+    """The change requests waiting for a decision in the caller's jurisdiction, oldest first (a work queue)."""
+    statement = scope.change_requests_visible_to(user).where(ShopChangeRequest.status == "pending")
+    return paginate(statement.order_by(ShopChangeRequest.id), args)
 
 
 def decide(user, request_id, approved, note=None):

@@ -54,9 +54,15 @@ def around(lat, lng, radius_m):
             Shop.lng.between(west, east))
 
 
+ORDERS = {"id": (Shop.id,), "name": (Shop.name, Shop.id), "-registered_on": (Shop.registered_on.desc(), Shop.id.desc()),
+          "priority": (Shop.id,)}
+
+
 def list_shops(user, args):
     statement, near = filtered(user, args)
+    statement = statement.order_by(None).order_by(*ORDERS[args.get("sort", "id")])
     wanted = {key: args[key] for key in FILTERS if key in args}
+    by_priority = args.get("sort") == "priority" and not near
     distances = {}
     if near:
         lat, lng, radius = near
@@ -64,15 +70,17 @@ def list_shops(user, args):
                      in db.session.execute(statement.with_only_columns(Shop.id, Shop.lat, Shop.lng))}
         rows = sorted((shop_id for shop_id, distance in distances.items() if distance <= radius),
                       key=lambda shop_id: (distances[shop_id], shop_id))
-    elif wanted:
+    elif wanted or by_priority:
         rows = list(db.session.scalars(statement.with_only_columns(Shop.id)))
     else:
         rows = None
-    if wanted:
-        # Filtering by compliance grades the whole selection in one pass (a subquery, not a list of
-        # ids: it may be the whole city); otherwise only the page returned is graded.
+    if wanted or by_priority:
+        # Filtering or ranking by compliance grades the whole selection in one pass (a subquery, not a
+        # list of ids: it may be the whole city); otherwise only the page returned is graded.
         grades = compliance_bulk(statement.with_only_columns(Shop.id).order_by(None)) if rows else {}
         rows = [shop_id for shop_id in rows if matches(grades[shop_id], wanted)]
+        if by_priority:
+            rows.sort(key=lambda shop_id: (-grades[shop_id]["priority"], shop_id))
         dump.prime("compliance", grades)
     if rows is None:
         return paginate(statement, args)

@@ -16,7 +16,7 @@ JOIN_CODE_LIFETIME = dt.timedelta(days=7)
 INVALID = "认领码或加入码无效、已使用或已过期"
 
 
-def _issue(user, shop, kind, lifetime):
+def _issue(user, shop, kind, lifetime, *, commit=True):
     db.session.execute(update(ShopCode).where(ShopCode.shop_id == shop.id, ShopCode.kind == kind,
                                               ShopCode.used_at.is_(None), ShopCode.revoked_at.is_(None))
                        .values(revoked_at=utcnow()))
@@ -27,7 +27,8 @@ def _issue(user, shop, kind, lifetime):
     db.session.flush()
     audit.record(f"shop.{kind}_code", "shop", shop.id,
                  {"claim": "签发认领码", "join": "签发店员加入码"}[kind] + "（此前未用的同类码作废）", shop_id=shop.id)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return {"code": code, "expires_at": row.expires_at}
 
 
@@ -35,6 +36,30 @@ def issue_claim_code(user, shop_id):
     shop = scope.get_shop_for(user, shop_id)
     scope.require_staff(user, shop)
     return _issue(user, shop, "claim", CLAIM_CODE_LIFETIME)
+
+
+SHEET_MAX = 200  # shops on one printed claim-code sheet (about 17 A4 pages)
+
+
+def unclaimed_in(user, district_code):
+    """The active unclaimed shops of a district in the caller's jurisdiction, by address (the order of a visit)."""
+    if not user.is_staff:
+        fail(403, "只有执法与监管人员可以签发认领码")
+    scope.check_district_codes([district_code], field="district_code")
+    if not user.covers(district_code):
+        fail(404, "该区县不在您的辖区内")
+    return select(Shop).where(Shop.district_code == district_code, Shop.claimed_at.is_(None),
+                              Shop.status == "active").order_by(Shop.address, Shop.id)
+
+
+def issue_claim_codes(user, district_code, offset=0):
+    """New claim codes for up to :data:`SHEET_MAX` unclaimed shops of a district (their earlier unused
+    codes void), in one transaction: ``[{"id", "name", "address", "code", "expires_at"}...]`` to print."""
+    shops = db.session.scalars(unclaimed_in(user, district_code).offset(offset).limit(SHEET_MAX)).all()
+    issued = [{"id": shop.id, "name": shop.name, "address": shop.address,
+               **_issue(user, shop, "claim", CLAIM_CODE_LIFETIME, commit=False)} for shop in shops]
+    db.session.commit()
+    return issued
 
 
 def issue_join_code(user, shop_id):

@@ -1,0 +1,61 @@
+"""The console's blueprint, its CSRF protection, session cookie and HTML error pages."""
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+csrf = CSRFProtect()
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+
+
+class ConsoleSessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure when the request came over HTTPS (directly, or as a trusted
+    proxy says through ``TRUSTED_PROXIES``/ProxyFix), so plain-HTTP development still works."""
+
+    def get_cookie_secure(self, app):
+        return request.is_secure
+
+
+def init_app(app):
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # the API takes no cookies: nothing to forge
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)  # a form stays usable for a whole session
+    app.config.setdefault("SESSION_COOKIE_PATH", "/console")
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_NAME", "console_session")
+    app.session_interface = ConsoleSessionInterface()
+    csrf.init_app(app)
+    app.register_blueprint(bp)
+    app.after_request(html_errors)
+
+
+@bp.before_request
+def _protect_forms():
+    if request.method == "POST":
+        csrf.protect()
+
+
+def error_page(status, message):
+    response = current_app.make_response((render_template("console/error.html", status=status, message=message),
+                                           status))
+    return response
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(error):
+    return error_page(400, "页面已过期或来源不明（CSRF 校验失败），请刷新页面后重新提交")
+
+
+def html_errors(response):
+    """Console errors are HTML pages with the same status: the app's error handlers answer every
+    failure in the API's JSON shape; under ``/console`` that answer is turned into a page here
+    (401 → the login page)."""
+    if not request.path.startswith("/console") or response.status_code < 400 or response.mimetype != "application/json":
+        return response
+    error = (response.get_json(silent=True) or {}).get("error") or {}
+    if response.status_code == 401:
+        return redirect(url_for("console.login", next=request.full_path if request.method == "GET" else None,
+                                reason=error.get("message")))
+    page = error_page(response.status_code, error.get("message") or "出错了")
+    for name in ("Retry-After", "X-Request-Id"):
+        if name in response.headers:
+            page.headers[name] = response.headers[name]
+    return page

@@ -1,0 +1,134 @@
+"""Reading pages: the overview map and today's numbers, the compliance list and its export, a
+shop's page, the statistics."""
+from flask import current_app, jsonify, render_template, request
+
+from server import ratelimit
+from server.console.blueprint import bp
+from server.console.charts import bars
+from server.console.forms import load
+from server.console.session import page, viewer
+from server.pagination import page_of
+from server.roles import REGULATOR_ROLES, STAFF_ROLES
+from server.routes.exports import stream_file
+from server.schemas.complaints import ComplaintQuerySchema, ComplaintSchema
+from server.schemas.exports import ExportQuerySchema
+from server.schemas.inspections import (CaseQuerySchema, CaseSchema, InspectionQuerySchema, InspectionSchema,
+                                        RectificationQuerySchema, RectificationSchema)
+from server.schemas.records import CleaningSchema, HandoverQuerySchema, HandoverSchema, RecordListArgs
+from server.schemas.shops import ChangeRequestSchema, HistoryEntrySchema, ShopQuerySchema, ShopSchema
+from server.schemas.stats import DistrictStatsPageSchema, PeriodSchema
+from server.services.enforcement import cases, complaints, inspections, rectifications
+from server.services.records import cleanings, handovers
+from server.services.reports import exports, overview as overview_service, stats
+from server.services.roster import change_requests, listing, reference
+
+SECTION_SIZE = 10  # the latest rows of each record kind on a shop's page
+
+
+def districts_in_view():
+    user = viewer()
+    return [d for d in reference.districts() if user.jurisdiction is None or d.code in user.jurisdiction]
+
+
+def dumped(schema, value):
+    return schema().dump(value)
+
+
+@bp.route("/")
+@page()
+def overview():
+    district = request.args.get("district_code") or None
+    data = overview_service.overview(viewer(), district)
+    config = current_app.config
+    return render_template("console/overview.html", numbers=data["numbers"], district=district,
+                           districts=districts_in_view(),
+                           map_config={"tiles": config["MAP_TILE_URL"], "attribution": config["MAP_TILE_ATTRIBUTION"],
+                                       "gcj02": config["MAP_TILE_GCJ02"]})
+
+
+@bp.route("/map.json")
+@page()
+def map_data():
+    data = overview_service.overview(viewer(), request.args.get("district_code") or None)
+    response = jsonify({"points": data["points"], "bounds": data["bounds"]})
+    response.headers["Cache-Control"] = "private, max-age=30"
+    return response
+
+
+@bp.route("/shops/<int:shop_id>/card")
+@page()
+def shop_card(shop_id):
+    return render_template("console/_shop_card.html", shop=dumped(ShopSchema, listing.get(viewer(), shop_id)))
+
+
+@bp.route("/shops")
+@page()
+def shops():
+    args, errors = load(ShopQuerySchema(), request.args)
+    result = page_of(ShopSchema)().dump(listing.list_shops(viewer(), args)) if not errors else None
+    template = "console/_shop_table.html" if request.headers.get("HX-Request") else "console/shops.html"
+    export_args = {k: v for k, v in request.args.items() if k in ExportQuerySchema().fields and v != ""}
+    return render_template(template, result=result, errors=errors, args=request.args, export_args=export_args,
+                           districts=districts_in_view()), 422 if errors else 200
+
+
+@bp.route("/exports/<any(compliance, cleanings, handovers, inspections, 'negative-list', complaints, "
+          "'hotline-cases'):kind>.<any(csv, xlsx):fmt>")
+@page(*REGULATOR_ROLES)
+def export(kind, fmt):
+    args, errors = load(ExportQuerySchema(), request.args)
+    if errors:
+        return render_template("console/error.html", status=422, message="导出条件有误",
+                               fields=errors), 422
+    ratelimit.hit(viewer(), "export")
+    body, filename, title, receipt_id = exports.export(viewer(), kind, fmt, args)
+    return stream_file(body, fmt, receipt_id, filename, title)
+
+
+@bp.route("/shops/<int:shop_id>")
+@page()
+def shop(shop_id):
+    user = viewer()
+    found = listing.get(user, shop_id)  # outside the jurisdiction → 404 before anything else is read
+    recent = {"page": 1, "per_page": SECTION_SIZE}
+    sections = {
+        "shop": dumped(ShopSchema, found),
+        "cleanings": dumped(page_of(CleaningSchema), cleanings.list_for_shop(
+            user, shop_id, RecordListArgs().load({"per_page": SECTION_SIZE}))),
+        "handovers": dumped(page_of(HandoverSchema), handovers.list_handovers(
+            user, HandoverQuerySchema().load({"per_page": SECTION_SIZE}), shop_id=shop_id)),
+        "inspections": dumped(page_of(InspectionSchema), inspections.list_for(
+            user, InspectionQuerySchema().load({"per_page": SECTION_SIZE}), shop_id=shop_id)),
+        "orders": dumped(page_of(RectificationSchema), rectifications.list_for(
+            user, RectificationQuerySchema().load({**recent, "shop_id": shop_id}))),
+        "cases": dumped(page_of(CaseSchema), cases.list_for(
+            user, CaseQuerySchema().load({**recent, "shop_id": shop_id}))),
+        "complaints": dumped(page_of(ComplaintSchema), complaints.list_for(
+            user, ComplaintQuerySchema().load({**recent, "shop_id": shop_id}))),
+        "change_requests": ChangeRequestSchema(many=True).dump(change_requests.for_shop(user, shop_id)),
+    }
+    if user.role in STAFF_ROLES:
+        sections["history"] = dumped(page_of(HistoryEntrySchema), listing.history(user, shop_id, recent))
+    return render_template("console/shop.html", **sections)
+
+
+@bp.route("/stats")
+@page(*REGULATOR_ROLES)
+def statistics():
+    args, errors = load(PeriodSchema(), request.args)
+    result = None if errors else DistrictStatsPageSchema().dump(stats.districts(viewer(), args))
+    charts = None
+    if result:
+        rows = result["items"]
+        charts = {
+            "grades": bars([r["name"] for r in rows], {g: [r["grades"][g] for r in rows] for g in "ABC"},
+                           stacked=True, colours={"A": "#2e9d5b", "B": "#e0a020", "C": "#d64541"}),
+            "closure": bars([r["name"] for r in rows],
+                            {"整改销号率 %": [round(100 * (r["rectifications"]["closure_rate"] or 0), 1) for r in rows]},
+                            colours={"整改销号率 %": "#3b7dd8"}, unit="%"),
+            "waste": bars([r["name"] for r in rows],
+                          {"餐厨垃圾 kg": [r["waste_kg"]["kitchen_waste"] for r in rows],
+                           "废弃油脂 kg": [r["waste_kg"]["waste_oil"] for r in rows]},
+                          colours={"餐厨垃圾 kg": "#6b8e23", "废弃油脂 kg": "#b8860b"}, unit="kg")}
+    return render_template("console/stats.html", result=result, errors=errors, args=request.args,
+                           charts=charts), 422 if errors else 200

@@ -1,0 +1,73 @@
+"""Console sessions: log in with a password (the API's own login, throttle and audit), keep the
+console token in the signed cookie, and load the caller from it on every page."""
+import functools
+from flask import flash, g, redirect, render_template, request, session, url_for
+
+from server import ratelimit
+from server.auth import user_for_token
+from server.console.blueprint import bp, error_page
+from server.console.forms import safe_next
+from server.errors import ApiError
+from server.roles import CONSOLE_ROLES
+from server.services.people import accounts
+
+
+def page(*roles):
+    """A console page for staff (of ``roles`` when named): no session → the login page; a POST
+    counts in the caller's write limit, as an API write does."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            token = session.get("token")
+            if not token:
+                return redirect(url_for("console.login", next=request.full_path if request.method == "GET" else None))
+            user = user_for_token(token, kind="console")  # 401 → the login page (console.html_errors)
+            if user.role not in (roles or CONSOLE_ROLES):
+                return error_page(403, "没有权限访问此页面")
+            if request.method == "POST":
+                ratelimit.hit(user, "write")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def viewer():
+    return g.current_user
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    username = request.form.get("username", "")
+    error = request.args.get("reason") if request.method == "GET" else None
+    status, retry = 200, None
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if not username.strip() or not password:
+            error, status = "请输入用户名和密码", 422
+        else:
+            try:
+                result = accounts.password_login(username, password)
+            except ApiError as failure:  # 401 wrong password, 429 throttled: the API's own message
+                error, status = failure.description, failure.code
+                retry = failure.extra_headers.get("Retry-After")
+            else:
+                session.clear()
+                session["token"] = result["token"]
+                return redirect(safe_next(request.form.get("next")), 303)
+    response = render_template("console/login.html", username=username, error=error,
+                               next=request.values.get("next", "")), status
+    if status == 429 and retry:
+        return (*response, {"Retry-After": retry})
+    return response
+
+
+@bp.route("/logout", methods=["POST"])
+@page()
+def logout():
+    accounts.logout()
+    session.clear()
+    flash("已退出登录")
+    return redirect(url_for("console.login"), 303)

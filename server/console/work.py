@@ -1,0 +1,124 @@
+"""Work queues and their action forms: change requests to decide, disputed slips, answered orders to
+review, overdue orders, cases and their transitions, complaints to triage."""
+from flask import render_template, request
+
+from server.console.blueprint import bp
+from server.console.forms import load, submit
+from server.console.session import page, viewer
+from server.pagination import PageArgs, page_of
+from server.schemas.complaints import ComplaintQuerySchema, ComplaintSchema, TriageSchema
+from server.schemas.inspections import (CaseInSchema, CaseQuerySchema, CaseSchema, CaseTransitionSchema,
+                                        FollowUpSchema, RectificationQuerySchema, RectificationSchema, ReviewInSchema)
+from server.schemas.records import HandoverQuerySchema, HandoverSchema
+from server.schemas.shops import ChangeRequestSchema, DecisionSchema
+from server.services import scope
+from server.services.enforcement import cases, complaints, rectifications
+from server.services.enforcement.cases import LABELS, TRANSITIONS
+from server.services.records import handovers
+from server.services.roster import change_requests
+
+TABS = {"changes": "变更申请", "disputed": "有争议联单", "review": "待审核整改", "overdue": "逾期整改",
+        "cases": "案件", "complaints": "待分办投诉"}
+
+
+def _tab(tab, page_args):
+    user = viewer()
+    if tab == "changes":
+        return page_of(ChangeRequestSchema)().dump(change_requests.pending(user, page_args))
+    if tab == "disputed":
+        return page_of(HandoverSchema)().dump(handovers.list_handovers(
+            user, HandoverQuerySchema().load({**page_args, "status": "disputed"})))
+    if tab in ("review", "overdue"):
+        status = "submitted" if tab == "review" else "overdue"
+        return page_of(RectificationSchema)().dump(rectifications.list_for(
+            user, RectificationQuerySchema().load({**page_args, "status": status})))
+    if tab == "cases":
+        query = {**page_args, **({"status": request.args["status"]} if request.args.get("status") else {})}
+        args = load(CaseQuerySchema(), query)[0] or CaseQuerySchema().load(page_args)
+        return page_of(CaseSchema)().dump(cases.list_for(user, args))
+    return page_of(ComplaintSchema)().dump(complaints.list_for(
+        user, ComplaintQuerySchema().load({**page_args, "status": "open"})))
+
+
+@bp.route("/queues")
+@page()
+def queues():
+    tab = request.args.get("tab", "changes")
+    if tab not in TABS:
+        tab = "changes"
+    page_args = load(PageArgs(), {k: v for k, v in request.args.items() if k in ("page", "per_page")})[0]
+    result = _tab(tab, page_args or PageArgs().load({}))
+    return render_template("console/queues.html", tabs=TABS, tab=tab, result=result, labels=LABELS,
+                           transitions=TRANSITIONS)
+
+
+@bp.route("/change-requests/<int:request_id>/decision", methods=["POST"])
+@page()
+def decide_change_request(request_id):
+    return submit(DecisionSchema(), lambda v: change_requests.decide(viewer(), request_id, v["approved"], v.get("note")),
+                  template="console/_decision_form.html", context={"request_id": request_id},
+                  done=lambda r: f"变更申请 #{request_id} 已{'批准' if r.status == 'approved' else '驳回'}")
+
+
+@bp.route("/rectifications/<int:order_id>/review", methods=["POST"])
+@page()
+def review_order(order_id):
+    return submit(ReviewInSchema(), lambda v: rectifications.review(viewer(), order_id, v),
+                  template="console/_review_form.html", context={"order_id": order_id},
+                  done=lambda r: f"整改通知 #{order_id} 已{'验收销号' if r.status == 'closed' else '退回重改'}")
+
+
+@bp.route("/cases", methods=["POST"])
+@page()
+def open_case():
+    return submit(CaseInSchema(), lambda v: cases.create(viewer(), v), template="console/_case_form.html",
+                  done=lambda r: f"已立案 #{r.id}")
+
+
+@bp.route("/cases/<int:case_id>")
+@page()
+def case(case_id):
+    found = scope.get_case_for(viewer(), case_id)
+    return render_template("console/case.html", case=CaseSchema().dump(found), labels=LABELS,
+                           moves=_moves(found.status), form={}, errors={})
+
+
+def _moves(status):
+    """The transitions open from ``status`` (as the service allows them), with 回退/延期 where they apply."""
+    moves = sorted(TRANSITIONS[status])
+    return moves + [m for m in ("sent_back", "extended") if status not in ("closed", "sent_back")]
+
+
+@bp.route("/cases/<int:case_id>/transitions", methods=["POST"])
+@page()
+def move_case(case_id):
+    found = scope.get_case_for(viewer(), case_id)
+    return submit(CaseTransitionSchema(), lambda v: cases.transition(viewer(), case_id, v),
+                  template="console/_transition_form.html",
+                  context={"case": CaseSchema().dump(found), "moves": _moves(found.status), "labels": LABELS},
+                  done=lambda r: f"案件 #{case_id} 已转为“{LABELS.get(r.status, r.status)}”")
+
+
+@bp.route("/cases/<int:case_id>/follow-up", methods=["POST"])
+@page()
+def follow_up_case(case_id):
+    return submit(FollowUpSchema(), lambda v: cases.follow_up(viewer(), case_id, v),
+                  template="console/_follow_up_form.html", context={"case_id": case_id},
+                  done=f"案件 #{case_id} 的回访结果已记录")
+
+
+@bp.route("/complaints")
+@page()
+def complaint_list():
+    args, errors = load(ComplaintQuerySchema(), request.args)
+    result = None if errors else page_of(ComplaintSchema)().dump(complaints.list_for(viewer(), args))
+    return render_template("console/complaints.html", result=result, errors=errors, args=request.args), \
+        422 if errors else 200
+
+
+@bp.route("/complaints/<int:complaint_id>/triage", methods=["POST"])
+@page()
+def triage_complaint(complaint_id):
+    return submit(TriageSchema(), lambda v: complaints.triage(viewer(), complaint_id, v),
+                  template="console/_triage_form.html", context={"complaint_id": complaint_id},
+                  done=lambda r: f"投诉 #{complaint_id} 已处理" + (f"，已立案 #{r['case_id']}" if r.get("case_id") else ""))

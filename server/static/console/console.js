@@ -1,0 +1,70 @@
+/* 一店三查监管后台: the little script the pages need (no inline script anywhere: CSP script-src 'self'). */
+(function () {
+  "use strict";
+  var COLOURS = { A: "#2e9d5b", B: "#e0a020", C: "#d64541", U: "#9aa5b1" };
+
+  function onReady(fn) {
+    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  function bindCommon(root) {
+    root.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+      el.addEventListener("change", function () { el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit(); });
+    });
+    root.querySelectorAll("[data-print]").forEach(function (el) {
+      el.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  function showCard(url, panel) {
+    panel.textContent = "正在加载…";
+    fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) { panel.innerHTML = html; })  // server-rendered, escaped by Jinja
+      .catch(function () { panel.textContent = "店铺信息加载失败，请重试"; });
+  }
+
+  function startMap(el) {
+    if (!window.L) { el.querySelector(".map-loading").textContent = "地图组件加载失败"; return; }
+    var gcj = el.dataset.gcj02 === "true" && window.gcoord;
+    var project = function (lat, lng) {
+      if (!gcj) return [lat, lng];
+      var p = gcoord.transform([lng, lat], gcoord.WGS84, gcoord.GCJ02);
+      return [p[1], p[0]];
+    };
+    var map = L.map(el, { preferCanvas: true, zoomSnap: 0.25, attributionControl: !!el.dataset.tiles });
+    if (el.dataset.tiles) {
+      L.tileLayer(el.dataset.tiles, { attribution: el.dataset.attribution, maxZoom: 19 }).addTo(map);
+    }
+    L.control.scale({ imperial: false }).addTo(map);
+    map.setView([35.41, 116.59], 10);
+    var renderer = L.canvas({ padding: 0.3 });
+    var cardUrl = el.dataset.card, panel = document.getElementById("card");
+    fetch(el.dataset.points, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (data) {
+        var loading = el.querySelector(".map-loading");
+        if (loading) loading.remove();
+        data.points.forEach(function (p) {
+          var marker = L.circleMarker(project(p[1], p[2]), {
+            renderer: renderer, radius: 4, weight: 1, color: "#ffffff", fillColor: COLOURS[p[3]], fillOpacity: 0.9
+          });
+          marker.on("click", function () { showCard(cardUrl.replace("/0/card", "/" + p[0] + "/card"), panel); });
+          marker.addTo(map);
+        });
+        if (data.bounds) {
+          var sw = project(data.bounds[0], data.bounds[1]), ne = project(data.bounds[2], data.bounds[3]);
+          map.fitBounds([sw, ne], { padding: [20, 20], maxZoom: 16 });
+        }
+        el.dataset.loaded = String(data.points.length);
+      })
+      .catch(function () { el.dataset.loaded = "error"; el.insertAdjacentHTML("afterbegin", "<p class=\"map-loading\">店铺分布加载失败，请刷新重试</p>"); });
+  }
+
+  onReady(function () {
+    bindCommon(document);
+    var map = document.getElementById("map");
+    if (map) startMap(map);
+    document.body.addEventListener("htmx:afterSwap", function (event) { bindCommon(event.target); });
+  });
+})();
