@@ -1,5 +1,5 @@
 """The console's blueprint, its CSRF protection, session cookie and HTML error pages."""
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -18,13 +18,20 @@ class ConsoleSessionInterface(SecureCookieSessionInterface):
 def init_app(app):
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # the API takes no cookies: nothing to forge
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)  # a form stays usable for a whole session
-    app.config.setdefault("SESSION_COOKIE_PATH", "/console")
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_NAME", "console_session")
+    # The session cookie is the console's alone: sent to /console only, never cross-site.
+    app.config.update(SESSION_COOKIE_PATH="/console", SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_NAME="console_session", SESSION_COOKIE_HTTPONLY=True)
     app.session_interface = ConsoleSessionInterface()
     csrf.init_app(app)
+    app.before_request(_forget_csrf_token)
     app.register_blueprint(bp)
     app.after_request(html_errors)
+
+
+def _forget_csrf_token():
+    """Flask-WTF keeps the request's token on ``g``; an app context kept across requests (tests)
+    would hand one session's token to the next, so every request starts without it."""
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 @bp.before_request

@@ -1,0 +1,194 @@
+"""The console through the test client: sessions, CSRF, scope, errors as pages, forms that keep what
+was typed, exports and the claim-code sheet.  What needs a browser is in test_console_browser.py."""
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+
+from server import clock
+from server.extensions import db
+from server.models.audit import AuditEntry
+from server.services import audit
+from tests.console_city import PASSWORD, build, console_login, csrf_of
+from tests.helpers import bearer
+
+
+@pytest.fixture
+def city(client, make_user, make_shop, login):
+    return build(client, make_user, make_shop, login)
+
+
+@pytest.fixture
+def desk(client, city):
+    """The regulator logged in to the console: the client holds the session cookie."""
+    assert console_login(client).status_code == 303
+    return client
+
+
+def page(client, url, status=200):
+    response = client.get(url)
+    assert response.status_code == status, (url, response.status_code, response.get_data(as_text=True)[:500])
+    return response.get_data(as_text=True)
+
+
+def test_login_sets_a_console_cookie_that_never_opens_the_api(client, city):
+    assert client.get("/console/shops").status_code == 302  # no session → the login page
+    assert "/console/login" in client.get("/console/shops").headers["Location"]
+    wrong = console_login(client, password="wrong-Passw0rd")
+    assert wrong.status_code == 401 and "用户名或密码错误" in wrong.get_data(as_text=True)
+    assert 'value="li.jianguan"' in wrong.get_data(as_text=True)  # what was typed is kept
+    response = console_login(client)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/console/")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/console" in cookie
+    assert "Secure" not in cookie  # plain HTTP in development
+    assert client.get("/console/").status_code == 200
+    # The cookie is for /console only, and the API reads bearer tokens only.
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/me", headers={"Cookie": cookie.split(";")[0]}).status_code == 401
+
+
+def test_a_bearer_token_does_not_open_a_page_and_https_makes_the_cookie_secure(client, city, login):
+    headers = login(city.regulator)
+    assert client.get("/console/", headers=headers).status_code == 302
+    token = csrf_of(client.get("/console/login", base_url="https://console.example").get_data(as_text=True))
+    response = client.post("/console/login", base_url="https://console.example",
+                           data={"username": "li.jianguan", "password": PASSWORD, "csrf_token": token},
+                           headers={"Referer": "https://console.example/console/login"})
+    assert response.status_code == 303 and "Secure" in response.headers["Set-Cookie"]
+
+
+def test_every_post_needs_the_csrf_token(client, city):
+    refused = client.post("/console/login", data={"username": "li.jianguan", "password": PASSWORD})
+    assert refused.status_code == 400 and "CSRF" in refused.get_data(as_text=True)
+    assert refused.mimetype == "text/html"
+    console_login(client)
+    url = f"/console/change-requests/{city.change_request_id}/decision"
+    assert client.post(url, data={"approved": "true"}).status_code == 400
+    assert client.post(url, data={"approved": "true", "csrf_token": "forged"}).status_code == 400
+    pending = client.get(f"/api/v1/shops/{city.shop['id']}/change-requests",
+                         headers=bearer_of(client, city)).get_json()
+    assert pending[0]["status"] == "pending"  # nothing was decided
+
+
+def bearer_of(client, city):
+    token = client.post("/api/v1/auth/password-login",
+                        json={"username": "li.jianguan", "password": PASSWORD}).get_json()["token"]
+    return bearer(token)
+
+
+def test_pages_render_for_the_regulator_and_errors_are_pages(desk, city):
+    for url in ("/console/", "/console/shops", f"/console/shops/{city.shop['id']}", "/console/stats",
+                "/console/queues", "/console/queues?tab=disputed", "/console/queues?tab=review",
+                "/console/queues?tab=overdue", "/console/queues?tab=cases", "/console/queues?tab=complaints",
+                f"/console/cases/{city.case_id}", "/console/complaints", "/console/import", "/console/claim-codes",
+                "/console/people"):
+        response = desk.get(url)
+        assert response.status_code == 200, (url, response.get_data(as_text=True)[:300])
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "form-action 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "<script>" not in response.get_data(as_text=True)  # no inline script anywhere
+    # Another district's shop, case-insensitively the same as one that does not exist: 404 pages.
+    assert "找不到页面" in page(desk, f"/console/shops/{city.other_shop['id']}", 404)
+    page(desk, f"/console/shops/{city.other_shop['id']}/card", 404)
+    page(desk, "/console/shops/99999999", 404)
+    page(desk, "/console/no-such-page", 404)
+    assert "取值必须是以下之一" in page(desk, "/console/shops?grade=Z", 422)
+
+
+def test_the_list_filters_sorts_and_exports_what_it_shows(desk, city):
+    html = page(desk, "/console/shops?q=古槐路&sort=name")
+    assert "老王烧烤古槐路店" in html and "兖州羊汤馆" not in html
+    export = re.search(r'href="(/console/exports/compliance\.csv[^"]*)"', html).group(1).replace("&amp;", "&")
+    assert "q=" in export
+    response = desk.get(export)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 2 and "老王烧烤古槐路店" in rows[1]  # the header and the one shop shown
+    assert response.headers["X-Export-Receipt"]
+    fragment = desk.get("/console/shops?district_code=370811", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
+
+
+def test_deciding_a_change_request_goes_through_the_service_and_its_audit(desk, city):
+    html = page(desk, "/console/queues?tab=changes")
+    assert f"申请 #{city.change_request_id}" in html
+    url = f"/console/change-requests/{city.change_request_id}/decision"
+    response = desk.post(url, data={"approved": "true", "note": "核实无误", "csrf_token": csrf_of(html)},
+                         headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "已批准" in response.get_data(as_text=True)
+    assert "基准灶头" in page(desk, f"/console/shops/{city.shop['id']}") and ">6（" in page(desk, f"/console/shops/{city.shop['id']}")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "shop.change_request_decision"))
+    assert entry.actor_id == city.regulator.id
+    again = desk.post(url, data={"approved": "false", "csrf_token": csrf_of(html)}, headers={"HX-Request": "true"})
+    assert again.status_code == 422 and "该变更申请已处理" in again.get_data(as_text=True)
+
+
+def test_a_form_that_fails_shows_the_message_beside_the_field_and_keeps_what_was_typed(desk, city):
+    html = page(desk, f"/console/cases/{city.case_id}")
+    token = csrf_of(html)
+    response = desk.post(f"/console/cases/{city.case_id}/transitions",
+                         data={"to": "assigned", "note": "请尽快处置", "assignee_id": "", "csrf_token": token})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "转办须指定承办人" in body and 'value="请尽快处置"' in body
+    assert "<html" in body  # without htmx: a whole page
+    response = desk.post(f"/console/cases/{city.case_id}/transitions",
+                         data={"to": "assigned", "note": "请尽快处置", "assignee_id": str(city.inspector.id),
+                               "csrf_token": token})
+    assert response.status_code == 303
+    assert "转办" in page(desk, f"/console/cases/{city.case_id}")
+
+
+def test_an_inspector_sees_no_regulator_pages(client, city):
+    console_login(client, "wang.zhifa")
+    assert client.get("/console/").status_code == 200
+    for url in ("/console/stats", "/console/people", "/console/import", "/console/exports/compliance.csv"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_idle_and_logout_end_the_session(desk, city):
+    start = clock.utcnow()
+    clock.freeze(start + dt.timedelta(minutes=31))
+    try:
+        response = desk.get("/console/shops")
+        assert response.status_code == 302 and "login" in response.headers["Location"]
+    finally:
+        clock.freeze(None)
+    console_login(desk)
+    token = csrf_of(page(desk, "/console/"))
+    assert desk.post("/console/logout", data={"csrf_token": token}).status_code == 303
+    assert desk.get("/console/").status_code == 302
+
+
+def test_next_never_leaves_the_console(client, city):
+    for target in ("//evil.example/console/", "https://evil.example/", "/api/v1/me"):
+        token = csrf_of(client.get("/console/login").get_data(as_text=True))
+        response = client.post("/console/login", data={"username": "li.jianguan", "password": PASSWORD,
+                                                       "csrf_token": token, "next": target})
+        assert response.headers["Location"].endswith("/console/"), target
+
+
+def test_claim_code_sheet_codes_claim_the_shop(desk, city, client, login_as, make_shop, app):
+    from server.models.shop import Shop
+    unclaimed = Shop(**{c: getattr(db.session.get(Shop, city.shop["id"]), c) for c in (
+        "district_code", "lat", "lng", "cooking_heads", "purifier_installed", "purifier_rated_efficiency",
+        "registered_on", "created_by_id", "geo_cell")}, name="待认领面馆", uscc="91370811MA3CLAIM1X"[:18],
+        address="济宁市任城区共青团路1号", address_key="共青团路1号", status="active", source="import")
+    db.session.add(unclaimed)
+    db.session.flush()
+    audit.record("shop.import", "shop", unclaimed.id, "test: an imported shop", shop_id=unclaimed.id)
+    db.session.commit()
+    html = page(desk, "/console/claim-codes?district_code=370811")
+    assert "待认领的在营店铺：<strong>1</strong>" in html
+    sheet = desk.post("/console/claim-codes", data={"district_code": "370811", "offset": "0",
+                                                    "csrf_token": csrf_of(html)}).get_data(as_text=True)
+    assert "待认领面馆" in sheet and "<svg" in sheet
+    code = re.search(r"认领码 ([A-Za-z0-9-]+)<", sheet).group(1)
+    _, owner = login_as()
+    claimed = client.post("/api/v1/shops/claim", json={"code": code}, headers=owner)
+    assert claimed.status_code == 200 and claimed.get_json()["name"] == "待认领面馆"
+    assert page(desk, "/console/claim-codes?district_code=370812", 404)
