@@ -2,6 +2,7 @@
 import getpass
 import json
 import os
+import secrets
 import sys
 
 import click
@@ -249,6 +250,11 @@ def seed_demo(shops, seed):
         demo.seed(shops, seed, echo=click.echo)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
+    # A console login for the demo city: DEMO_PASSWORD, or a random one printed once.
+    password = os.environ.get("DEMO_PASSWORD") or f"Jn-{secrets.token_hex(6)}-Zq9"
+    accounts.create_admin("demo", password)
+    click.echo(f"后台登录 /console/login：用户名 demo，密码 {password}" if not os.environ.get("DEMO_PASSWORD")
+               else "后台登录 /console/login：用户名 demo，密码为 DEMO_PASSWORD")
 
 
 @click.group("photos")

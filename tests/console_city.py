@@ -15,8 +15,8 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 class ConsoleCity(NamedTuple):
-    regulator: object
-    inspector: object
+    regulator_id: int
+    inspector_id: int
     shop: dict
     other_shop: dict
     change_request_id: int
@@ -45,7 +45,7 @@ def build(client, make_user, make_shop, login):
         "source": "hotline", "external_case_no": "12345-20261201-0001", "district_code": "370811",
         "received_at": received, "summary": "市民反映古槐路烧烤店油烟直排", "note": "12345 派单"})
     assert case.status_code == 201, case.get_data(as_text=True)
-    return ConsoleCity(regulator, inspector, made.shop, other.shop, change.get_json()["id"], case.get_json()["id"],
+    return ConsoleCity(regulator.id, inspector.id, made.shop, other.shop, change.get_json()["id"], case.get_json()["id"],
                        cleaning.get_json())
 
 

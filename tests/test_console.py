@@ -11,6 +11,7 @@ from sqlalchemy import select
 from server import clock
 from server.extensions import db
 from server.models.audit import AuditEntry
+from server.models.user import User
 from server.services import audit
 from tests.console_city import PASSWORD, build, console_login, csrf_of
 from tests.helpers import bearer
@@ -52,7 +53,7 @@ def test_login_sets_a_console_cookie_that_never_opens_the_api(client, city):
 
 
 def test_a_bearer_token_does_not_open_a_page_and_https_makes_the_cookie_secure(client, city, login):
-    headers = login(city.regulator)
+    headers = login(db.session.get(User, city.regulator_id))
     assert client.get("/console/", headers=headers).status_code == 302
     token = csrf_of(client.get("/console/login", base_url="https://console.example").get_data(as_text=True))
     response = client.post("/console/login", base_url="https://console.example",
@@ -123,7 +124,7 @@ def test_deciding_a_change_request_goes_through_the_service_and_its_audit(desk, 
     assert response.status_code == 200 and "已批准" in response.get_data(as_text=True)
     assert "基准灶头" in page(desk, f"/console/shops/{city.shop['id']}") and ">6（" in page(desk, f"/console/shops/{city.shop['id']}")
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "shop.change_request_decision"))
-    assert entry.actor_id == city.regulator.id
+    assert entry.actor_id == city.regulator_id
     again = desk.post(url, data={"approved": "false", "csrf_token": csrf_of(html)}, headers={"HX-Request": "true"})
     assert again.status_code == 422 and "该变更申请已处理" in again.get_data(as_text=True)
 
@@ -137,7 +138,7 @@ def test_a_form_that_fails_shows_the_message_beside_the_field_and_keeps_what_was
     assert response.status_code == 422 and "转办须指定承办人" in body and 'value="请尽快处置"' in body
     assert "<html" in body  # without htmx: a whole page
     response = desk.post(f"/console/cases/{city.case_id}/transitions",
-                         data={"to": "assigned", "note": "请尽快处置", "assignee_id": str(city.inspector.id),
+                         data={"to": "assigned", "note": "请尽快处置", "assignee_id": str(city.inspector_id),
                                "csrf_token": token})
     assert response.status_code == 303
     assert "转办" in page(desk, f"/console/cases/{city.case_id}")
@@ -183,7 +184,7 @@ def test_claim_code_sheet_codes_claim_the_shop(desk, city, client, login_as, mak
     audit.record("shop.import", "shop", unclaimed.id, "test: an imported shop", shop_id=unclaimed.id)
     db.session.commit()
     html = page(desk, "/console/claim-codes?district_code=370811")
-    assert "待认领的在营店铺：<strong>1</strong>" in html
+    assert "待认领的在营店铺：<strong id=\"waiting\">1</strong>" in html
     sheet = desk.post("/console/claim-codes", data={"district_code": "370811", "offset": "0",
                                                     "csrf_token": csrf_of(html)}).get_data(as_text=True)
     assert "待认领面馆" in sheet and "<svg" in sheet

@@ -57,6 +57,7 @@
           map.fitBounds([sw, ne], { padding: [20, 20], maxZoom: 16 });
         }
         el.dataset.loaded = String(data.points.length);
+        el.leafletMap = map;  // for the browser tests (and a curious desk): the map behind the element
       })
       .catch(function () { el.dataset.loaded = "error"; el.insertAdjacentHTML("afterbegin", "<p class=\"map-loading\">店铺分布加载失败，请刷新重试</p>"); });
   }
