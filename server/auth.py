@@ -87,6 +87,18 @@ def _documented(wrapper):
     return wrapper
 
 
+def admit(user, roles, rate_limit=None, refusal="没有权限执行此操作"):
+    """The one role check, for the API and the console: ``user`` must hold one of ``roles`` (any role
+    when none are named), else 403; then the request counts in its rate-limit bucket (every write in
+    ``write``, or the one named), shared by all workers."""
+    if roles and user.role not in roles:
+        fail(403, refusal)
+    bucket = rate_limit or ("write" if request.method in WRITE_METHODS else None)
+    if bucket:
+        ratelimit.hit(user, bucket)
+    return user
+
+
 def roles_required(*roles, rate_limit=None):
     """Only callers with one of ``roles`` (any logged-in caller when none are named); else 403.
     The one place rate limits are applied: every write counts in the ``write`` bucket, and a
@@ -95,12 +107,7 @@ def roles_required(*roles, rate_limit=None):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            user = authenticate()
-            if roles and user.role not in roles:
-                fail(403, "没有权限执行此操作")
-            bucket = rate_limit or ("write" if request.method in WRITE_METHODS else None)
-            if bucket:
-                ratelimit.hit(user, bucket)
+            admit(authenticate(), roles, rate_limit)
             return view(*args, **kwargs)
 
         wrapper.required_roles = roles  # an idempotent replay re-checks them (server/idempotency.py)

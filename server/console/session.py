@@ -3,9 +3,8 @@ console token in the signed cookie, and load the caller from it on every page.""
 import functools
 from flask import flash, g, redirect, render_template, request, session, url_for
 
-from server import ratelimit
-from server.auth import user_for_token
-from server.console.blueprint import bp, error_page
+from server.auth import admit, user_for_token
+from server.console.blueprint import bp
 from server.console.forms import safe_next
 from server.errors import ApiError
 from server.roles import CONSOLE_ROLES
@@ -22,11 +21,8 @@ def page(*roles):
             token = session.get("token")
             if not token:
                 return redirect(url_for("console.login", next=request.full_path if request.method == "GET" else None))
-            user = user_for_token(token, kind="console")  # 401 → the login page (console.html_errors)
-            if user.role not in (roles or CONSOLE_ROLES):
-                return error_page(403, "没有权限访问此页面")
-            if request.method == "POST":
-                ratelimit.hit(user, "write")
+            # 401 → the login page, 403 → an error page (console.html_errors)
+            admit(user_for_token(token, kind="console"), roles or CONSOLE_ROLES, refusal="没有权限访问此页面")
             return view(*args, **kwargs)
 
         return wrapper
