@@ -193,3 +193,67 @@ def test_claim_code_sheet_codes_claim_the_shop(desk, city, client, login_as, mak
     claimed = client.post("/api/v1/shops/claim", json={"code": code}, headers=owner)
     assert claimed.status_code == 200 and claimed.get_json()["name"] == "待认领面馆"
     assert page(desk, "/console/claim-codes?district_code=370812", 404)
+
+
+def test_people_page_disables_and_rescopes_staff_through_the_service(desk, city, client, login, make_user):
+    inspector = db.session.get(User, city.inspector_id)
+    api = login(inspector)
+    html = page(desk, "/console/people")
+    assert f'/console/people/{city.inspector_id}' in html and f'/console/people/{city.regulator_id}"' not in html
+    form = page(desk, f"/console/people/{city.inspector_id}")
+    assert 'value="370811" checked' in form and "全市（不限区县）" not in form  # city-wide is the admin's
+    url = f"/console/people/{city.inspector_id}"
+    # Outside the regulator's jurisdiction: refused, nothing changed.
+    outside = desk.post(url, data={"role": "inspector", "jurisdiction": "370812", "csrf_token": csrf_of(form)})
+    assert outside.status_code == 403 and "超出您辖区" in outside.get_data(as_text=True)
+    assert db.session.get(User, city.inspector_id).jurisdiction == ["370811"]
+    # A regulator may not make an admin: the choice is not offered, and a forged one is refused.
+    assert 'value="admin"' not in form
+    assert desk.post(url, data={"role": "admin", "csrf_token": csrf_of(form)}).status_code == 403
+    done = desk.post(url, data={"display_name": "王执法（停用）", "role": "inspector", "disabled": "true",
+                                "jurisdiction": "370811", "csrf_token": csrf_of(form), "back": "/console/people"})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/console/people")
+    db.session.expire_all()
+    account = db.session.get(User, city.inspector_id)
+    assert account.disabled and account.display_name == "王执法（停用）"
+    assert client.get("/api/v1/me", headers=api).status_code == 401  # its tokens stopped at once
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "user.update")
+                               .order_by(AuditEntry.id.desc())).first()
+    assert entry.object_id == city.inspector_id and "disabled: False → True" in entry.summary
+    assert "已停用" in page(desk, "/console/people")
+    # The regulator cannot reach an admin's account, another regulator's, or change itself.
+    admin = make_user("admin", jurisdiction=None)
+    page(desk, f"/console/people/{admin.id}", 404)
+    page(desk, f"/console/people/{city.regulator_id}", 404)
+
+
+def test_collectors_are_registered_and_their_licence_renewed_from_the_people_page(desk, city, make_company):
+    from tests.helpers import credit_code
+    html = page(desk, "/console/people")
+    bad = desk.post("/console/collectors", data={"name": "任城环卫收运", "uscc": "12345", "licence_no": "JN-2026-07",
+                                                 "licence_valid_until": "2027-06-30", "districts": "370811",
+                                                 "csrf_token": csrf_of(html)}, headers={"HX-Request": "true"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and 'value="任城环卫收运"' in text and 'value="JN-2026-07"' in text
+    assert re.search(r'field-error[^>]*>[^<]*信用代码', text), text[:2000]
+    good = desk.post("/console/collectors", data={"name": "任城环卫收运", "uscc": credit_code(77), "licence_no": "JN-2026-07",
+                                                  "licence_valid_until": "2027-06-30", "districts": "370811",
+                                                  "csrf_token": csrf_of(html), "back": "/console/people"})
+    assert good.status_code == 303
+    html = page(desk, "/console/people")
+    assert "任城环卫收运" in html and "JN-2026-07" in html
+    company_id = int(re.search(r'/console/collectors/(\d+)"', html).group(1))
+    form = page(desk, f"/console/collectors/{company_id}")
+    assert 'value="2027-06-30"' in form and 'value="370811" checked' in form
+    renewed = desk.post(f"/console/collectors/{company_id}", headers={"HX-Request": "true"}, data={
+        "name": "任城环卫收运", "uscc": credit_code(77), "licence_no": "JN-2027-01", "licence_valid_until": "2028-06-30",
+        "districts": "370811", "csrf_token": csrf_of(form)})
+    assert renewed.status_code == 200 and "已保存收运单位" in renewed.get_data(as_text=True)
+    assert "2028-06-30" in page(desk, "/console/people")
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "collector.update",
+                                                       AuditEntry.object_id == company_id)).first()
+    # A company serving only 兖州区 is not this regulator's: not listed, its page a 404, its form refused.
+    other = make_company(districts=("370812",), name="兖州收运")
+    assert "兖州收运" not in page(desk, "/console/people")
+    page(desk, f"/console/collectors/{other.id}", 404)
+    assert desk.post(f"/console/collectors/{other.id}", data={"licence_no": "X", "csrf_token": csrf_of(form)}).status_code == 404

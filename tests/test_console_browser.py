@@ -169,3 +169,18 @@ def test_another_districts_shop_is_a_404_and_a_form_without_csrf_is_refused(desk
         credentials: 'same-origin'})).status""", f"/console/change-requests/{city.change_request_id}/decision")
     assert status == 400
     assert page.locator(f"#decision-{city.change_request_id} form").count() == 1  # still pending
+
+
+def test_people_page_disables_an_inspector_in_place(desk):
+    page, city, base = desk
+    page.goto("/console/people")
+    shot(page, "people")
+    page.click(f"a[href='/console/people/{city.inspector_id}']")
+    page.select_option("select[name=disabled]", "true")
+    page.click("#user-form button[type=submit]")
+    page.wait_for_selector("#user-form .notice.ok")  # htmx swapped the box: no page load
+    assert "已保存" in page.inner_text("#user-form")
+    shot(page, "person-saved")
+    page.goto("/console/people")
+    row = page.locator("tr", has=page.locator(f"a[href='/console/people/{city.inspector_id}']"))
+    assert "已停用" in row.inner_text()

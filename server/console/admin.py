@@ -1,22 +1,15 @@
-"""The roster and people: importing the roster with a readable report, the printable claim-code
-sheet, staff with their invitations, collection companies with their licences."""
+"""The roster: importing it with a readable report, and the printable claim-code sheet."""
 import segno
 from flask import render_template, request
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from server.console.blueprint import bp
-from server.console.forms import attempt, load, submit
+from server.console.forms import attempt
 from server.console.pages import districts_in_view
 from server.console.session import page, viewer
 from server.extensions import db
-from server.models.invitation import Invitation
-from server.pagination import page_of
-from server.roles import REGULATOR_ROLES, STAFF_ROLES
-from server.schemas.auth import InvitationCreateSchema
-from server.schemas.collectors import CollectorCompanySchema
-from server.schemas.users import UserQuerySchema, UserSchema
-from server.services.people import invitations, staff
-from server.services.roster import collectors, importing, members
+from server.roles import REGULATOR_ROLES
+from server.services.roster import importing, members
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -56,31 +49,3 @@ def claim_codes():
     return render_template(template, district=district, districts=districts_in_view(), waiting=waiting,
                            sheet=sheet, offset=offset, per_sheet=members.SHEET_MAX, errors=errors), \
         422 if errors else 200
-
-
-def _open_invitations(user):
-    statement = select(Invitation).where(Invitation.used_at.is_(None), Invitation.revoked_at.is_(None),
-                                         Invitation.expires_at > func.now())
-    if user.role != "admin":
-        statement = statement.where(Invitation.created_by_id == user.id)
-    return db.session.scalars(statement.order_by(Invitation.id.desc()).limit(50)).all()
-
-
-@bp.route("/people")
-@page(*REGULATOR_ROLES)
-def people():
-    args = load(UserQuerySchema(), request.args)[0] or UserQuerySchema().load({})
-    users = page_of(UserSchema)().dump(staff.list_users(viewer(), args))
-    return render_template("console/people.html", users=users, args=request.args,
-                           invitations=_open_invitations(viewer()), districts=districts_in_view(),
-                           companies=CollectorCompanySchema(many=True).dump(collectors.list_companies()),
-                           form={}, errors={}, staff_roles=STAFF_ROLES)
-
-
-@bp.route("/invitations", methods=["POST"])
-@page(*REGULATOR_ROLES)
-def invite():
-    return submit(InvitationCreateSchema(), lambda v: invitations.create(viewer(), v),
-                  template="console/_invitation_form.html",
-                  context={"districts": districts_in_view(), "companies": collectors.list_companies()},
-                  done=lambda r: f"邀请码已生成（只显示这一次，请立即转交）：{r['code']}")
