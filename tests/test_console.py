@@ -257,3 +257,21 @@ def test_collectors_are_registered_and_their_licence_renewed_from_the_people_pag
     assert "兖州收运" not in page(desk, "/console/people")
     page(desk, f"/console/collectors/{other.id}", 404)
     assert desk.post(f"/console/collectors/{other.id}", data={"licence_no": "X", "csrf_token": csrf_of(form)}).status_code == 404
+
+
+def test_a_disputed_slip_is_listed_and_becomes_a_case(desk, city, contracted):
+    handed = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).isoformat()
+    slip = desk.post(f"/api/v1/shops/{contracted.shop_id}/handovers", headers=contracted.owner, json={
+        "handed_over_at": handed, "waste_type": "kitchen_waste", "bins": 2, "declared_kg": 40,
+        "collector_company_id": contracted.company_id}).get_json()
+    answered = desk.post(f"/api/v1/handovers/{slip['id']}/confirm", json={"weighed_kg": 60}, headers=contracted.collector)
+    assert answered.get_json()["status"] == "disputed"
+    html = page(desk, "/console/queues?tab=disputed")
+    assert slip["serial"] in html and f'id="case-handover-{slip["id"]}"' in html
+    opened = desk.post("/console/cases", headers={"HX-Request": "true"}, data={
+        "source": "handover", "source_id": str(slip["id"]), "note": "称重与申报相差 50%，立案核查",
+        "csrf_token": csrf_of(html)})
+    text = opened.get_data(as_text=True)
+    assert opened.status_code == 200 and "查看案件" in text, text[:1000]
+    case_id = int(re.search(r"/console/cases/(\d+)", text).group(1))
+    assert "称重与申报相差 50%" in page(desk, f"/console/cases/{case_id}")
