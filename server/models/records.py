@@ -61,7 +61,8 @@ class Handover(VersionedRecord, Audited, db.Model):
         Index("ix_handovers_shop_facts", "shop_id", "handed_over_at", "received_at", "superseded_at", "answered_at",
               "status"),
         Index("ix_handovers_company_status", "collector_company_id", "status"),
-        Index("ix_handovers_status", "status"),
+        # A status's current slips, newest first (the disputed-slips queue), paged and counted in the index.
+        Index("ix_handovers_status_time", "status", "superseded_by_id", "handed_over_at", "id", "shop_id"),
         # The city's kitchen waste of the last 30 days (the peers' medians behind waste_low) is one
         # range of this index (queries must state its conditions literally for the planner to pick it).
         Index("ix_handovers_waste_window", "handed_over_at", "shop_id", "weighed_kg", "declared_kg", "bins",
