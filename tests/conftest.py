@@ -136,6 +136,8 @@ def app_config(request, db_url, tmp_path, fake_wechat):
             "WECHAT_SECRET": fake_wechat.server.secret, "WECHAT_API_BASE": fake_wechat.base_url,
             # Tests change the slips and grade again at once: the peers' medians are never kept.
             "WASTE_PEER_CACHE_SECONDS": 0,
+            # ... nor the console overview's graded pass (tests/test_overview.py turns it on).
+            "OVERVIEW_CACHE_SECONDS": 0,
             # Every test logs its users in from 127.0.0.1 under a frozen clock: one window for all.
             "RATE_LIMIT_WECHAT_LOGINS_PER_MINUTE": 0}
 

@@ -1,10 +1,22 @@
 """The console's blueprint, its CSRF protection, session cookie and HTML error pages."""
+import datetime as dt
+
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from server.clock import to_shanghai
+
 csrf = CSRFProtect()
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+
+
+@bp.app_template_filter("shanghai")
+def shanghai_time(moment, format="%Y-%m-%d %H:%M"):
+    """A stored time as a desk in Jining reads it (Asia/Shanghai)."""
+    if moment is None:
+        return "—"
+    return to_shanghai(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).strftime(format)
 
 
 class ConsoleSessionInterface(SecureCookieSessionInterface):

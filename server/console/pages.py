@@ -1,6 +1,6 @@
 """Reading pages: the overview map and today's numbers, the compliance list and its export, a
 shop's page, the statistics."""
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, render_template, request
 
 from server import ratelimit
 from server.console.blueprint import bp
@@ -40,7 +40,7 @@ def overview():
     district = request.args.get("district_code") or None
     data = overview_service.overview(viewer(), district)
     config = current_app.config
-    return render_template("console/overview.html", numbers=data["numbers"], district=district,
+    return render_template("console/overview.html", numbers=data["numbers"], made_at=data["made_at"], district=district,
                            districts=districts_in_view(),
                            map_config={"tiles": config["MAP_TILE_URL"], "attribution": config["MAP_TILE_ATTRIBUTION"],
                                        "gcj02": config["MAP_TILE_GCJ02"]})
@@ -49,8 +49,8 @@ def overview():
 @bp.route("/map.json")
 @page()
 def map_data():
-    data = overview_service.overview(viewer(), request.args.get("district_code") or None)
-    response = jsonify({"points": data["points"], "bounds": data["bounds"]})
+    body = overview_service.map_json(viewer(), request.args.get("district_code") or None)
+    response = current_app.response_class(body, mimetype="application/json")
     response.headers["Cache-Control"] = "private, max-age=30"
     return response
 

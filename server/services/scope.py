@@ -5,15 +5,12 @@ lists start from.  Services load through these, then check the permission for th
 then the object's state.
 
 - shops: members their shops, staff their jurisdiction, collectors the shops under a contract
-  with their company in force today;
-- cleanings: whoever sees the shop but collectors; contracts: whoever sees the shop, collectors
-  their own company's;
-- handover slips: whoever sees the shop; collectors their own company's (also after the
-  contract ended: the company's own ledger), and no other kind of record or photo;
-- inspections and rectification orders: the shop's members and staff in jurisdiction;
-- cases and change requests' decisions: staff in jurisdiction (members see their requests);
-- photos: the uploader, and whoever may see a record the photo is attached to;
-- user accounts: see :func:`user_visible_to`.
+  with their company in force today; cleanings: whoever sees the shop but collectors;
+- contracts and handover slips: whoever sees the shop; collectors their own company's (slips also
+  after the contract ended: the company's ledger), and no other kind of record or photo;
+- inspections and orders: the shop's members and staff in jurisdiction; cases and change
+  requests' decisions: staff in jurisdiction (members see their requests); photos: the uploader,
+  and whoever may see a record the photo is attached to; accounts: :func:`user_visible_to`.
 """
 from sqlalchemy import and_, exists, false, or_, select, true
 
@@ -136,11 +133,9 @@ def visible_shop_ids(user):
 
 
 def of_visible_shops(column, user):
-    """``column`` (a record's non-null shop id) names a shop ``user`` sees.  City-wide staff see every
-    shop: no condition, so a count over a city's slips is an index range, not a lookup per row."""
-    if user.is_staff and user.jurisdiction is None:
-        return true()
-    return column.in_(visible_shop_ids(user))
+    """``column`` (a record's shop id) is a shop ``user`` sees; for city-wide staff no condition (a
+    count over a city's slips is then an index range, not a lookup per row)."""
+    return true() if user.is_staff and user.jurisdiction is None else column.in_(visible_shop_ids(user))
 
 
 def get_shop_for(user, shop_id, *, lock=False):
@@ -177,9 +172,8 @@ def require_staff(user, shop, roles=STAFF_ROLES):
 
 def _members_or_staff_shops(column, user):
     """Inspections and orders ``user`` sees: staff their jurisdiction's, members their shops'."""
-    if user.is_staff:
-        return of_visible_shops(column, user)
-    return column.in_(select(ShopMember.shop_id).where(ShopMember.user_id == user.id))
+    mine = select(ShopMember.shop_id).where(ShopMember.user_id == user.id)
+    return of_visible_shops(column, user) if user.is_staff else column.in_(mine)
 
 
 # --- records ----------------------------------------------------------------------------------
@@ -250,19 +244,17 @@ def get_change_request_for(user, request_id, *, lock=False):
 
 # --- photos -----------------------------------------------------------------------------------
 
-
 def photo_records_visible_to(user):
     """record_type → ``select`` of the ids of that type's records ``user`` may see."""
+    ids = {"handover": handovers_visible_to(user).with_only_columns(Handover.id),
+           "contract": contracts_visible_to(user).with_only_columns(Contract.id)}
+    if user.role in COLLECTOR_ROLES:  # by the record's type: slips and contracts only
+        return ids
     events = select(RectificationEvent.id).where(
         RectificationEvent.rectification_id.in_(orders_visible_to(user).with_only_columns(Rectification.id)))
-    if user.role in COLLECTOR_ROLES:  # by the record's type: slips and contracts only
-        return {"handover": handovers_visible_to(user).with_only_columns(Handover.id),
-                "contract": contracts_visible_to(user).with_only_columns(Contract.id)}
-    return {"cleaning": cleanings_visible_to(user).with_only_columns(Cleaning.id),
-            "handover": handovers_visible_to(user).with_only_columns(Handover.id),
+    return {**ids, "cleaning": cleanings_visible_to(user).with_only_columns(Cleaning.id),
             "inspection": inspections_visible_to(user).with_only_columns(Inspection.id),
             "rectification_event": events,
-            "contract": contracts_visible_to(user).with_only_columns(Contract.id),
             "complaint": complaints_visible_to(user).with_only_columns(Complaint.id)}
 
 
@@ -298,9 +290,8 @@ def complaints_visible_to(user):
     """Staff: the complaints of their districts.  Everyone else: their own (``/me/complaints``)."""
     if not user.is_staff:
         return select(Complaint).where(Complaint.user_id == user.id)
-    if user.jurisdiction is None:
-        return select(Complaint)
-    return select(Complaint).where(Complaint.district_code.in_(user.jurisdiction))
+    everything = select(Complaint)
+    return everything if user.jurisdiction is None else everything.where(Complaint.district_code.in_(user.jurisdiction))
 
 
 def get_complaint_for(user, complaint_id, *, lock=False):
