@@ -62,3 +62,65 @@ def test_statistics_are_for_regulators(client, login_as):
         error_of(client.get("/api/v1/stats/collectors", headers=headers), 403)
     _, regulator = login_as("regulator", jurisdiction=["370811"])
     error_of(client.get("/api/v1/stats/districts?from=2024-03-10&to=2024-03-01", headers=regulator), 422)
+
+
+def test_todays_figures_equal_each_shops_own_compliance(client, frozen_clock, make_shop, make_company, login_as):
+    """Today's grades and overdue counts come from the graded pass the console's map shows; they
+    must equal what each shop's own compliance (from its records) says, on a random little city."""
+    import random
+
+    from server import clock
+    from server.clock import today
+    rnd = random.Random(20261202)
+    districts = ["370811", "370812"]
+    company = make_company(districts)
+    _, regulator = login_as("regulator", jurisdiction=None)
+    _, collector = login_as("collector", company=company)
+    made = []
+    for n in range(10):
+        shop = make_shop(district_code=districts[n % 2], cooking_heads=rnd.choice([1, 3, 6, 10]))
+        days = rnd.choice([None, 2, 2, 20, 80])
+        if days is not None:
+            cleaned = client.post(f"/api/v1/shops/{shop.shop_id}/cleanings", headers=shop.owner, json={
+                "cleaned_on": (today() - dt.timedelta(days=days)).isoformat(), "parts": ["purifier"],
+                "performed_by": "self", "before_photo_ids": [upload_photo(client, shop.owner, 2 * n)],
+                "after_photo_ids": [upload_photo(client, shop.owner, 2 * n + 1)]})
+            assert cleaned.status_code == 201, cleaned.get_data(as_text=True)
+        if rnd.random() < 0.8:  # under contract, some with a slip collected lately
+            assert client.post(f"/api/v1/shops/{shop.shop_id}/contract", headers=regulator, json={
+                "collector_company_id": company.id, "contract_no": f"HT-{n}", "valid_from": "2024-01-01",
+                "valid_until": "2099-12-31", "photo_ids": [upload_photo(client, regulator, 500 + n)]}).status_code == 201
+            if rnd.random() < 0.8:
+                handed = (clock.utcnow() - dt.timedelta(hours=rnd.choice([2, 20, 300]))).isoformat()
+                slip_id = client.post(f"/api/v1/shops/{shop.shop_id}/handovers", headers=shop.owner, json={
+                    "handed_over_at": handed, "waste_type": "kitchen_waste", "declared_kg": 20,
+                    "collector_company_id": company.id}).get_json()["id"]
+                assert client.post(f"/api/v1/handovers/{slip_id}/confirm", json={"weighed_kg": 21},
+                                   headers=collector).status_code == 200
+        made.append(shop)
+    frozen_clock.advance(dt.timedelta(days=2))  # the city ages: some slips turn overdue
+    _, admin = login_as("admin", jurisdiction=None)
+    # Today (the graded pass) and yesterday (from the records, as of then) against each shop's own.
+    yesterday = today() - dt.timedelta(days=1)
+    for on, query in ((today(), ""), (yesterday, f"?to={yesterday}")):
+        expected = {code: {"active": 0, "grades": {"A": 0, "B": 0, "C": 0}, "purifier": 0, "waste": 0}
+                    for code in districts}
+        for shop in made:
+            result = client.get(f"/api/v1/shops/{shop.shop_id}/compliance?as_of={on}", headers=admin).get_json()
+            if not result["active"]:
+                continue
+            tally = expected[shop.shop["district_code"]]
+            tally["active"] += 1
+            tally["grades"][result["grade"]] += 1
+            tally["purifier"] += result["purifier"]["status"] == "overdue"
+            tally["waste"] += result["waste"]["status"] == "overdue"
+        rows = {row["district_code"]: row for row in
+                client.get("/api/v1/stats/districts" + query, headers=admin).get_json()["items"]}
+        for code in districts:
+            assert rows[code]["shops"]["active"] == expected[code]["active"], on
+            assert rows[code]["grades"] == expected[code]["grades"], on
+            assert rows[code]["overdue"]["purifier"] == expected[code]["purifier"], on
+            assert rows[code]["overdue"]["waste"] == expected[code]["waste"], on
+        if on == today():
+            grades = [g for code in districts for g, n in expected[code]["grades"].items() if n]
+            assert len(set(grades)) >= 2 and sum(expected[c]["purifier"] for c in districts) >= 1  # a mixed city

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 # A held pass older than this many fresh periods is not shown: the request waits for a new one.
 STALE_LIMIT = 10
 NUMBERS = ("active", "unclaimed", "purifier_overdue", "waste_overdue", "orders_open", "orders_overdue",
-           "cases_open", "cards_yellow", "cards_red", "complaints_new")
+           "shops_orders_overdue", "cases_open", "cards_yellow", "cards_red", "complaints_new")
 
 _held, _lock, _running = {}, threading.Lock(), {}
 
@@ -51,7 +51,7 @@ def overview(user, district_code=None):
     """``{"points": [[id, lat, lng, colour]...], "numbers": {...}, "bounds": [s, w, n, e] | None,
     "made_at": datetime}`` for the shops ``user`` (staff) sees, of one district when given.
     Colour: A, B, C, or U (unclaimed)."""
-    city = _city(user)
+    city = city_pass(user)
     codes = [district_code] if district_code else list(city.numbers)
     numbers = {name: 0 for name in NUMBERS}
     numbers["grades"] = {"A": 0, "B": 0, "C": 0}
@@ -74,7 +74,7 @@ def overview(user, district_code=None):
 
 def map_json(user, district_code=None):
     """The map's points and bounds as JSON bytes, serialised once per held pass and district."""
-    city = _city(user)
+    city = city_pass(user)
     body = city.encoded.get(district_code)
     if body is None:
         data = overview(user, district_code)
@@ -96,7 +96,8 @@ def settle(timeout=60):
         thread.join(timeout)
 
 
-def _city(user):
+def city_pass(user):
+    """The graded pass over the shops ``user`` sees (held, or made now)."""
     seconds = current_app.config["OVERVIEW_CACHE_SECONDS"]
     if seconds <= 0:
         return _compute(user)
@@ -170,6 +171,7 @@ def _graded_pass(user):
         tally["waste_overdue"] += compliance["waste"]["status"] == "overdue"
         tally["orders_open"] += compliance["rectification"]["open"]
         tally["orders_overdue"] += compliance["rectification"]["overdue"]
+        tally["shops_orders_overdue"] += compliance["rectification"]["overdue"] > 0
         unclaimed = row.claimed_at is None
         tally["unclaimed"] += unclaimed
         points.setdefault(row.district_code, []).append(

@@ -17,6 +17,7 @@ from server.models.shop import Shop
 from server.services import scope
 from server.services.compliance import compliance_bulk
 from server.services.enforcement import cases
+from server.services.reports import overview
 
 
 def period(args):
@@ -54,20 +55,7 @@ def districts(user, args):
     names = dict(db.session.execute(select(District.code, District.name)).all())
     for code in codes:
         rows[code]["name"] = names[code]
-    in_scope = select(Shop.id).where(Shop.district_code.in_(codes))
-    district_of = dict(db.session.execute(
-        select(Shop.id, Shop.district_code).where(Shop.district_code.in_(codes))).all())
-    unclaimed = set(db.session.scalars(select(Shop.id).where(Shop.district_code.in_(codes), Shop.claimed_at.is_(None))))
-    for shop_id, result in compliance_bulk(in_scope, end).items():
-        row = rows[district_of[shop_id]]
-        if not result["active"]:
-            continue
-        row["shops"]["active"] += 1
-        row["shops"]["unclaimed"] += shop_id in unclaimed
-        row["grades"][result["grade"]] += 1
-        row["overdue"]["purifier"] += result["purifier"]["status"] == "overdue"
-        row["overdue"]["waste"] += result["waste"]["status"] == "overdue"
-        row["overdue"]["rectification"] += result["rectification"]["overdue"] > 0
+    _grades(user, rows, codes, end)
     window = (start_of_day(start), end_of_day(end))
     for code, count in db.session.execute(
             select(Shop.district_code, func.count(Inspection.id)).join(Shop, Shop.id == Inspection.shop_id)
@@ -110,6 +98,36 @@ def districts(user, args):
             counts[card] += 1
     _complaints(rows, codes, window)
     return {"from_": start, "to": end, "items": list(rows.values())}
+
+
+def _grades(user, rows, codes, end):
+    """Active shops, grades and overdue counts per district on ``end``: for today from the overview's
+    graded pass of the caller's jurisdiction (held up to OVERVIEW_CACHE_SECONDS, the same figures
+    the console's map shows), for an earlier day from the records."""
+    if end == today():
+        tallies = overview.city_pass(user).numbers
+        for code in codes:
+            tally = tallies.get(code)
+            if tally:
+                rows[code]["shops"] = {"active": tally["active"], "unclaimed": tally["unclaimed"]}
+                rows[code]["grades"] = dict(tally["grades"])
+                rows[code]["overdue"] = {"purifier": tally["purifier_overdue"], "waste": tally["waste_overdue"],
+                                         "rectification": tally["shops_orders_overdue"]}
+        return
+    in_scope = select(Shop.id).where(Shop.district_code.in_(codes))
+    district_of = dict(db.session.execute(
+        select(Shop.id, Shop.district_code).where(Shop.district_code.in_(codes))).all())
+    unclaimed = set(db.session.scalars(select(Shop.id).where(Shop.district_code.in_(codes), Shop.claimed_at.is_(None))))
+    for shop_id, result in compliance_bulk(in_scope, end).items():
+        row = rows[district_of[shop_id]]
+        if not result["active"]:
+            continue
+        row["shops"]["active"] += 1
+        row["shops"]["unclaimed"] += shop_id in unclaimed
+        row["grades"][result["grade"]] += 1
+        row["overdue"]["purifier"] += result["purifier"]["status"] == "overdue"
+        row["overdue"]["waste"] += result["waste"]["status"] == "overdue"
+        row["overdue"]["rectification"] += result["rectification"]["overdue"] > 0
 
 
 def _complaints(rows, codes, window):
