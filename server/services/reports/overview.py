@@ -51,7 +51,10 @@ def overview(user, district_code=None):
     """``{"points": [[id, lat, lng, colour]...], "numbers": {...}, "bounds": [s, w, n, e] | None,
     "made_at": datetime}`` for the shops ``user`` (staff) sees, of one district when given.
     Colour: A, B, C, or U (unclaimed)."""
-    city = city_pass(user)
+    return _view(city_pass(user), district_code)
+
+
+def _view(city, district_code):
     codes = [district_code] if district_code else list(city.numbers)
     numbers = {name: 0 for name in NUMBERS}
     numbers["grades"] = {"A": 0, "B": 0, "C": 0}
@@ -77,7 +80,7 @@ def map_json(user, district_code=None):
     city = city_pass(user)
     body = city.encoded.get(district_code)
     if body is None:
-        data = overview(user, district_code)
+        data = _view(city, district_code)
         body = json.dumps({"points": data["points"], "bounds": data["bounds"]}, separators=(",", ":")).encode()
         city.encoded[district_code] = body
     return body
