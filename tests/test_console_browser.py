@@ -102,7 +102,8 @@ def test_overview_map_list_export_and_shop_with_photo(desk):
     page.click(f"a:has-text('{city.shop['name']}')")
     page.wait_for_url(f"**/console/shops/{city.shop['id']}")
     assert page.locator(".thumb img").count() == 2
-    assert page.evaluate("Array.from(document.querySelectorAll('.thumb img')).every(i => i.naturalWidth > 0)")
+    # Every thumbnail arrives through its signed link (a broken one ends 'complete' with no width: a timeout).
+    page.wait_for_function("Array.from(document.querySelectorAll('.thumb img')).every(i => i.complete && i.naturalWidth > 0)")
     shot(page, "shop")
     with page.context.expect_page() as opened:
         page.click(".thumb >> nth=0")
