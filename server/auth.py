@@ -96,7 +96,6 @@ def admit(user, roles, rate_limit=None, refusal="没有权限执行此操作"):
     bucket = rate_limit or ("write" if request.method in WRITE_METHODS else None)
     if bucket:
         ratelimit.hit(user, bucket)
-    return user
 
 
 def roles_required(*roles, rate_limit=None):

@@ -8,6 +8,7 @@ still shown while one background thread grades the city again (stale-while-reval
 the first visitor after a start, or after ``STALE_LIMIT`` fresh periods without a visitor, waits
 for a pass.  0 = nothing is kept (every request grades).  The page says when its figures were made.
 """
+import collections
 import json
 import logging
 import threading
@@ -56,9 +57,7 @@ def overview(user, district_code=None):
 
 def _view(city, district_code):
     codes = [district_code] if district_code else list(city.numbers)
-    numbers = {name: 0 for name in NUMBERS}
-    numbers["grades"] = {"A": 0, "B": 0, "C": 0}
-    points, boxes = [], []
+    numbers, points, boxes = _tally(), [], []
     for code in codes:
         if code not in city.numbers:
             continue
@@ -95,7 +94,9 @@ def forget():
 
 def settle(timeout=60):
     """Wait for background passes under way (tests; a worker's shutdown)."""
-    for thread in list(_running.values()):
+    with _lock:
+        threads = list(_running.values())
+    for thread in threads:
         thread.join(timeout)
 
 
@@ -161,13 +162,13 @@ def _compute(user):
 
 def _graded_pass(user):
     made_at = utcnow()
-    numbers, points = {}, {}
+    numbers, points = collections.defaultdict(_tally), collections.defaultdict(list)
     statement = scope.shops_visible_to(user).with_only_columns(
         *SHOP_COLUMNS, Shop.lat, Shop.lng, Shop.claimed_at).order_by(Shop.id)
     for row, compliance in graded(statement):
         if not compliance["active"]:
             continue
-        tally = numbers.get(row.district_code) or numbers.setdefault(row.district_code, _tally())
+        tally = numbers[row.district_code]
         tally["active"] += 1
         tally["grades"][compliance["grade"]] += 1
         tally["purifier_overdue"] += compliance["purifier"]["status"] == "overdue"
@@ -177,10 +178,10 @@ def _graded_pass(user):
         tally["shops_orders_overdue"] += compliance["rectification"]["overdue"] > 0
         unclaimed = row.claimed_at is None
         tally["unclaimed"] += unclaimed
-        points.setdefault(row.district_code, []).append(
+        points[row.district_code].append(
             [row.id, round(row.lat, 6), round(row.lng, 6), "U" if unclaimed else compliance["grade"]])
     for case in db.session.scalars(scope.cases_visible_to(user).where(Case.status.not_in(ENDED))):
-        tally = numbers.get(case.district_code) or numbers.setdefault(case.district_code, _tally())
+        tally = numbers[case.district_code]
         tally["cases_open"] += 1
         colour = card(case)
         if colour:
@@ -188,8 +189,9 @@ def _graded_pass(user):
     for code, count in db.session.execute(
             scope.complaints_visible_to(user).where(Complaint.status == "open").order_by(None)
             .with_only_columns(Complaint.district_code, func.count()).group_by(Complaint.district_code)):
-        (numbers.get(code) or numbers.setdefault(code, _tally()))["complaints_new"] += count
+        numbers[code]["complaints_new"] += count
     bounds = {code: [min(p[1] for p in found), min(p[2] for p in found), max(p[1] for p in found),
                      max(p[2] for p in found)] for code, found in points.items()}
     db.session.commit()  # end the read transaction: the result may be held for a while
-    return CityPass(points, numbers, bounds, made_at, time.monotonic(), {})
+    # Plain dicts from here: a district asked for later must not be added by looking it up.
+    return CityPass(dict(points), dict(numbers), bounds, made_at, time.monotonic(), {})
