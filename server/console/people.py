@@ -8,9 +8,7 @@ from server.console.blueprint import bp
 from server.console.forms import load, submit
 from server.console.pages import districts_in_view
 from server.console.session import page, viewer
-from server.errors import fail
 from server.extensions import db
-from server.models.collector import CollectorCompany
 from server.models.invitation import Invitation
 from server.pagination import page_of
 from server.roles import REGULATOR_ROLES, STAFF_ROLES
@@ -98,10 +96,7 @@ def add_company():
 def company(company_id):
     """A collection company's name, credit code, licence and districts (the licence's expiry decides
     whether its shops' waste contracts count)."""
-    found = db.session.get(CollectorCompany, company_id)
-    if found is None or not scope.company_in_jurisdiction(viewer(), found):
-        fail(404, "收运单位不存在")
-    dumped = CollectorCompanySchema().dump(found)
+    dumped = CollectorCompanySchema().dump(collectors.get(viewer(), company_id))
     context = {"districts": districts_in_view(), "company": dumped}
     if request.method == "GET":
         return render_template("console/company.html", form=dumped, errors={}, **context)

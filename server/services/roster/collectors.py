@@ -29,10 +29,16 @@ def create(user, data):
     return company
 
 
-def update(user, company_id, changes):
-    company = scope.lock(CollectorCompany, company_id)
+def get(user, company_id, *, lock=False):
+    """A company serving a district of the caller's, else 404."""
+    company = scope.lock(CollectorCompany, company_id) if lock else db.session.get(CollectorCompany, company_id)
     if company is None or not scope.company_in_jurisdiction(user, company):
         fail(404, "收运单位不存在")
+    return company
+
+
+def update(user, company_id, changes):
+    company = get(user, company_id, lock=True)
     # A company that also serves districts outside the caller's would change for shops the caller
     # cannot see (an expired licence turns them all "contract expired"): city-wide staff only.
     if not scope.within_jurisdiction(user, company.districts):
