@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.load import percentile  # noqa: E402
 from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.models import Case, Shop, User  # noqa: E402
@@ -35,11 +36,6 @@ from server.services.upkeep import demo  # noqa: E402
 
 USERNAME, PASSWORD = "bench-desk", "Bench-Console-2026!"
 GOAL_MS = 300
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def prepare(app, shops, seeded):
