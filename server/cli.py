@@ -13,6 +13,7 @@ from server.models.workday import WorkdayOverride
 from server.services import audit, compliance, photos, reminders
 from server.services.enforcement import open311
 from server.services.people import accounts
+from server.services.records import tallies
 from server.services.reports import receipts
 from server.services.upkeep import demo, jobs, retention, storage_copy
 
@@ -136,28 +137,35 @@ def storage_copy_command(target, source, verify):
 
 @click.group("facts")
 def facts_group():
-    """The shop_facts table the compliance engine reads today's facts from."""
+    """The shop_facts table the compliance engine reads today's facts from, and the waste tallies."""
 
 
 @facts_group.command("refresh")
 def facts_refresh():
     """Rewrite every shop's facts from its records (after upgrading to 0014, or a bulk load)."""
     done = compliance.refresh_all(db.session, echo=click.echo)
-    click.echo(f"已更新 {done} 家店铺的合规事实")
+    rows = tallies.rebuild(db.session)
+    db.session.commit()
+    click.echo(f"已更新 {done} 家店铺的合规事实，{rows} 行收运量日汇总")
 
 
 @facts_group.command("check")
 def facts_check():
     """Compare every stored row with the records; exit 1 listing the shops that differ."""
     checked, missing, differing = compliance.check_all(db.session)
+    tally_rows, tally_differing = tallies.check(db.session)
     db.session.rollback()
+    if tally_differing:
+        click.echo(f"收运量日汇总与联单不一致：{len(tally_differing)} 行（区县、日期、收运单位、类别、状态）："
+                   f"{tally_differing[:10]}", err=True)
     if missing:
         click.echo(f"{len(missing)} 家店铺今日按记录实时计算（尚无合规事实，可运行 facts refresh；或有记录的时间晚于"
                    f"当前时间）：{missing[:20]}")
     if differing:
         click.echo(f"合规事实与记录不一致：{len(differing)} 家店铺：{differing[:20]}", err=True)
+    if differing or tally_differing:
         sys.exit(1)
-    click.echo(f"合规事实与记录一致：共核对 {checked} 家店铺")
+    click.echo(f"合规事实与记录一致：共核对 {checked} 家店铺；收运量日汇总与联单一致：{tally_rows} 行")
 
 
 @click.group("retention")

@@ -14,7 +14,7 @@ import contextlib
 import contextvars
 import json
 
-from sqlalchemy import ARRAY, Integer, any_, bindparam, event, func, literal_column, select
+from sqlalchemy import ARRAY, Date, Integer, any_, bindparam, cast, event, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 _read_only = contextvars.ContextVar("sqlite_read_only", default=False)
@@ -74,6 +74,14 @@ def upsert(model, session):
     spell it the same; SQLAlchemy keeps it per dialect)."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def business_day(column, session):
+    """SQL for the Asia/Shanghai calendar date of a UTC timestamp column (``clock.business_date``
+    in the database): SQLite keeps naive UTC text, PostgreSQL a timestamptz."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("Asia/Shanghai", column), Date)
+    return func.date(column, "+8 hours")
 
 
 def in_ids(column, ids, session):

@@ -92,6 +92,27 @@ def test_a_slip_confirmed_twice_or_confirmed_and_rejected_at_once(app, client, c
     all_checks_pass(app)
 
 
+def test_slips_of_one_day_started_and_answered_at_once_are_all_in_the_waste_tallies(app, client, contracted,
+                                                                                     make_shop, server):
+    """The day's tally row is added to by upserts: eight slips at once (two shops, one district, one
+    day) and then their answers at once leave it equal to the slips (``facts check`` compares)."""
+    other = make_shop()
+    assert client.post(f"/api/v1/shops/{other.shop_id}/contract", headers=contracted.regulator, json={
+        "collector_company_id": contracted.company_id, "contract_no": "HT-2", "valid_from": "2024-01-01",
+        "valid_until": "2099-12-31", "photo_ids": [upload_photo(client, contracted.regulator, 901)]}).status_code == 201
+    body = {"handed_over_at": now_text(), "waste_type": "kitchen_waste", "declared_kg": 12.34,
+            "collector_company_id": contracted.company_id}
+    made = race(*[("POST", f"{server}/shops/{shop_id}/handovers", headers, body)
+                  for shop_id, headers in [(contracted.shop_id, contracted.owner), (other.shop_id, other.owner)] * 4])
+    assert [r.status_code for r in made] == [201] * 8, [r.text for r in made]
+    answered = race(*[("POST", f"{server}/handovers/{r.json()['id']}/confirm", contracted.collector,
+                       {"weighed_kg": 10 + n}) for n, r in enumerate(made)])
+    assert [r.status_code for r in answered] == [200] * 8, [r.text for r in answered]
+    regulator = client.get("/api/v1/stats/collectors", headers=contracted.regulator).get_json()["items"]
+    assert regulator[0]["slips"] == 8 and regulator[0]["waste_kg"]["kitchen_waste"] == sum(10 + n for n in range(8))
+    all_checks_pass(app)
+
+
 def test_two_corrections_of_one_cleaning_leave_one_current_version(app, client, make_shop, server):
     made = make_shop()
     shop_id, owner = made.shop_id, made.owner

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.models import AuditEntry, Cleaning, Contract, Handover, IdempotencyKey, Inspection, Photo, ShopFacts
 from server.services import compliance
+from server.services.records import tallies
 from server.services.upkeep import retention
 from tests.helpers import stored_names, upload_photo
 from tests.test_inspections import NEAR, items
@@ -74,6 +75,8 @@ def test_retention_removes_old_evidence_and_keeps_the_rest(app, client, frozen_c
     # The shop's stored compliance facts were rewritten with the deletions (its contract is gone).
     assert compliance.check_all(db.session) == (1, [], [])
     assert db.session.get(ShopFacts, shop["id"]).lists is None
+    # The removed slips left the waste tallies too (they were deleted past the ORM).
+    assert tallies.check(db.session) == (0, [])
 
 
 def test_a_kept_correction_keeps_the_version_it_replaced(app, client, frozen_clock, make_shop, login):

@@ -124,3 +124,109 @@ def test_todays_figures_equal_each_shops_own_compliance(client, frozen_clock, ma
         if on == today():
             grades = [g for code in districts for g, n in expected[code]["grades"].items() if n]
             assert len(set(grades)) >= 2 and sum(expected[c]["purifier"] for c in districts) >= 1  # a mixed city
+
+
+def test_waste_figures_equal_the_slips_on_random_data(client, frozen_clock, make_shop, make_company, login_as):
+    """Kilograms and slip counts come from the per-district daily tallies kept by every write; on
+    random slips, answers, corrections and shops moving district they must equal sums over the
+    slips themselves, for random periods (the business day is Shanghai's, so slips near midnight)."""
+    import random
+
+    import sqlalchemy as sa
+
+    from server import clock
+    from server.clock import business_date
+    from server.extensions import db
+    from server.models import Handover, Shop
+    from server.services.records import tallies
+    rnd = random.Random(20261203)
+    districts = ["370811", "370812", "370830"]
+    companies = [make_company(districts), make_company(districts[:2])]
+    _, regulator = login_as("regulator", jurisdiction=None)
+    drivers = {company.id: login_as("collector", company=company)[1] for company in companies}
+    shops = []
+    for n in range(6):
+        shop = make_shop(district_code=districts[n % 2])
+        company = companies[n % 2]
+        assert client.post(f"/api/v1/shops/{shop.shop_id}/contract", headers=regulator, json={
+            "collector_company_id": company.id, "contract_no": f"HT-{n}", "valid_from": "2024-01-01",
+            "valid_until": "2099-12-31", "photo_ids": [upload_photo(client, regulator, 700 + n)]}).status_code == 201
+        shops.append((shop, company.id))
+    slips = []  # (slip id, shop, company id) of versions in force that the owner started
+
+    def body(company_id):
+        # Minutes either side of Shanghai midnight, within the last twelve days.
+        moment = (clock.utcnow().astimezone(clock.SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+                  - dt.timedelta(days=rnd.randrange(12), minutes=rnd.choice([-7, 3, 500, 900])))
+        return {"handed_over_at": min(moment, clock.utcnow()).isoformat(), "collector_company_id": company_id,
+                "waste_type": rnd.choice(["kitchen_waste", "waste_oil"]), "declared_kg": rnd.randrange(1, 9000) / 100}
+
+    for _ in range(60):
+        action = rnd.random()
+        if action < 0.4 or not slips:
+            shop, company_id = rnd.choice(shops)
+            made = client.post(f"/api/v1/shops/{shop.shop_id}/handovers", headers=shop.owner, json=body(company_id))
+            assert made.status_code == 201, made.get_data(as_text=True)
+            slips.append((made.get_json()["id"], shop, company_id))
+        elif action < 0.75:
+            slip_id, shop, company_id = rnd.choice(slips)
+            if rnd.random() < 0.75:
+                answer = client.post(f"/api/v1/handovers/{slip_id}/confirm", headers=drivers[company_id],
+                                     json={"weighed_kg": rnd.choice([None, rnd.randrange(1, 9000) / 100])})
+            else:
+                answer = client.post(f"/api/v1/handovers/{slip_id}/reject", headers=drivers[company_id],
+                                     json={"reason": "未收到"})
+            assert answer.status_code in (200, 409), answer.get_data(as_text=True)
+        elif action < 0.92:
+            index = rnd.randrange(len(slips))
+            slip_id, shop, company_id = slips[index]
+            fixed = client.post(f"/api/v1/handovers/{slip_id}/corrections", headers=shop.owner,
+                                json={**body(company_id), "reason": "数量填错"})
+            assert fixed.status_code == 201, fixed.get_data(as_text=True)
+            slips[index] = (fixed.get_json()["id"], shop, company_id)
+        else:
+            shop, company_id = rnd.choice(shops[1::2])  # the second company serves the first two districts
+            now = client.get(f"/api/v1/shops/{shop.shop_id}", headers=regulator).get_json()["district_code"]
+            moved = client.patch(f"/api/v1/shops/{shop.shop_id}", headers=shop.owner,
+                                 json={"district_code": districts[1 - districts.index(now)]})
+            assert moved.status_code == 202, moved.get_data(as_text=True)
+            assert client.post(f"/api/v1/change-requests/{moved.get_json()['id']}/decision", headers=regulator,
+                               json={"approved": True}).status_code == 200
+        frozen_clock.advance(dt.timedelta(minutes=rnd.randrange(1, 7)))  # within the staff tokens' 8 h
+
+    db.session.remove()  # the factories' session: start afresh, after every request's commit
+    assert tallies.check(db.session)[1] == []
+    district_of = dict(db.session.execute(sa.select(Shop.id, Shop.district_code)).all())
+    in_force = db.session.scalars(sa.select(Handover).where(Handover.superseded_by_id.is_(None))).all()
+    assert {s.status for s in in_force} >= {"pending", "confirmed", "disputed", "rejected"}
+    assert len({district_of[s.shop_id] for s in in_force}) >= 2
+    db.session.remove()
+    today = clock.today()
+    periods = [(today - dt.timedelta(days=11), today)] + [
+        tuple(sorted(today - dt.timedelta(days=rnd.randrange(12)) for _ in range(2))) for _ in range(5)]
+    for start, end in periods:
+        query = f"?from={start}&to={end}"
+        rows = {row["district_code"]: row["waste_kg"]
+                for row in client.get("/api/v1/stats/districts" + query, headers=regulator).get_json()["items"]}
+        expected_kg = {(code, kind): 0 for code in districts for kind in ("kitchen_waste", "waste_oil")}
+        expected_companies = {}
+        for s in in_force:
+            if not start <= business_date(s.handed_over_at) <= end:
+                continue
+            kg = s.weighed_kg if s.weighed_kg is not None else (s.declared_kg or 0)
+            if s.status in ("confirmed", "disputed"):
+                expected_kg[district_of[s.shop_id], s.waste_type] += kg
+            figures = expected_companies.setdefault(s.collector_company_id, {
+                "slips": 0, "waste_kg": {"kitchen_waste": 0, "waste_oil": 0}, "disputed": 0, "rejected": 0,
+                "pending": 0})
+            figures["slips"] += 1
+            if s.status in ("confirmed", "disputed"):
+                figures["waste_kg"][s.waste_type] += kg
+            if s.status in ("disputed", "rejected", "pending"):
+                figures[s.status] += 1
+        for (code, kind), kg in expected_kg.items():
+            assert rows[code][kind] == round(kg, 2), (start, end, code, kind)
+        listed = client.get("/api/v1/stats/collectors" + query, headers=regulator).get_json()["items"]
+        assert {item["collector_company_id"]: {k: v for k, v in item.items() if k not in ("collector_company_id", "name")}
+                for item in listed} == {cid: {**f, "waste_kg": {k: round(v, 2) for k, v in f["waste_kg"].items()}}
+                                         for cid, f in expected_companies.items()}, (start, end)

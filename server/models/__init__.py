@@ -15,6 +15,7 @@ from server.models.receipt import ExportReceipt
 from server.models.reference import ChecklistItem, ChecklistVersion, District
 from server.models.shop import Contract, Shop, ShopChangeRequest, ShopCode, ShopMember, ShopStatusChange
 from server.models.shop_facts import ShopFacts
+from server.models.tallies import WasteTally
 from server.models.user import AuthToken, LoginFailure, User
 from server.models.workday import WorkdayOverride
 
@@ -23,4 +24,4 @@ __all__ = ["AuditEntry", "AuthToken", "Case", "CaseEvent", "Inspection", "Inspec
            "Contract", "Counter", "District", "ExportReceipt", "Handover", "IdempotencyKey", "Invitation", "LoginFailure", "Photo",
            "PhotoLink", "RateCount", "Shop", "ShopChangeRequest", "ShopCode", "ShopFacts", "ShopMember",
            "ShopStatusChange", "User", "Notification", "Subscription", "WeChatToken",
-           "WorkdayOverride", "Complaint", "PartnerKey"]
+           "WorkdayOverride", "Complaint", "PartnerKey", "WasteTally"]

@@ -78,14 +78,15 @@ class Handover(VersionedRecord, Audited, db.Model):
     handed_over_at: Mapped[dt.datetime]
     waste_type: Mapped[str] = mapped_column(String(16))
     bins: Mapped[int | None]
-    declared_kg: Mapped[float | None] = mapped_column(Numeric(10, 2, asdecimal=False))
-    weighed_kg: Mapped[float | None] = mapped_column(Numeric(10, 2, asdecimal=False))
+    # active_history: the old value is loaded before a change, for the waste tallies' "before".
+    declared_kg: Mapped[float | None] = mapped_column(Numeric(10, 2, asdecimal=False), active_history=True)
+    weighed_kg: Mapped[float | None] = mapped_column(Numeric(10, 2, asdecimal=False), active_history=True)
     vehicle_plate: Mapped[str | None] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default="pending", active_history=True)
     started_by_party: Mapped[str] = mapped_column(String(16))  # shop | collector
     started_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answered_at: Mapped[dt.datetime | None]
     reject_reason: Mapped[str | None] = mapped_column(String(500))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"))
-    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"), index=True)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"), index=True, active_history=True)

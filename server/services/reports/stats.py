@@ -1,5 +1,6 @@
 """District statistics for the quarterly evaluation (item 22) and kitchen-waste collection
-(item 17's 收运量).  Counts come from set-based SQL; grades from the compliance engine's bulk form."""
+(item 17's 收运量).  Counts come from set-based SQL; kilograms and slips from the per-district daily
+tallies (``records.tallies``); grades from the compliance engine's bulk form."""
 import datetime as dt
 import statistics
 
@@ -11,10 +12,10 @@ from server.extensions import db
 from server.models.collector import CollectorCompany
 from server.models.complaint import CATEGORIES, Complaint
 from server.models.inspection import Case, Inspection, Rectification
-from server.models.records import Handover
+from server.models.records import WASTE_TYPES
 from server.models.reference import District
 from server.models.shop import Shop
-from server.services import scope
+from server.models.tallies import WasteTally
 from server.services.compliance import compliance_bulk
 from server.services.enforcement import cases
 from server.services.reports import overview
@@ -29,15 +30,16 @@ def period(args):
     return start, end
 
 
-def _kg():
-    return func.coalesce(Handover.weighed_kg, Handover.declared_kg, 0)
+COUNTED = ("confirmed", "disputed")  # slips whose kilograms count as collected
 
 
-def _slips(user, start, end):
-    """Current-version slips of shops in the caller's scope, handed over in the period."""
-    visible = scope.shops_visible_to(user).with_only_columns(Shop.id)
-    return (Handover.shop_id.in_(visible), Handover.superseded_by_id.is_(None),
-            Handover.handed_over_at >= start_of_day(start), Handover.handed_over_at < end_of_day(end))
+def _kg(centi):
+    return round(int(centi or 0) / 100, 2)
+
+
+def _days(start, end):
+    """The tallies (slips in force, per district and business day) of the period."""
+    return WasteTally.day >= start, WasteTally.day <= end
 
 
 def districts(user, args):
@@ -78,12 +80,11 @@ def districts(user, args):
             "issued": issued, "closed": closed_count,
             "closure_rate": round(closed_count / issued, 4) if issued else None,
             "mean_days_to_close": round(float(seconds) / closed_count / 86400, 2) if closed_count else None}
-    for code, waste_type, kg in db.session.execute(
-            select(Shop.district_code, Handover.waste_type, func.sum(_kg())).join(Shop, Shop.id == Handover.shop_id)
-            .where(Shop.district_code.in_(codes), Handover.status.in_(("confirmed", "disputed")),
-                   *_slips(user, start, end))
-            .group_by(Shop.district_code, Handover.waste_type)):
-        rows[code]["waste_kg"][waste_type] = round(float(kg or 0), 2)
+    for code, waste_type, centi in db.session.execute(
+            select(WasteTally.district_code, WasteTally.waste_type, func.sum(WasteTally.centi_kg))
+            .where(WasteTally.district_code.in_(codes), WasteTally.status.in_(COUNTED), *_days(start, end))
+            .group_by(WasteTally.district_code, WasteTally.waste_type)):
+        rows[code]["waste_kg"][waste_type] = _kg(centi)
     for ticket in db.session.scalars(select(Case).where(
             Case.source == "hotline", Case.district_code.in_(codes),
             Case.received_at >= window[0], Case.received_at < window[1])):
@@ -160,20 +161,24 @@ def _seconds_between(earlier, later):
 
 
 def collectors(user, args):
+    """Per company, the slips in force handed over in the period by shops in the caller's districts."""
     start, end = period(args)
-    counting = Handover.status.in_(("confirmed", "disputed"))
-    statement = (select(Handover.collector_company_id, CollectorCompany.name, func.count(Handover.id),
-                        func.sum(case((counting & (Handover.waste_type == "kitchen_waste"), _kg()), else_=0)),
-                        func.sum(case((counting & (Handover.waste_type == "waste_oil"), _kg()), else_=0)),
-                        func.sum(case((Handover.status == "disputed", 1), else_=0)),
-                        func.sum(case((Handover.status == "rejected", 1), else_=0)),
-                        func.sum(case((Handover.status == "pending", 1), else_=0)))
-                 .join(CollectorCompany, CollectorCompany.id == Handover.collector_company_id)
-                 .where(*_slips(user, start, end))
-                 .group_by(Handover.collector_company_id, CollectorCompany.name)
-                 .order_by(Handover.collector_company_id))
-    items = [{"collector_company_id": cid, "name": name, "slips": slips,
-              "waste_kg": {"kitchen_waste": round(float(kitchen or 0), 2), "waste_oil": round(float(oil or 0), 2)},
+    status = WasteTally.status
+    where = [*_days(start, end)]
+    if user.jurisdiction is not None:
+        where.append(WasteTally.district_code.in_(user.jurisdiction))
+    statement = (select(WasteTally.collector_company_id, CollectorCompany.name, func.sum(WasteTally.slips),
+                        *(func.sum(case((status.in_(COUNTED) & (WasteTally.waste_type == kind), WasteTally.centi_kg),
+                                        else_=0)) for kind in WASTE_TYPES),
+                        *(func.sum(case((status == name, WasteTally.slips), else_=0))
+                          for name in ("disputed", "rejected", "pending")))
+                 .join(CollectorCompany, CollectorCompany.id == WasteTally.collector_company_id)
+                 .where(*where)
+                 .group_by(WasteTally.collector_company_id, CollectorCompany.name)
+                 .having(func.sum(WasteTally.slips) > 0)
+                 .order_by(WasteTally.collector_company_id))
+    items = [{"collector_company_id": cid, "name": name, "slips": int(slips),
+              "waste_kg": {"kitchen_waste": _kg(kitchen), "waste_oil": _kg(oil)},
               "disputed": int(disputed or 0), "rejected": int(rejected or 0), "pending": int(pending or 0)}
              for cid, name, slips, kitchen, oil, disputed, rejected, pending in db.session.execute(statement)]
     return {"from_": start, "to": end, "items": items}

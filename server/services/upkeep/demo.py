@@ -20,6 +20,7 @@ from server.models.reference import ChecklistVersion, District
 from server.models.shop import Contract, Shop, ShopMember
 from server.models.user import User
 from server.services import audit, compliance
+from server.services.records import tallies
 from server.validators import USCC_CHARSET, uscc_check_char
 
 BATCH = 10_000
@@ -177,8 +178,10 @@ def seed(shops, seed=2024, echo=print):
             db.session.execute(db.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"))
     db.session.commit()
-    # The records went in by bulk inserts, past the ORM hook that keeps shop_facts in step.
+    # The records went in by bulk inserts, past the ORM hooks that keep shop_facts and the waste tallies in step.
     compliance.refresh_all(db.session)
+    tallies.rebuild(db.session)
+    db.session.commit()
     # Fresh planner statistics after a bulk load (PostgreSQL's patrol query ran 4× slower without);
     # on PostgreSQL also the visibility map, without which its index-only scans visit the table
     # anyway (the compliance export took 24 s instead of 13 on 50,000 shops).

@@ -24,6 +24,7 @@ from server.models import (Case, CaseEvent, Cleaning, Contract, Handover, Idempo
                            InspectionItem, LoginFailure, Photo, PhotoLink, Rectification, RectificationEvent)
 from server.ratelimit import purge as purge_rate_counts
 from server.services import audit, compliance, photos
+from server.services.records import tallies
 
 BOOKKEEPING_AFTER = dt.timedelta(days=8)
 
@@ -113,6 +114,8 @@ def run(now=None):
             (InspectionItem, InspectionItem.inspection_id, inspections), (Inspection, Inspection.id, inspections),
             (Handover, Handover.id, slips), (Cleaning, Cleaning.id, cleanings), (Contract, Contract.id, contracts)):
         for start in range(0, len(ids), 500):
+            if model is Handover:  # deleted past the ORM: out of the waste tallies first
+                tallies.subtract(db.session, ids[start:start + 500])
             if model in compliance.BY_SHOP:  # deleted past the ORM: their shops' facts are rewritten at commit
                 compliance.mark_stale(db.session, db.session.scalars(
                     select(model.shop_id).where(column.in_(ids[start:start + 500])).distinct()))
