@@ -63,3 +63,45 @@ def test_a_stale_pass_is_shown_while_a_new_one_is_made(client, desk, make_shop, 
     later = make_shop(name="很久以后的店")
     clock.now += 60 * overview.STALE_LIMIT + 1  # too old to show: this request waits for a new pass
     assert points(client) == before | {added.shop["id"], later.shop["id"]}
+
+
+def test_lists_by_grade_read_the_held_pass_and_every_write_since(client, desk, make_shop, login, clock):
+    """/shops?grade= and sort=priority take each shop's standing from the held pass (a city's grading is
+    seconds), with the shops written since graded again: a write shows at once, without a new pass."""
+    from server.clock import today
+    from server.extensions import db
+    from server.models import User
+    from tests.helpers import upload_photo
+    fresh = make_shop(name="刚登记的小吃店")
+    regulator = login(db.session.get(User, desk.regulator_id))
+
+    def listed(query):
+        response = client.get(f"/api/v1/shops?per_page=100&{query}", headers=regulator)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return [shop["id"] for shop in response.get_json()["items"]]
+
+    def compliance(shop_id):
+        return client.get(f"/api/v1/shops/{shop_id}/compliance", headers=regulator).get_json()
+
+    before = compliance(fresh.shop_id)
+    assert fresh.shop_id in listed(f"grade={before['grade']}")
+    assert fresh.shop_id in listed(f"purifier_status={before['purifier']['status']}")
+    (held,) = overview._held.values()
+    cleaned = client.post(f"/api/v1/shops/{fresh.shop_id}/cleanings", headers=fresh.owner, json={
+        "cleaned_on": today().isoformat(), "parts": ["purifier"], "performed_by": "self",
+        "before_photo_ids": [upload_photo(client, fresh.owner, 41)],
+        "after_photo_ids": [upload_photo(client, fresh.owner, 42)]})
+    assert cleaned.status_code == 201, cleaned.get_data(as_text=True)
+    after = compliance(fresh.shop_id)["purifier"]["status"]
+    assert after != before["purifier"]["status"]  # the write moved its purifier status
+    assert fresh.shop_id in listed(f"purifier_status={after}")
+    assert fresh.shop_id not in listed(f"purifier_status={before['purifier']['status']}")
+    suspended = client.post(f"/api/v1/shops/{desk.shop['id']}/status", headers=regulator, json={
+        "status": "suspended", "reason": "停业整顿", "effective_on": today().isoformat()})
+    assert suspended.status_code == 200, suspended.get_data(as_text=True)
+    assert desk.shop["id"] not in listed("grade=A") + listed("grade=B") + listed("grade=C")
+    ranked = listed("sort=priority")
+    priorities = {shop_id: compliance(shop_id)["priority"] for shop_id in ranked}
+    assert len(set(priorities.values())) == 2 and ranked == sorted(ranked, key=lambda i: (-priorities[i], i))
+    assert list(overview._held.values()) == [held]  # caught up on the write; the pass was not made again
+    assert desk.other_shop["id"] not in listed("grade=C") + listed("grade=A") + listed("grade=B")

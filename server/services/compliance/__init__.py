@@ -7,6 +7,7 @@ answer for today and from the records by set-based SQL otherwise.  Every path fe
 set (``rules.evaluate``), so the rules live in one module that imports no database code.
 
     rules         Facts, evaluate, grade_all, "overdue", settings, constants (no database code)
+    standing      what lists filter and rank by (grade, statuses, flags, priority), and ``matches``
     from_records  the facts from the records: per shop (Python) and in bulk (SQL)
     stored        the facts from ``shop_facts``
     sync          keeping ``shop_facts`` in step with the records (a commit step)
@@ -26,14 +27,15 @@ from server.extensions import db
 from server.services.compliance.from_records import facts_one
 from server.services.compliance.peers import peers_for
 from server.services.compliance.rules import (FILTERS, FLAGS, MIN_EFFICIENCY, SCALE_NAMES, case_overdue, grade_all,
-                                              matches, order_overdue, scale_of)
+                                              order_overdue, scale_of)
+from server.services.compliance.standing import Standing, matches, standing_of
 from server.services.compliance.stored import SHOP_COLUMNS, facts_for, facts_of_rows, with_facts
 from server.services.compliance.sync import (BY_SHOP, check_all, forget, mark_stale, note_changes,
                                              refresh_all, refresh_stale)
 
 __all__ = ["FILTERS", "FLAGS", "MIN_EFFICIENCY", "SCALE_NAMES", "SHOP_COLUMNS", "BY_SHOP", "case_overdue", "check_all",
            "compliance_bulk", "compliance_of", "forget", "graded", "mark_stale", "matches", "note_changes",
-           "order_overdue", "refresh_all", "refresh_stale", "scale_of"]
+           "order_overdue", "refresh_all", "refresh_stale", "scale_of", "Standing", "standing_of"]
 
 CHUNK = 2000
 

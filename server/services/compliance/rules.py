@@ -270,19 +270,6 @@ def evaluate(facts, as_of, settings=None, moment=None, peers=NO_PEERS):
             "priority": GRADE_WEIGHT[grade] * 1000 + FLAG_PRIORITY_STEP * len(flags) + weeks}
 
 
-def matches(compliance, wanted):
-    """Whether a shop's compliance has every ``{grade, purifier_status, waste_status, flag}`` value asked for."""
-    actual = {"grade": compliance["grade"], "purifier_status": compliance["purifier"]["status"],
-              "waste_status": compliance["waste"]["status"]}
-    for key, value in wanted.items():
-        if key == "flag":
-            if not any(flag["code"] == value for flag in compliance["flags"]):
-                return False
-        elif actual[key] != value:
-            return False
-    return True
-
-
 def needs_peers(facts):
     """Whether grading these facts needs the peer medians (some shop has waste data)."""
     return any(f.waste_kg is not None for f in facts.values())

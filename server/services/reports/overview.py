@@ -9,6 +9,7 @@ the first visitor after a start, or after ``STALE_LIMIT`` fresh periods without 
 for a pass.  0 = nothing is kept (every request grades).  The page says when its figures were made.
 """
 import collections
+import datetime as dt
 import json
 import logging
 import threading
@@ -16,7 +17,7 @@ import time
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import func
+from sqlalchemy import func, select
 
 from server.clock import utcnow
 from server.database import read_only
@@ -24,9 +25,10 @@ from server.extensions import db
 from server.models.complaint import Complaint
 from server.models.inspection import Case
 from server.models.shop import Shop
+from server.models.shop_facts import ShopFacts
 from server.models.user import User
 from server.services import scope
-from server.services.compliance import SHOP_COLUMNS, graded
+from server.services.compliance import SHOP_COLUMNS, compliance_bulk, graded, standing_of
 from server.services.enforcement.cases import ENDED, card
 
 logger = logging.getLogger(__name__)
@@ -34,15 +36,19 @@ logger = logging.getLogger(__name__)
 STALE_LIMIT = 10
 NUMBERS = ("active", "unclaimed", "purifier_overdue", "waste_overdue", "orders_open", "orders_overdue",
            "shops_orders_overdue", "cases_open", "cards_yellow", "cards_red", "complaints_new")
+# A write whose shop facts were rewritten just before the pass began reading may commit after it did.
+WRITE_MARGIN = dt.timedelta(seconds=30)
 
 _held, _lock, _running = {}, threading.Lock(), {}
 
 
 class CityPass(NamedTuple):
-    """One graded pass: per district code, its points, numbers and bounds; when it was made."""
+    """One graded pass: per district code, its points, numbers and bounds; every shop's standing;
+    when it was made."""
     points: dict
     numbers: dict
     bounds: dict
+    standings: dict  # shop id → compliance.Standing, inactive shops included
     made_at: object  # aware datetime, shown on the page
     made: float      # time.monotonic(), for its age
     encoded: dict    # map.json bodies already serialised, per district choice
@@ -83,6 +89,20 @@ def map_json(user, district_code=None):
         body = json.dumps({"points": data["points"], "bounds": data["bounds"]}, separators=(",", ":")).encode()
         city.encoded[district_code] = body
     return body
+
+
+def standings(user):
+    """``{shop_id: Standing}`` of every shop ``user`` (staff) sees, for the lists that filter or rank by
+    grade: the held pass's, with the shops whose facts were rewritten since it was made (a write)
+    graded again now.  So a filtered list may be up to OVERVIEW_CACHE_SECONDS behind the clock (an
+    order falling overdue at its deadline), never behind a write."""
+    city = city_pass(user)
+    changed = select(ShopFacts.shop_id).where(ShopFacts.refreshed_at > city.made_at - WRITE_MARGIN,
+                                              scope.of_visible_shops(ShopFacts.shop_id, user))
+    fresh = compliance_bulk(changed)
+    if not fresh:
+        return city.standings
+    return collections.ChainMap({shop_id: standing_of(c) for shop_id, c in fresh.items()}, city.standings)
 
 
 def forget():
@@ -162,10 +182,11 @@ def _compute(user):
 
 def _graded_pass(user):
     made_at = utcnow()
-    numbers, points = collections.defaultdict(_tally), collections.defaultdict(list)
+    numbers, points, standings = collections.defaultdict(_tally), collections.defaultdict(list), {}
     statement = scope.shops_visible_to(user).with_only_columns(
         *SHOP_COLUMNS, Shop.lat, Shop.lng, Shop.claimed_at).order_by(Shop.id)
     for row, compliance in graded(statement):
+        standings[row.id] = standing_of(compliance)
         if not compliance["active"]:
             continue
         tally = numbers[row.district_code]
@@ -194,4 +215,4 @@ def _graded_pass(user):
                      max(p[2] for p in found)] for code, found in points.items()}
     db.session.commit()  # end the read transaction: the result may be held for a while
     # Plain dicts from here: a district asked for later must not be added by looking it up.
-    return CityPass(dict(points), dict(numbers), bounds, made_at, time.monotonic(), {})
+    return CityPass(dict(points), dict(numbers), bounds, standings, made_at, time.monotonic(), {})

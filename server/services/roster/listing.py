@@ -3,6 +3,9 @@
 Lists return pages of Shop objects; the Out schema dumps them.  Grades the service computed
 anyway (to filter or to rank) and distances are handed to the dump with ``dump.prime``, so a page
 is graded once."""
+from collections import ChainMap
+
+from flask import current_app
 from sqlalchemy import or_, select
 
 from server.extensions import db
@@ -12,7 +15,9 @@ from server.models.shop import Shop
 from server.pagination import paginate
 from server.schemas import dump
 from server.services import audit, scope
-from server.services.compliance import FILTERS, SHOP_COLUMNS, compliance_bulk, compliance_of, graded, matches
+from server.services.compliance import (FILTERS, SHOP_COLUMNS, compliance_bulk, compliance_of, graded, matches,
+                                       standing_of)
+from server.services.reports import overview
 from server.services.roster.shops import check_location
 
 
@@ -75,19 +80,32 @@ def list_shops(user, args):
     else:
         rows = None
     if wanted or by_priority:
-        # Filtering or ranking by compliance grades the whole selection in one pass (a subquery, not a
-        # list of ids: it may be the whole city); otherwise only the page returned is graded.
-        grades = compliance_bulk(statement.with_only_columns(Shop.id).order_by(None)) if rows else {}
-        rows = [shop_id for shop_id in rows if matches(grades[shop_id], wanted)]
+        held = _standings(user, statement, rows) if rows else {}
+        rows = [shop_id for shop_id in rows if matches(held[shop_id], wanted)]
         if by_priority:
-            rows.sort(key=lambda shop_id: (-grades[shop_id]["priority"], shop_id))
-        dump.prime("compliance", grades)
+            rows.sort(key=lambda shop_id: (-held[shop_id].priority, shop_id))
     if rows is None:
         return paginate(statement, args)
     dump.prime("distance_m", distances)
     page = paginate(rows, args)
     page["items"] = _shops(page["items"])
     return page
+
+
+def _standings(user, statement, rows):
+    """The standing of each shop in ``rows`` (the selection of ``statement``).  Staff, where the overview
+    keeps a graded pass, read it from there (a pass is seconds for a city; see
+    ``overview.standings``); otherwise the selection is graded in one pass (a subquery, not a list
+    of ids: it may be the whole city) and those grades go to the dump."""
+    if user.is_staff and current_app.config["OVERVIEW_CACHE_SECONDS"] > 0:
+        held = overview.standings(user)
+        missing = [shop_id for shop_id in rows if shop_id not in held]  # made in this very moment
+        if not missing:
+            return held
+        return ChainMap({i: standing_of(c) for i, c in compliance_bulk(missing).items()}, held)
+    grades = compliance_bulk(statement.with_only_columns(Shop.id).order_by(None))
+    dump.prime("compliance", grades)
+    return {shop_id: standing_of(compliance) for shop_id, compliance in grades.items()}
 
 
 def _shops(ids):
