@@ -65,7 +65,7 @@ def test_a_stale_pass_is_shown_while_a_new_one_is_made(client, desk, make_shop, 
     assert points(client) == before | {added.shop["id"], later.shop["id"]}
 
 
-def test_lists_by_grade_read_the_held_pass_and_every_write_since(client, desk, make_shop, login, clock):
+def test_lists_by_grade_read_the_held_pass_and_every_write_since(client, desk, make_shop, make_user, login, clock):
     """/shops?grade= and sort=priority take each shop's standing from the held pass (a city's grading is
     seconds), with the shops written since graded again: a write shows at once, without a new pass."""
     from server.clock import today
@@ -105,3 +105,15 @@ def test_lists_by_grade_read_the_held_pass_and_every_write_since(client, desk, m
     assert len(set(priorities.values())) == 2 and ranked == sorted(ranked, key=lambda i: (-priorities[i], i))
     assert list(overview._held.values()) == [held]  # caught up on the write; the pass was not made again
     assert desk.other_shop["id"] not in listed("grade=C") + listed("grade=A") + listed("grade=B")
+    # City-wide, every shop comes from the held pass, and one registered after it was made is there too.
+    admin = login(make_user("admin", jurisdiction=None))
+    everyone = client.get("/api/v1/shops?per_page=100&sort=priority", headers=admin).get_json()["items"]
+    late = make_shop(name="更晚登记的店", district_code="370812")
+    again = client.get("/api/v1/shops?per_page=100&sort=priority", headers=admin).get_json()["items"]
+    assert {s["id"] for s in again} == {s["id"] for s in everyone} | {late.shop_id}
+    assert desk.other_shop["id"] in {s["id"] for s in again}
+    assert [s["id"] for s in again] == [s["id"] for s in sorted(again, key=lambda s: (-s["compliance"]["priority"], s["id"]))]
+    assert len(overview._held) == 2  # the district regulator's pass and the city's, each made once
+    # The console's list says where its order comes from, only when it ranks or filters by grade.
+    assert 'id="graded-note"' in client.get("/console/shops?sort=priority").get_data(as_text=True)
+    assert 'id="graded-note"' not in client.get("/console/shops").get_data(as_text=True)

@@ -16,11 +16,14 @@ def standing_of(compliance):
                     tuple(flag["code"] for flag in compliance["flags"]), compliance["priority"])
 
 
+def matcher(wanted):
+    """A test of a :class:`Standing` for every ``{grade, purifier_status, waste_status, flag}`` value
+    asked for (made once for a list of a city's shops)."""
+    fields = [(Standing._fields.index(key), value) for key, value in wanted.items() if key != "flag"]
+    flag = wanted.get("flag")
+    return lambda held: all(held[index] == value for index, value in fields) and (flag is None or flag in held[3])
+
+
 def matches(compliance, wanted):
-    """Whether a shop's compliance (or its :class:`Standing`) has every ``{grade, purifier_status,
-    waste_status, flag}`` value asked for."""
-    held = compliance if isinstance(compliance, Standing) else standing_of(compliance)
-    for key, value in wanted.items():
-        if not (value in held.flags if key == "flag" else getattr(held, key) == value):
-            return False
-    return True
+    """Whether a shop's compliance (or its :class:`Standing`) has every filter value asked for."""
+    return matcher(wanted)(compliance if isinstance(compliance, Standing) else standing_of(compliance))
