@@ -62,7 +62,10 @@ class Handover(VersionedRecord, Audited, db.Model):
               "status"),
         Index("ix_handovers_company_status", "collector_company_id", "status"),
         # A status's current slips, newest first (the disputed-slips queue), paged and counted in the index.
-        Index("ix_handovers_status_time", "status", "superseded_by_id", "handed_over_at", "id", "shop_id"),
+        # Partial: PostgreSQL does not take "superseded_by_id IS NULL" as fixing that column, so with it
+        # in the key it sorted 100,000 rows for a page (180 ms) instead of reading 20 backwards.
+        Index("ix_handovers_current_status_time", "status", "handed_over_at", "id", "shop_id",
+              sqlite_where=text("superseded_by_id IS NULL"), postgresql_where=text("superseded_by_id IS NULL")),
         # The city's kitchen waste of the last 30 days (the peers' medians behind waste_low) is one
         # range of this index (queries must state its conditions literally for the planner to pick it).
         Index("ix_handovers_waste_window", "handed_over_at", "shop_id", "weighed_kg", "declared_kg", "bins",
