@@ -7,9 +7,10 @@ empty (it is migrated and seeded), or hold a city made by seed-demo with --seede
 /console/login as a city-wide admin (the worst case: every shop is in view), then times each page
 through the Flask test client (no network; templates rendered, cookie session and CSRF as in
 production) and prints median and p95, with `GET /api/v1/districts` (almost no work) timed in the
-same run as a yardstick for this machine.  The overview and its map points are timed twice: with
-the graded pass cached (OVERVIEW_CACHE_SECONDS, as served) and without (every request recomputes
-it, as the first visitor of a minute sees it).  Goal: every page ≤ 300 ms.
+same run as a yardstick for this machine.  The overview, its map points and the grade list are timed
+again as a worker that has just started sees them (nothing held: the pass stored in the database is
+read), and the overview once with nothing stored (the first visit after installing grades the city).
+Goal: every page ≤ 300 ms.
 """
 import argparse
 import logging
@@ -25,13 +26,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import delete, func, select  # noqa: E402
 
 from bench.load import percentile  # noqa: E402
 from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
-from server.models import Case, Shop, User  # noqa: E402
+from server.models import Case, OverviewPass, Shop, User  # noqa: E402
 from server.services.people import accounts  # noqa: E402
+from server.services.reports import passes  # noqa: E402
 from server.services.upkeep import demo  # noqa: E402
 
 USERNAME, PASSWORD = "bench-desk", "Bench-Console-2026!"
@@ -88,7 +90,7 @@ def pages(shop_ids, case_ids, rnd):
     return listed
 
 
-def measure(client, listed, requests):
+def measure(client, listed, requests, before_each=None):
     timings = {"GET /api/v1/districts": []}
     for name, _ in listed:
         timings[name] = []
@@ -96,6 +98,8 @@ def measure(client, listed, requests):
         client.get(url())  # warm the templates and the connection
         for _ in range(requests):
             target = url()
+            if before_each:
+                before_each()
             started = time.perf_counter()
             response = client.get(target)
             timings[name].append(time.perf_counter() - started)
@@ -144,12 +148,20 @@ def main():
         log_in(client)
         misses = report("as served (overview's graded pass cached per jurisdiction)",
                         measure(client, pages(shop_ids, case_ids, rnd), args.requests))
-        uncached = create_app(dict(settings, OVERVIEW_CACHE_SECONDS=0))
-        client = uncached.test_client()
-        log_in(client)
-        cold = [entry for entry in pages(shop_ids, case_ids, rnd) if entry[0].startswith(("一张图", "map.json"))]
-        misses += [name + " (uncached)" for name in report("uncached: every request recomputes the overview",
-                                                           measure(client, cold, max(3, args.requests // 4)))]
+        # A worker that has just started holds nothing: it reads the pass another one stored.
+        cold = [entry for entry in pages(shop_ids, case_ids, rnd) if entry[0].startswith(("一张图", "map.json", "合规名录 C"))]
+        misses += [name + " (new worker)" for name in report(
+            "a worker just started: nothing held, the stored pass read from the database",
+            measure(client, cold, max(3, args.requests // 4), before_each=passes._held.clear))]
+        # Nothing stored either (the first visit after installing): that request grades the city.
+        with served.app_context():
+            db.session.execute(delete(OverviewPass))
+            db.session.commit()
+        passes._held.clear()
+        started = time.perf_counter()
+        assert client.get("/console/").status_code == 200
+        print(f"\nfirst visit after installing (nothing stored, the request grades the city): "
+              f"{(time.perf_counter() - started) * 1000:.0f} ms")
     print(f"\ngoal: every page p95 ≤ {GOAL_MS} ms; " + (f"missed by: {', '.join(misses)}" if misses else "all met"))
 
 

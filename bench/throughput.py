@@ -10,10 +10,13 @@ ratio to bare Flask measured in the same run (issue 16's goals beside them).  Wr
 every guarantee (idempotency bookkeeping, the audit chain, shop_facts, rate-limit counting with the
 limits raised); afterwards `facts check` and `audit verify` must still pass.
 
-Not measured yet: ``POST /shops/{id}/cleanings`` (each needs two photos no other record uses).
+``POST /shops/{id}/cleanings`` needs two photos per request that no other record uses: they are
+uploaded first (``--cleanings`` pairs, through the API, not timed) and each request takes the next pair;
+the run is cut to the pairs there are, as the confirmations are to the pending slips.
 """
 import argparse
 import datetime as dt
+import io
 import json
 import os
 import re
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +38,7 @@ from bench.load import free_port, seed  # noqa: E402
 BARE = "from flask import Flask, jsonify\napp = Flask(__name__)\n\n\n@app.get('/')\ndef index():\n" \
        "    return jsonify(ok=True)\n"
 GOALS = {"GET /shops/{id}": 0.50, "GET /shops?per_page=20": 0.25, "GET /patrol": 0.25,
-         "POST /shops/{id}/handovers": 0.30, "POST /handovers/{id}/confirm": 0.30}
+         "POST /shops/{id}/handovers": 0.30, "POST /handovers/{id}/confirm": 0.30, "POST /shops/{id}/cleanings": 0.20}
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
@@ -55,23 +59,43 @@ def serve(module_dir, target, env):
     raise SystemExit("gunicorn did not come up")
 
 
-def lua(tmp, name, method="GET", headers=None, body=None, paths=None):
-    """A wrk script: the method, headers and body; with ``paths``, each request takes the next one."""
+def lua(tmp, name, method="GET", headers=None, body=None, paths=None, bodies=None):
+    """A wrk script: the method, headers and body; with ``paths`` (or ``bodies``), each request takes
+    the next one."""
     lines = [f'wrk.method = "{method}"']
     for key, value in (headers or {}).items():
         lines.append(f'wrk.headers["{key}"] = "{value}"')
     if body is not None:
         lines.append(f"wrk.body = {json.dumps(json.dumps(body, ensure_ascii=False))}")
-    if paths:
-        lines.append("paths = {" + ",".join(json.dumps(p) for p in paths) + "}")
-        # Each of wrk's two threads has its own Lua state: they take alternate paths.
+    if paths or bodies:
+        each = paths or [json.dumps(b, ensure_ascii=False) for b in bodies]
+        lines.append("items = {" + ",".join(json.dumps(p, ensure_ascii=False) for p in each) + "}")
+        # Each of wrk's two threads has its own Lua state: they take alternate items.
         lines.append("local made = 0\nfunction setup(thread) thread:set('id', made); made = made + 1 end")
         lines.append("counter = 0")
-        lines.append("request = function() local i = (counter * 2 + id) % #paths + 1; counter = counter + 1\n"
-                     "  return wrk.format(nil, paths[i]) end")
+        lines.append("request = function() local i = (counter * 2 + id) % #items + 1; counter = counter + 1\n"
+                     + ("  return wrk.format(nil, items[i]) end" if paths else
+                        "  return wrk.format(nil, nil, nil, items[i]) end"))
     path = Path(tmp) / f"{name}.lua"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def photo_pairs(api, headers, count):
+    """``count`` pairs of freshly uploaded photos (small JPEGs of distinct colours), four uploads at a time."""
+    from PIL import Image
+
+    def upload(n):
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 48), ((n * 37) % 256, (n * 91) % 256, (n * 13) % 256)).save(buffer, "JPEG")
+        response = requests.post(f"{api}/photos", headers=headers, timeout=60,
+                                 files={"file": (f"p{n}.jpg", buffer.getvalue(), "image/jpeg")})
+        response.raise_for_status()
+        return response.json()["id"]
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = list(pool.map(upload, range(2 * count)))
+    return list(zip(ids[::2], ids[1::2]))
 
 
 def wrk(url, seconds, script=None):
@@ -93,6 +117,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--shops", type=int, default=300)
     parser.add_argument("--database-url")
+    parser.add_argument("--cleanings", type=int, default=1500, help="photo pairs uploaded for the cleanings run")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -151,6 +176,13 @@ def main():
                 api + "/", confirm_seconds,
                 lua(tmp, "confirm", "POST", dict(auth(collector), **{"Content-Type": "application/json"}),
                     {"weighed_kg": 41}, paths=[f"/api/v1/handovers/{i}/confirm" for i in ids]))
+            pairs = photo_pairs(api, auth(owner), args.cleanings)
+            today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
+            results["POST /shops/{id}/cleanings"] = wrk(
+                f"{api}/shops/{shop.id}/cleanings", max(1, min(args.seconds, len(pairs) // 150)),
+                lua(tmp, "cleaning", "POST", dict(auth(owner), **{"Content-Type": "application/json"}),
+                    bodies=[{"cleaned_on": today, "parts": ["purifier", "hood"], "performed_by": "self",
+                             "before_photo_ids": [before], "after_photo_ids": [after]} for before, after in pairs]))
         finally:
             server.terminate()
             server.wait()

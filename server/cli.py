@@ -7,15 +7,15 @@ import sys
 
 import click
 
+from server import cli_upkeep
 from server.errors import ApiError
 from server.extensions import db
 from server.models.workday import WorkdayOverride
-from server.services import audit, compliance, photos, reminders
+from server.services import audit, photos
 from server.services.enforcement import open311
 from server.services.people import accounts
-from server.services.records import tallies
 from server.services.reports import receipts
-from server.services.upkeep import demo, jobs, retention, storage_copy
+from server.services.upkeep import demo, storage_copy
 
 
 def register(app):
@@ -23,13 +23,11 @@ def register(app):
     app.cli.add_command(photos_group)
     app.cli.add_command(seed_demo)
     app.cli.add_command(audit_group)
-    app.cli.add_command(retention_group)
-    app.cli.add_command(facts_group)
     app.cli.add_command(exports_group)
     app.cli.add_command(storage_group)
-    app.cli.add_command(reminders_group)
     app.cli.add_command(workdays_group)
     app.cli.add_command(open311_group)
+    cli_upkeep.register(app)
 
 
 @click.group("open311")
@@ -86,20 +84,6 @@ def workdays_list():
         click.echo(f"{row.day}  {'工作日' if row.working else '休息日'}  {row.note}")
 
 
-@click.group("reminders")
-def reminders_group():
-    """Reminders (notifications and WeChat subscribe messages): run from cron every 10 minutes."""
-
-
-@reminders_group.command("run")
-def reminders_run():
-    """Create the due notifications (each once, however many machines run this at once) and send the
-    subscribe messages that may be sent now; print how many.  Stops sending after REMINDER_MAX_SECONDS."""
-    counts = reminders.run()
-    click.echo("提醒：新建 {created} 条；订阅消息：发送 {sent}，等待早上发送 {deferred}，稍后重试 {retried}，"
-               "失败 {failed}，无订阅额度 {no_quota}".format(**counts))
-
-
 @click.group("storage")
 def storage_group():
     """Where the photos are stored (STORAGE_URL)."""
@@ -133,58 +117,6 @@ def storage_copy_command(target, source, verify):
     click.echo(storage_copy.describe(summary))
     if summary.problems:
         sys.exit(1)
-
-
-@click.group("facts")
-def facts_group():
-    """The shop_facts table the compliance engine reads today's facts from, and the waste tallies."""
-
-
-@facts_group.command("refresh")
-def facts_refresh():
-    """Rewrite every shop's facts from its records (after upgrading to 0014, or a bulk load)."""
-    done = compliance.refresh_all(db.session, echo=click.echo)
-    rows = tallies.rebuild(db.session)
-    db.session.commit()
-    click.echo(f"已更新 {done} 家店铺的合规事实，{rows} 行收运量日汇总")
-
-
-@facts_group.command("check")
-def facts_check():
-    """Compare every stored row with the records; exit 1 listing the shops that differ."""
-    checked, missing, differing = compliance.check_all(db.session)
-    tally_rows, tally_differing = tallies.check(db.session)
-    db.session.rollback()
-    if tally_differing:
-        click.echo(f"收运量日汇总与联单不一致：{len(tally_differing)} 行（区县、日期、收运单位、类别、状态）："
-                   f"{tally_differing[:10]}", err=True)
-    if missing:
-        click.echo(f"{len(missing)} 家店铺今日按记录实时计算（尚无合规事实，可运行 facts refresh；或有记录的时间晚于"
-                   f"当前时间）：{missing[:20]}")
-    if differing:
-        click.echo(f"合规事实与记录不一致：{len(differing)} 家店铺：{differing[:20]}", err=True)
-    if differing or tally_differing:
-        sys.exit(1)
-    click.echo(f"合规事实与记录一致：共核对 {checked} 家店铺；收运量日汇总与联单一致：{tally_rows} 行")
-
-
-@click.group("retention")
-def retention_group():
-    """Retention rules (SPEC): run daily from cron."""
-
-
-@retention_group.command("run")
-def retention_run():
-    """Delete what the retention rules say may go; print what was removed.  Never audit entries.
-    Safe to start on every machine at once: one runs, the others say so and stop."""
-    with jobs.lease("retention", 6 * 3600) as held:
-        if not held:
-            click.echo("另一台机器（或进程）正在执行保存期限清理，本次跳过")
-            return
-        removed = retention.run()
-    click.echo("保存期限清理完成：")
-    for what, count in removed.items():
-        click.echo(f"  {what}: {count}")
 
 
 @click.group("audit")

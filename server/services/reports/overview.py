@@ -2,21 +2,15 @@
 numbers that matter today, from one graded pass over the shops (their stored facts joined).
 
 The pass grades the whole jurisdiction — seconds for a 50,000-shop city — so one result per
-jurisdiction is kept in the process, tallied per district: a district's view is a slice of it, not
-a pass of its own.  It is fresh for ``OVERVIEW_CACHE_SECONDS`` [60]; after that the held result is
-still shown while one background thread grades the city again (stale-while-revalidate), so only
-the first visitor after a start, or after ``STALE_LIMIT`` fresh periods without a visitor, waits
-for a pass.  0 = nothing is kept (every request grades).  The page says when its figures were made.
+jurisdiction is kept (:mod:`server.services.reports.passes`: in the process, and in the database for
+every worker), tallied per district: a district's view is a slice of it, not a pass of its own.
+The same pass gives the lists filtered or ranked by grade each shop's standing (:func:`standings`).
+The page says when its figures were made.
 """
 import collections
 import datetime as dt
 import json
-import logging
-import threading
-import time
-from typing import NamedTuple
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from server.clock import utcnow
@@ -26,68 +20,52 @@ from server.models.complaint import Complaint
 from server.models.inspection import Case
 from server.models.shop import Shop
 from server.models.shop_facts import ShopFacts
-from server.models.user import User
 from server.services import scope
 from server.services.compliance import SHOP_COLUMNS, compliance_bulk, graded, standing_of
 from server.services.enforcement.cases import ENDED, card
+from server.services.reports import passes
+from server.services.reports.passes import CityPass
 
-logger = logging.getLogger(__name__)
-# A held pass older than this many fresh periods is not shown: the request waits for a new one.
-STALE_LIMIT = 10
 NUMBERS = ("active", "unclaimed", "purifier_overdue", "waste_overdue", "orders_open", "orders_overdue",
            "shops_orders_overdue", "cases_open", "cards_yellow", "cards_red", "complaints_new")
 # A write whose shop facts were rewritten just before the pass began reading may commit after it did.
 WRITE_MARGIN = dt.timedelta(seconds=30)
 
-_held, _lock, _running = {}, threading.Lock(), {}
-
-
-class CityPass(NamedTuple):
-    """One graded pass: per district code, its points, numbers and bounds; every shop's standing;
-    when it was made."""
-    points: dict
-    numbers: dict
-    bounds: dict
-    standings: dict  # shop id → compliance.Standing, inactive shops included
-    made_at: object  # aware datetime, shown on the page
-    made: float      # time.monotonic(), for its age
-    encoded: dict    # map.json bodies already serialised, per district choice
-
 
 def overview(user, district_code=None):
-    """``{"points": [[id, lat, lng, colour]...], "numbers": {...}, "bounds": [s, w, n, e] | None,
-    "made_at": datetime}`` for the shops ``user`` (staff) sees, of one district when given.
-    Colour: A, B, C, or U (unclaimed)."""
-    return _view(city_pass(user), district_code)
+    """``{"numbers": {...}, "bounds": [s, w, n, e] | None, "made_at": datetime}`` for the shops
+    ``user`` (staff) sees, of one district when given (the points come from :func:`map_json`)."""
+    return _view(city_pass(user, any_age=True), district_code)
+
+
+def _codes(city, district_code):
+    return [code for code in ([district_code] if district_code else list(city.numbers)) if code in city.numbers]
 
 
 def _view(city, district_code):
-    codes = [district_code] if district_code else list(city.numbers)
-    numbers, points, boxes = _tally(), [], []
-    for code in codes:
-        if code not in city.numbers:
-            continue
+    numbers, boxes = _tally(), []
+    for code in _codes(city, district_code):
         held = city.numbers[code]
         for name in NUMBERS:
             numbers[name] += held[name]
         for grade in "ABC":
             numbers["grades"][grade] += held["grades"][grade]
-        points.extend(city.points.get(code, ()))
         if city.bounds.get(code):
             boxes.append(city.bounds[code])
     bounds = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
               max(b[3] for b in boxes)] if boxes else None
-    return {"points": points, "numbers": numbers, "bounds": bounds, "made_at": city.made_at}
+    return {"numbers": numbers, "bounds": bounds, "made_at": city.made_at}
 
 
 def map_json(user, district_code=None):
-    """The map's points and bounds as JSON bytes, serialised once per held pass and district."""
-    city = city_pass(user)
+    """``{"points": [[id, lat, lng, colour]...], "bounds": ...}`` as JSON bytes (colour: A, B, C, or U
+    for unclaimed): each district's points were serialised once, when the pass was made."""
+    city = city_pass(user, any_age=True)
     body = city.encoded.get(district_code)
     if body is None:
-        data = _view(city, district_code)
-        body = json.dumps({"points": data["points"], "bounds": data["bounds"]}, separators=(",", ":")).encode()
-        city.encoded[district_code] = body
+        points = ",".join(city.points[code] for code in _codes(city, district_code) if city.points.get(code))
+        bounds = json.dumps(_view(city, district_code)["bounds"], separators=(",", ":"))
+        body = city.encoded[district_code] = f'{{"points":[{points}],"bounds":{bounds}}}'.encode()
     return body
 
 
@@ -105,68 +83,14 @@ def standings(user):
     return collections.ChainMap({shop_id: standing_of(c) for shop_id, c in fresh.items()}, city.standings)
 
 
-def forget():
-    """Drop what is held (tests; a deployment just waits a minute)."""
-    settle()
-    with _lock:
-        _held.clear()
+def city_pass(user, *, any_age=False):
+    """The graded pass over the shops ``user`` sees (held, stored, or made now; see ``passes``)."""
+    return passes.held_pass(user, _compute, any_age=any_age)
 
 
-def settle(timeout=60):
-    """Wait for background passes under way (tests; a worker's shutdown)."""
-    with _lock:
-        threads = list(_running.values())
-    for thread in threads:
-        thread.join(timeout)
-
-
-def city_pass(user):
-    """The graded pass over the shops ``user`` sees (held, or made now)."""
-    seconds = current_app.config["OVERVIEW_CACHE_SECONDS"]
-    if seconds <= 0:
-        return _compute(user)
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"],
-           tuple(sorted(user.jurisdiction)) if user.jurisdiction is not None else None)
-    with _lock:
-        held = _held.get(key)
-    age = time.monotonic() - held.made if held else None
-    if held is None or age > seconds * STALE_LIMIT:
-        city = _compute(user)
-        with _lock:
-            _held[key] = city
-        return city
-    if age > seconds:
-        _refresh_later(key, user.id)
-    return held
-
-
-def _refresh_later(key, user_id):
-    """Grade the city again in a thread of this process (one per jurisdiction at a time)."""
-    app = current_app._get_current_object()
-
-    def run():
-        try:
-            with app.app_context():
-                try:
-                    with read_only():
-                        user = db.session.get(User, user_id)
-                    if user is not None:
-                        city = _compute(user)
-                        with _lock:
-                            _held[key] = city
-                finally:
-                    db.session.remove()
-        except Exception:  # the held pass stays; the next visitor tries again
-            logger.exception("overview refresh failed")
-        finally:
-            with _lock:
-                _running.pop(key, None)
-
-    with _lock:
-        if key in _running:
-            return
-        thread = _running[key] = threading.Thread(target=run, name="overview-refresh", daemon=True)
-    thread.start()
+def refresh_all(echo=print):
+    """(cron) A new pass for every jurisdiction in use."""
+    return passes.refresh_all(_compute, echo)
 
 
 def _tally():
@@ -213,6 +137,9 @@ def _graded_pass(user):
         numbers[code]["complaints_new"] += count
     bounds = {code: [min(p[1] for p in found), min(p[2] for p in found), max(p[1] for p in found),
                      max(p[2] for p in found)] for code, found in points.items()}
+    # Each district's points as JSON text (without its brackets): map.json joins them, and a worker
+    # that reads the stored pass need not parse 50,000 points to serve them.
+    points = {code: json.dumps(found, separators=(",", ":"))[1:-1] for code, found in points.items()}
     db.session.commit()  # end the read transaction: the result may be held for a while
     # Plain dicts from here: a district asked for later must not be added by looking it up.
-    return CityPass(dict(points), dict(numbers), bounds, standings, made_at, time.monotonic(), {})
+    return CityPass(points, dict(numbers), bounds, standings, made_at, {})
