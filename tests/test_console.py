@@ -113,6 +113,7 @@ def test_the_list_filters_sorts_and_exports_what_it_shows(desk, city):
     assert response.headers["X-Export-Receipt"]
     fragment = desk.get("/console/shops?district_code=370811", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
+    assert "<td>任城区</td>" in fragment.get_data(as_text=True)  # the district's name, not its code
 
 
 def test_deciding_a_change_request_goes_through_the_service_and_its_audit(desk, city):

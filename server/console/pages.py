@@ -69,7 +69,8 @@ def shops():
     template = "console/_shop_table.html" if request.headers.get("HX-Request") else "console/shops.html"
     export_args = {k: v for k, v in request.args.items() if k in ExportQuerySchema().fields and v != ""}
     return render_template(template, result=result, errors=errors, args=request.args, export_args=export_args,
-                           districts=districts_in_view()), 422 if errors else 200
+                           districts=districts_in_view(),
+                           district_names={d.code: d.name for d in reference.districts()}), 422 if errors else 200
 
 
 @bp.route("/exports/<any(compliance, cleanings, handovers, inspections, 'negative-list', complaints, "
