@@ -8,7 +8,7 @@ under ``gunicorn -w 2 -k sync`` (no config file, access log off: the same server
 drives each endpoint with ``wrk -t2 -c16 --latency``.  Prints req/s (2xx only), p50/p99 and the
 ratio to bare Flask measured in the same run (issue 16's goals beside them).  Writes go through
 every guarantee (idempotency bookkeeping, the audit chain, shop_facts, rate-limit counting with the
-limits raised); afterwards `facts check` and `audit verify` must still pass.
+limits and the daily photo quota raised); afterwards `facts check` and `audit verify` must still pass.
 
 ``POST /shops/{id}/cleanings`` needs two photos per request that no other record uses: they are
 uploaded first (``--cleanings`` pairs, through the API, not timed) and each request takes the next pair;
@@ -139,7 +139,8 @@ def main():
             server.terminate()
             server.wait()
         app_env = dict(env, DATABASE_URL=url, UPLOAD_DIR=upload_dir, APP_ENV="production", SECRET_KEY="t" * 40,
-                       RATE_LIMIT_WRITES_PER_MINUTE="1000000", LOG_LEVEL="warning")
+                       RATE_LIMIT_WRITES_PER_MINUTE="1000000", PHOTO_DAILY_COUNT="1000000", PHOTO_DAILY_MB="100000",
+                       LOG_LEVEL="warning")
         app_env.pop("WECHAT_APPID", None)
         server, base = serve(ROOT, "wsgi:app", app_env)
         api = base + "/api/v1"
