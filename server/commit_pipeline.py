@@ -7,7 +7,8 @@ A service changes records and commits; just before the commit reaches the databa
 2. **refresh stale shop facts** — the shops whose records the transaction touched get their
    ``shop_facts`` row rewritten from those records (``compliance.refresh_stale``);
 3. **add to the waste tallies** — the slips' changes move the per-district daily totals the
-   statistics read (``records.tallies.apply``); after step 2, whose shop locks it relies on;
+   statistics read (``records.tallies.apply``); after step 2, whose shop locks it relies on; and
+   stamp the districts whose past grades a shop's changed row may move (``reports.past_grades.mark``);
 4. **append the audit entries** — last, because on PostgreSQL it takes the audit chain's lock,
    which should be held for as short a time as possible (``audit.append_entries``).
 
@@ -23,8 +24,9 @@ from sqlalchemy.orm import Session
 from server import idempotency
 from server.services import audit, compliance
 from server.services.records import tallies
+from server.services.reports import past_grades
 
-COMMIT_STEPS = (idempotency.carry_key, compliance.refresh_stale, tallies.apply, audit.append_entries)
+COMMIT_STEPS = (idempotency.carry_key, compliance.refresh_stale, tallies.apply, past_grades.mark, audit.append_entries)
 
 
 def before_commit(session):
@@ -36,9 +38,11 @@ HOOKS = (
     ("before_flush", audit.watch_flush),
     ("after_flush", compliance.note_changes),
     ("after_flush", tallies.note_changes),
+    ("after_flush", past_grades.note_changes),
     ("before_commit", before_commit),
     ("after_transaction_end", compliance.forget),
     ("after_transaction_end", tallies.forget),
+    ("after_transaction_end", past_grades.forget),
     ("after_commit", audit.reset),
     ("after_rollback", audit.reset),
     ("after_soft_rollback", audit.reset),

@@ -230,3 +230,32 @@ def test_waste_figures_equal_the_slips_on_random_data(client, frozen_clock, make
         assert {item["collector_company_id"]: {k: v for k, v in item.items() if k not in ("collector_company_id", "name")}
                 for item in listed} == {cid: {**f, "waste_kg": {k: round(v, 2) for k, v in f["waste_kg"].items()}}
                                          for cid, f in expected_companies.items()}, (start, end)
+
+
+def test_a_past_day_is_graded_once_per_district_and_again_after_a_shop_changes(client, frozen_clock, make_shop,
+                                                                                 login_as, monkeypatch):
+    """Grading a city as of a past day takes seconds, so each district's tally is kept; a change to a
+    shop's own row (here a move to another district) has both districts graded again, no other."""
+    from server.clock import today
+    from server.services.reports import stats as service
+    moving = make_shop(district_code="370811")
+    make_shop(district_code="370811")
+    frozen_clock.advance(dt.timedelta(days=2))
+    _, admin = login_as("admin", jurisdiction=None)
+    query = f"/api/v1/stats/districts?to={today() - dt.timedelta(days=1)}"
+    calls, grade = [], service._graded_on
+    monkeypatch.setattr(service, "_graded_on", lambda codes, day: calls.append(sorted(codes)) or grade(codes, day))
+
+    def active():
+        rows = client.get(query, headers=admin).get_json()["items"]
+        return {row["district_code"]: row["shops"]["active"] for row in rows if row["shops"]["active"]}
+
+    assert active() == {"370811": 2} and len(calls) == 1 and len(calls[0]) == 14
+    frozen_clock.advance(dt.timedelta(minutes=1))
+    assert active() == {"370811": 2} and len(calls) == 1  # kept
+    request = client.patch(f"/api/v1/shops/{moving.shop_id}", headers=moving.owner, json={"district_code": "370812"})
+    assert request.status_code == 202, request.get_data(as_text=True)
+    assert client.post(f"/api/v1/change-requests/{request.get_json()['id']}/decision", headers=admin,
+                       json={"approved": True}).status_code == 200
+    frozen_clock.advance(dt.timedelta(minutes=1))
+    assert active() == {"370811": 1, "370812": 1} and calls[1:] == [["370811", "370812"]]

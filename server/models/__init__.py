@@ -8,6 +8,7 @@ from server.models.inspection import (Case, CaseEvent, Inspection, InspectionIte
                                       RectificationEvent)
 from server.models.invitation import Invitation
 from server.models.notification import Notification, Subscription, WeChatToken
+from server.models.grade_snapshot import GradeSnapshot
 from server.models.overview_pass import OverviewPass
 from server.models.photo import Photo, PhotoLink
 from server.models.ratelimit import RateCount
@@ -25,4 +26,4 @@ __all__ = ["AuditEntry", "AuthToken", "Case", "CaseEvent", "Inspection", "Inspec
            "Contract", "Counter", "District", "ExportReceipt", "Handover", "IdempotencyKey", "Invitation", "LoginFailure", "Photo",
            "PhotoLink", "RateCount", "Shop", "ShopChangeRequest", "ShopCode", "ShopFacts", "ShopMember",
            "ShopStatusChange", "User", "Notification", "Subscription", "WeChatToken",
-           "WorkdayOverride", "Complaint", "PartnerKey", "WasteTally", "OverviewPass"]
+           "WorkdayOverride", "Complaint", "PartnerKey", "WasteTally", "OverviewPass", "GradeSnapshot"]

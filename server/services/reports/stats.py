@@ -18,7 +18,7 @@ from server.models.shop import Shop
 from server.models.tallies import WasteTally
 from server.services.compliance import compliance_bulk
 from server.services.enforcement import cases
-from server.services.reports import overview
+from server.services.reports import overview, past_grades
 
 
 def period(args):
@@ -104,7 +104,8 @@ def districts(user, args):
 def _grades(user, rows, codes, end):
     """Active shops, grades and overdue counts per district on ``end``: for today from the overview's
     graded pass of the caller's jurisdiction (held up to OVERVIEW_CACHE_SECONDS, the same figures
-    the console's map shows), for an earlier day from the records."""
+    the console's map shows), for an earlier day from the records, graded once per district and day
+    and kept until something that could change it is written (``past_grades``)."""
     if end == today():
         tallies = overview.city_pass(user).numbers
         for code in codes:
@@ -115,12 +116,20 @@ def _grades(user, rows, codes, end):
                 rows[code]["overdue"] = {"purifier": tally["purifier_overdue"], "waste": tally["waste_overdue"],
                                          "rectification": tally["shops_orders_overdue"]}
         return
+    for code, tally in past_grades.tallies(codes, end, lambda missing: _graded_on(missing, end)).items():
+        rows[code].update(tally)
+
+
+def _graded_on(codes, day):
+    """``{code: {"shops", "grades", "overdue"}}`` of these districts as of a past ``day``, from the records."""
+    made = {code: {"shops": {"active": 0, "unclaimed": 0}, "grades": {"A": 0, "B": 0, "C": 0},
+                   "overdue": {"purifier": 0, "waste": 0, "rectification": 0}} for code in codes}
     in_scope = select(Shop.id).where(Shop.district_code.in_(codes))
     district_of = dict(db.session.execute(
         select(Shop.id, Shop.district_code).where(Shop.district_code.in_(codes))).all())
     unclaimed = set(db.session.scalars(select(Shop.id).where(Shop.district_code.in_(codes), Shop.claimed_at.is_(None))))
-    for shop_id, result in compliance_bulk(in_scope, end).items():
-        row = rows[district_of[shop_id]]
+    for shop_id, result in compliance_bulk(in_scope, day).items():
+        row = made[district_of[shop_id]]
         if not result["active"]:
             continue
         row["shops"]["active"] += 1
@@ -129,6 +138,7 @@ def _grades(user, rows, codes, end):
         row["overdue"]["purifier"] += result["purifier"]["status"] == "overdue"
         row["overdue"]["waste"] += result["waste"]["status"] == "overdue"
         row["overdue"]["rectification"] += result["rectification"]["overdue"] > 0
+    return made
 
 
 def _complaints(rows, codes, window):

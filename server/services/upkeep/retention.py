@@ -25,6 +25,7 @@ from server.models import (Case, CaseEvent, Cleaning, Contract, Handover, Idempo
 from server.ratelimit import purge as purge_rate_counts
 from server.services import audit, compliance, photos
 from server.services.records import tallies
+from server.services.reports import past_grades
 
 BOOKKEEPING_AFTER = dt.timedelta(days=8)
 
@@ -137,6 +138,7 @@ def run(now=None):
     removed["login_failures"] = db.session.execute(
         delete(LoginFailure).where(LoginFailure.at < bookkeeping_cutoff)).rowcount
     removed["rate_counts"] = purge_rate_counts(now)
+    past_grades.mark_everything(db.session)  # records deleted: a past day may be judged differently
     audit.record("retention.run", "retention", None,
                  f"按保存期限（{current_app.config['RETENTION_YEARS']} 年，截至 {cutoff:%Y-%m-%d}）删除："
                  + "，".join(f"{k} {v}" for k, v in removed.items()))
