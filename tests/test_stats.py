@@ -259,3 +259,8 @@ def test_a_past_day_is_graded_once_per_district_and_again_after_a_shop_changes(c
                        json={"approved": True}).status_code == 200
     frozen_clock.advance(dt.timedelta(minutes=1))
     assert active() == {"370811": 1, "370812": 1} and calls[1:] == [["370811", "370812"]]
+    # A period ending in the future is graded every time (its last day is not over), and never kept.
+    later = client.get(f"/api/v1/stats/districts?to={today() + dt.timedelta(days=3)}", headers=admin)
+    assert later.status_code == 200 and len(calls) == 3
+    assert client.get(f"/api/v1/stats/districts?to={today() + dt.timedelta(days=3)}", headers=admin).status_code == 200
+    assert len(calls) == 4

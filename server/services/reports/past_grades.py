@@ -12,7 +12,7 @@ from itertools import chain
 
 from sqlalchemy import inspect, select
 
-from server.clock import utcnow
+from server.clock import today, utcnow
 from server.database import bookkeeping, upsert
 from server.extensions import db
 from server.models.counter import Counter
@@ -63,7 +63,10 @@ def forget(session, transaction):
 
 def tallies(codes, day, grade):
     """``{code: tally}`` for these districts on a past ``day``: kept ones still valid, the rest from
-    ``grade(missing_codes)`` (which returns the same shape) and kept."""
+    ``grade(missing_codes)`` (which returns the same shape) and kept.  A day not yet over (a period
+    asked to end in the future) is graded every time: records may still arrive for it."""
+    if day >= today():
+        return grade(list(codes))
     marks = dict(db.session.execute(select(Counter.name, Counter.value).where(
         Counter.name.in_([CHANGED + code for code in (*codes, EVERYTHING)]))).all())
     everything = marks.get(CHANGED + EVERYTHING, 0)
