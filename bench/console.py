@@ -13,6 +13,7 @@ read), and the overview once with nothing stored (the first visit after installi
 Goal: every page ≤ 300 ms.
 """
 import argparse
+import datetime as dt
 import logging
 import random
 import re
@@ -65,6 +66,9 @@ def log_in(client):
 def pages(shop_ids, case_ids, rnd):
     """(name, url maker): what a regulator at a desk opens in a morning."""
     district = lambda: rnd.choice(list(demo.CENTRES))  # noqa: E731
+    day = dt.date.today()
+    ended = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1) - dt.timedelta(days=1)  # last quarter's end
+    last_quarter = (dt.date(ended.year, 3 * ((ended.month - 1) // 3) + 1, 1), ended)
     listed = [
         ("一张图 /console/", lambda: "/console/"),
         ("map.json", lambda: "/console/map.json"),
@@ -76,6 +80,7 @@ def pages(shop_ids, case_ids, rnd):
         ("合规名录 search", lambda: "/console/shops?q=" + rnd.choice(["烧烤", "面馆", "火锅", "羊汤"])),
         ("shop page", lambda: f"/console/shops/{rnd.choice(shop_ids)}"),
         ("统计考核 (quarter)", lambda: "/console/stats"),
+        ("统计考核 (last quarter)", lambda: f"/console/stats?from={last_quarter[0]}&to={last_quarter[1]}"),
         ("待办 change requests", lambda: "/console/queues?tab=changes"),
         ("待办 disputed slips", lambda: "/console/queues?tab=disputed"),
         ("待办 orders to review", lambda: "/console/queues?tab=review"),
