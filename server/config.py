@@ -137,6 +137,10 @@ def load_config(overrides=None, environ=None):
         "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION") or "",
         "MAP_TILE_GCJ02": (env.get("MAP_TILE_GCJ02") or "").lower() in ("1", "true", "yes", "on"),
         "OVERVIEW_CACHE_SECONDS": _int(env, "OVERVIEW_CACHE_SECONDS", 60),
+        # Whether a web worker grades a stale pass again in a background thread (seconds of CPU beside
+        # its requests); off where `overview refresh` runs from cron: workers then only read passes.
+        "OVERVIEW_REFRESH_IN_WORKERS": (env.get("OVERVIEW_REFRESH_IN_WORKERS") or "true").lower()
+        in ("1", "true", "yes", "on"),
         "PHOTO_URL_TTL_MINUTES": _int(env, "PHOTO_URL_TTL_MINUTES", 30),
         # Where clients reach the app (signed photo links start with it), e.g. https://api.example.cn;
         # unset: the links are relative to the host the client called.

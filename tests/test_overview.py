@@ -135,3 +135,19 @@ def test_lists_by_grade_read_the_held_pass_and_every_write_since(client, desk, m
     # The console's list says where its order comes from, only when it ranks or filters by grade.
     assert 'id="graded-note"' in client.get("/console/shops?sort=priority").get_data(as_text=True)
     assert 'id="graded-note"' not in client.get("/console/shops").get_data(as_text=True)
+
+
+def test_workers_only_read_passes_when_cron_makes_them(client, desk, app, clock):
+    """OVERVIEW_REFRESH_IN_WORKERS=false (cron runs `overview refresh`): a stale pass is shown and no
+    background pass starts in the web worker; the cron command makes the new one."""
+    before = client.get("/console/").get_data(as_text=True)
+    app.config["OVERVIEW_REFRESH_IN_WORKERS"] = False
+    clock.advance(dt.timedelta(seconds=61))
+    assert client.get("/console/").status_code == 200 and not passes._running
+    (held,) = passes._held.values()
+    db.session.remove()
+    result = app.test_cli_runner().invoke(args=["overview", "refresh"])
+    assert result.exit_code == 0 and "已更新" in result.output, result.output
+    client.get("/console/")
+    (renewed,) = passes._held.values()
+    assert renewed.made_at > held.made_at and 'id="made-at"' in before

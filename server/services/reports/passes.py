@@ -66,7 +66,7 @@ def held_pass(user, compute, *, any_age=False):
             held = _keep(key, stored)
     if held is None or (_age(held) > seconds * STALE_LIMIT and not any_age):
         return _keep(key, _made(name, compute, user))
-    if _age(held) > seconds:
+    if _age(held) > seconds and current_app.config["OVERVIEW_REFRESH_IN_WORKERS"]:
         _refresh_later(key, name, compute, user.id)
     return held
 
