@@ -45,6 +45,7 @@ from server.extensions import db  # noqa: E402
 from server.models import (Cleaning, CollectorCompany, Contract, Handover, Inspection, Photo, Shop,  # noqa: E402
                            ShopMember, User)
 from server.services import audit, compliance  # noqa: E402
+from server.services.records import tallies  # noqa: E402
 from server.services.upkeep import demo  # noqa: E402
 from server.services.people.accounts import _issue_token  # noqa: E402
 
@@ -248,8 +249,9 @@ def verify(url, upload_dir, actors, stats):
         rows.append(("confirm", len(stats.acked["confirm"]), len(confirmed),
                      len(stats.acked["confirm"] - confirmed), 0))
         facts = compliance.check_all(db.session)  # (checked, graded from records, differing)
+        waste = tallies.check(db.session)  # (rows, differing keys)
         db.engine.dispose()
-    return rows, facts
+    return rows, facts, waste
 
 
 def main():
@@ -309,13 +311,14 @@ def main():
         for label, values in sorted(stats.latency.items()):
             print(f"{label:34} {len(values):6d} {percentile(values, 50) * 1000:8.1f} "
                   f"{percentile(values, 95) * 1000:8.1f} {percentile(values, 99) * 1000:8.1f}")
-        rows, (checked, unstored, differing) = verify(url, upload_dir, actors, stats)
+        rows, (checked, unstored, differing), (tally_rows, tally_differing) = verify(url, upload_dir, actors, stats)
         print(f"{'write':12} {'acknowledged':>12} {'in database':>12} {'lost':>6} {'duplicated':>10}")
         for kind, acked, stored, lost, extra in rows:
             print(f"{kind:12} {acked:12d} {stored:12d} {lost:6d} {extra:10d}")
         print(f"shop_facts after the load: {checked} shops checked against their records, {len(differing)} differ, "
               f"{len(unstored)} not answerable from the table")
-        if any(lost or extra for _, _, _, lost, extra in rows) or differing:
+        print(f"waste tallies after the load: {tally_rows} rows checked against the slips, {len(tally_differing)} differ")
+        if any(lost or extra for _, _, _, lost, extra in rows) or differing or tally_differing:
             print("FAIL: acknowledged writes lost or duplicated, or stored facts drifted from the records")
             sys.exit(1)
         print("every acknowledged write is in the database exactly once")
