@@ -45,9 +45,7 @@ def _count(deltas, slip, sign):
         return
     key = (slip["shop_id"], business_date(slip["handed_over_at"]), slip["collector_company_id"],
            slip["waste_type"], slip["status"])
-    counts = deltas[key]
-    counts[0] += sign
-    counts[1] += sign * _centi(slip)
+    _add(deltas, key, sign, sign * _centi(slip))
 
 
 def note_changes(session, _context):
@@ -98,9 +96,9 @@ def apply(session):
         now = {tuple(key): counts for *key, counts in _grouped(session, Handover.shop_id == shop_id, by_district=False)}
         mine = {tuple(key): counts for (shop, *key), counts in deltas.items() if shop == shop_id}
         for key in now.keys() | mine.keys():
-            slips, centi = now.get(key, (0, 0))
+            (slips, centi), (own_slips, own_centi) = now.get(key, (0, 0)), mine.get(key, (0, 0))
             _add(totals, (district[shop_id], *key), slips, centi)
-            _add(totals, (was, *key), -(slips - mine.get(key, (0, 0))[0]), -(centi - mine.get(key, (0, 0))[1]))
+            _add(totals, (was, *key), own_slips - slips, own_centi - centi)
     _store(session, totals)
 
 

@@ -31,8 +31,7 @@ def note_changes(session, _context):
     with session.no_autoflush:
         for obj in chain(session.new, session.dirty, session.deleted):
             if isinstance(obj, Shop) and (obj in session.new or obj in session.deleted or session.is_modified(obj)):
-                district = inspect(obj).attrs.district_code.history
-                marks.update(code for code in (*district.added, *district.deleted, *district.unchanged) if code)
+                marks.update(inspect(obj).attrs.district_code.history.deleted)  # the district it left, if it moved
                 marks.add(obj.district_code)
             elif isinstance(obj, WorkdayOverride):
                 marks.add(EVERYTHING)

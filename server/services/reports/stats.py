@@ -16,7 +16,7 @@ from server.models.records import WASTE_TYPES
 from server.models.reference import District
 from server.models.shop import Shop
 from server.models.tallies import WasteTally
-from server.services.compliance import compliance_bulk
+from server.services.compliance import COUNTING_SLIP_STATUSES, compliance_bulk
 from server.services.enforcement import cases
 from server.services.reports import overview, past_grades
 
@@ -28,9 +28,6 @@ def period(args):
     if start > end:
         fail(422, fields={"from": ["开始日期不能晚于结束日期"]})
     return start, end
-
-
-COUNTED = ("confirmed", "disputed")  # slips whose kilograms count as collected
 
 
 def _kg(centi):
@@ -82,7 +79,8 @@ def districts(user, args):
             "mean_days_to_close": round(float(seconds) / closed_count / 86400, 2) if closed_count else None}
     for code, waste_type, centi in db.session.execute(
             select(WasteTally.district_code, WasteTally.waste_type, func.sum(WasteTally.centi_kg))
-            .where(WasteTally.district_code.in_(codes), WasteTally.status.in_(COUNTED), *_days(start, end))
+            .where(WasteTally.district_code.in_(codes), WasteTally.status.in_(COUNTING_SLIP_STATUSES),
+                   *_days(start, end))
             .group_by(WasteTally.district_code, WasteTally.waste_type)):
         rows[code]["waste_kg"][waste_type] = _kg(centi)
     for ticket in db.session.scalars(select(Case).where(
@@ -178,8 +176,8 @@ def collectors(user, args):
     if user.jurisdiction is not None:
         where.append(WasteTally.district_code.in_(user.jurisdiction))
     statement = (select(WasteTally.collector_company_id, CollectorCompany.name, func.sum(WasteTally.slips),
-                        *(func.sum(case((status.in_(COUNTED) & (WasteTally.waste_type == kind), WasteTally.centi_kg),
-                                        else_=0)) for kind in WASTE_TYPES),
+                        *(func.sum(case((status.in_(COUNTING_SLIP_STATUSES) & (WasteTally.waste_type == kind),
+                                         WasteTally.centi_kg), else_=0)) for kind in WASTE_TYPES),
                         *(func.sum(case((status == name, WasteTally.slips), else_=0))
                           for name in ("disputed", "rejected", "pending")))
                  .join(CollectorCompany, CollectorCompany.id == WasteTally.collector_company_id)
