@@ -10,7 +10,7 @@ from server import cli, commit_pipeline, console, idempotency, routes, web
 from server.api import Api, IdConverter
 from server.auth import forget_caller
 from server.config import load_config
-from server.database import configure_engine
+from server.database import configure_engine, watch_requests
 from server.errors import register_error_handlers
 from server.routes import open311
 from server.extensions import db, migrate
@@ -59,6 +59,7 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
+    watch_requests(app, db.session)  # first: every other hook's reads of a GET are already deferred
     routes.register_blueprints(app.extensions["smorest_api"])
     app.register_blueprint(open311.blp)
     app.register_blueprint(get_swaggerui_blueprint(

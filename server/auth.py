@@ -67,8 +67,8 @@ def user_for_token(raw, kind=None):
     if user is None or user.disabled:
         fail(401, "账号已停用")
     if now - token.last_used_at >= TOUCH_EVERY:
-        token.last_used_at = now
-        with bookkeeping():
+        with bookkeeping(db.session):
+            token.last_used_at = now
             db.session.commit()
     g.current_user, g.current_token = user, token
     return user

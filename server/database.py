@@ -6,19 +6,35 @@ without an error, and ``busy_timeout`` is not applied when a read upgrades to a 
 So every transaction on SQLite starts with ``BEGIN IMMEDIATE``: it takes the write
 lock up front and waits (busy timeout) for it instead of failing or losing an update.
 
-Long pure reads (streamed exports) should not hold the write lock for their whole
-length; they run inside :func:`read_only`, which opens a plain deferred ``BEGIN``.
-WAL lets those readers run beside the one writer.
+Reads need no lock: WAL lets readers run beside the one writer.  So transactions begun inside
+:func:`read_only` (streamed exports, the overview's grading) and every transaction of a GET or HEAD
+request open a plain deferred ``BEGIN``; the two workers then read at once instead of queueing for
+the write lock (a GET under ``BEGIN IMMEDIATE`` waited up to a second for the other worker's).
+The few writes such a request makes (a token's last use, a rate count, a kept snapshot, the audit
+entry of a history read) go inside :func:`writing`, which ends the read first, so they take the
+write lock in a transaction of their own.  A write in a deferred transaction is refused
+(``WriteInReadTransaction``) rather than left to fail now and then under load.
 """
 import contextlib
 import contextvars
 import json
 
+from flask import g, has_app_context, request
 from sqlalchemy import ARRAY, Date, Integer, any_, bindparam, cast, event, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import scoped_session
 
 _read_only = contextvars.ContextVar("sqlite_read_only", default=False)
 _bookkeeping = contextvars.ContextVar("bookkeeping", default=False)
+_writing = contextvars.ContextVar("sqlite_writing", default=False)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READ_REQUEST = "sqlite_read_request"
+DEFERRED = "sqlite_deferred"  # connection.info: the open transaction began without the write lock
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
+
+
+class WriteInReadTransaction(RuntimeError):
+    """A statement that writes ran in a transaction begun without SQLite's write lock."""
 
 
 @contextlib.contextmanager
@@ -32,13 +48,60 @@ def read_only():
 
 
 @contextlib.contextmanager
-def bookkeeping():
-    """Commits made inside are bookkeeping (rate-limit counts, a token's last use), not the
-    request's write: the commit pipeline carries no idempotency key on them, or a request
-    refused afterwards would stay remembered."""
-    token = _bookkeeping.set(True)
+def writing(session):
+    """The writes of a read request go inside: on SQLite the deferred transaction of the read ends
+    first (it holds no changes), and transactions begun inside take the write lock.  Objects loaded
+    before are expired by that and read again when used."""
+    if not _writing.get():
+        end_read(session)
+    token = _writing.set(True)
     try:
         yield
+    finally:
+        _writing.reset(token)
+
+
+def end_read(session):
+    """End ``session``'s transaction if it is a deferred one on SQLite (a read: nothing to keep)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.get_bind().dialect.name == "sqlite" and session.in_transaction() \
+            and session.connection().info.get(DEFERRED):
+        if session.new or session.dirty or session.deleted:
+            raise WriteInReadTransaction("changes made in a read transaction")
+        session.rollback()
+
+
+def _deferred():
+    if _read_only.get():
+        return True
+    if _writing.get():
+        return False
+    return has_app_context() and g.get(_READ_REQUEST, False)
+
+
+def watch_requests(app, session):
+    """Transactions of a GET or HEAD request (from its first hook to its end) begin deferred; the
+    request's read transaction ends with it."""
+    @app.before_request
+    def _note_read_request():
+        setattr(g, _READ_REQUEST, request.method in READ_METHODS)
+
+    @app.teardown_request
+    def _end_read_request(_exc):
+        if g.pop(_READ_REQUEST, False):
+            end_read(session)
+
+
+@contextlib.contextmanager
+def bookkeeping(session):
+    """Commits made inside are bookkeeping (rate-limit counts, a token's last use), not the
+    request's write: the commit pipeline carries no idempotency key on them, or a request
+    refused afterwards would stay remembered.  In a read request they are :func:`writing`."""
+    token = _bookkeeping.set(True)
+    try:
+        with writing(session):
+            yield
     finally:
         _bookkeeping.reset(token)
 
@@ -66,7 +129,16 @@ def configure_engine(engine, busy_timeout_ms):
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
+        deferred = connection.info[DEFERRED] = _deferred()
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse_deferred_writes(connection, _cursor, statement, _parameters, context, _many):
+        if connection.info.get(DEFERRED) and connection.in_transaction() and (
+                context.isinsert or context.isupdate or context.isdelete
+                or statement.lstrip()[:7].upper().startswith(_WRITES)):
+            raise WriteInReadTransaction("a write outside writing() in a deferred SQLite transaction: "
+                                          + statement[:80])
 
 
 def upsert(model, session):

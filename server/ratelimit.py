@@ -49,7 +49,7 @@ def _hit(counted_id, bucket):
     statement = statement.on_conflict_do_update(
         index_elements=["user_id", "bucket", "window_start"],
         set_={"count": RateCount.count + 1}).returning(RateCount.count)
-    with bookkeeping():
+    with bookkeeping(db.session):
         count = db.session.execute(statement).scalar_one()
         db.session.commit()
     if count > limit:

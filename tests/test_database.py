@@ -1,13 +1,15 @@
 """Several processes write at once and nothing is lost (SQLite: BEGIN IMMEDIATE; PostgreSQL: row locks)."""
 import datetime as dt
 import multiprocessing
+import threading
+import time
 
 import pytest
 import sqlalchemy as sa
 
 from server import create_app
 from server.clock import SHANGHAI
-from server.database import read_only
+from server.database import WriteInReadTransaction, read_only, writing
 from server.extensions import db
 from server.models import AuditEntry, Counter
 from server.services.records import sequences
@@ -116,3 +118,50 @@ def test_naive_times_are_refused(app):
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_get_reads_beside_a_writer_and_its_own_writes_wait_for_the_lock(app, db_url, client, make_shop, login_as):
+    """SQLite: a GET's transaction is a deferred read, so it is answered while another connection
+    holds the write lock; the writes of a read request (the audit entry of a history read) go in a
+    transaction of their own that waits for the lock instead of failing."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's transaction modes")
+    made = make_shop()
+    _, inspector = login_as("inspector", jurisdiction=["370811"])
+    other = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    holder = other.connect()
+    holder.exec_driver_sql("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        assert client.get(f"/api/v1/shops/{made.shop_id}", headers=made.owner).status_code == 200
+        assert time.monotonic() - started < 2  # did not wait for the lock (the busy timeout is 15 s)
+        answers = []
+        reader = threading.Thread(target=lambda: answers.append(
+            client.get(f"/api/v1/shops/{made.shop_id}/history", headers=inspector)))
+        reader.start()
+        time.sleep(0.5)
+        assert not answers  # its audit entry waits for the write lock
+    finally:
+        holder.exec_driver_sql("COMMIT")
+        holder.close()
+    reader.join(timeout=30)
+    assert answers[0].status_code == 200, answers[0].get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "shop.history_read")) == 1
+    other.dispose()
+
+
+def test_a_write_in_a_read_request_outside_writing_is_refused(app, db_url):
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's transaction modes")
+    with app.test_request_context("/api/v1/health", method="GET"):
+        app.preprocess_request()
+        db.session.add(Counter(name="stray", value=1))
+        with pytest.raises(WriteInReadTransaction):
+            db.session.flush()
+        db.session.rollback()
+        with writing(db.session):
+            db.session.add(Counter(name="kept", value=1))
+            db.session.commit()
+    assert db.session.get(Counter, "kept").value == 1

@@ -6,7 +6,7 @@ stays flat however many rows.  Phone numbers are masked.  Every export is audite
 signed receipt (:mod:`receipts`) of exactly the bytes served.
 """
 from server.clock import today
-from server.database import read_only
+from server.database import read_only, writing
 from server.extensions import db
 from server.geo import haversine_m
 from server.models.shop import Shop
@@ -38,10 +38,11 @@ def _filters(args):
 def _open(user, kind, fmt, title, args):
     """Audit the export and open its receipt, committed before the first byte."""
     filters = _filters(args)
-    audit.record("export", "export", None, f"导出{title}（{receipts.FORMATS[fmt]}），条件 {filters or '无'}")
-    receipt = receipts.start(user, kind, fmt, filters)
-    db.session.commit()
-    return receipt.id
+    with writing(db.session):  # a GET that writes: the audit chain's head is read under the write lock
+        audit.record("export", "export", None, f"导出{title}（{receipts.FORMATS[fmt]}），条件 {filters or '无'}")
+        receipt = receipts.start(user, kind, fmt, filters)
+        db.session.commit()
+        return receipt.id
 
 
 def _streamed(user, receipt_id, write):

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from server.clock import utcnow
-from server.database import upsert
+from server.database import upsert, writing
 from server.extensions import db
 from server.models.overview_pass import OverviewPass
 from server.models.user import User
@@ -171,10 +171,11 @@ def _store(name, city):
     """Keep the pass for every process (a short write of its own, after the pass's read ended)."""
     row = {"jurisdiction": name, "made_at": city.made_at, "body": _encode(city)}
     statement = upsert(OverviewPass, db.session).values(row)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["jurisdiction"], set_={"made_at": statement.excluded.made_at, "body": statement.excluded.body},
-        where=OverviewPass.made_at < statement.excluded.made_at))
-    db.session.commit()
+    with writing(db.session):
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=["jurisdiction"], set_={"made_at": statement.excluded.made_at, "body": statement.excluded.body},
+            where=OverviewPass.made_at < statement.excluded.made_at))
+        db.session.commit()
 
 
 def _load(name, newer_than=None):

@@ -79,7 +79,7 @@ def tallies(codes, day, grade):
         started = utcnow() - MARGIN
         made = grade(missing)
         statement = upsert(GradeSnapshot, db.session)
-        with bookkeeping():  # kept even when the request that made them only reads
+        with bookkeeping(db.session):  # kept even when the request that made them only reads
             db.session.execute(statement.on_conflict_do_update(
                 index_elements=["district_code", "day"],
                 set_={"made_at": statement.excluded.made_at, "tally": statement.excluded.tally}),

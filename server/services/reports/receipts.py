@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from server.clock import to_shanghai, utcnow
+from server.database import writing
 from server.extensions import db
 from server.models.audit import AuditEntry
 from server.models.receipt import ExportReceipt
@@ -125,6 +126,11 @@ def _signed(actor, receipt_id, body, tally):
 
 
 def _complete(actor, receipt_id, rows, sha256, size):
+    with writing(db.session):
+        _sign(actor, receipt_id, rows, sha256, size)
+
+
+def _sign(actor, receipt_id, rows, sha256, size):
     receipt = db.session.get(ExportReceipt, receipt_id)
     receipt.rows, receipt.sha256, receipt.bytes, receipt.complete = rows, sha256, size, True
     receipt.completed_at = utcnow()

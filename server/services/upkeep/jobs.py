@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from server.clock import utcnow
+from server.database import writing
 from server.extensions import db
 from server.models.counter import Counter
 
@@ -24,6 +25,23 @@ def lease(name, seconds):
     holds it (then do nothing).  The lease is longer than the job can run."""
     key = "lease:" + name
     db.session.rollback()
+    with writing(db.session):
+        held, until = _take(key, seconds)
+    try:
+        yield held
+    finally:
+        if held:
+            try:
+                db.session.rollback()
+                with writing(db.session):
+                    db.session.execute(update(Counter).where(Counter.name == key, Counter.value == until)
+                                       .values(value=0))
+                    db.session.commit()
+            except SQLAlchemyError:  # the database went away: the lease runs out by itself
+                log.exception("could not give back the lease %s", key)
+
+
+def _take(key, seconds):
     now = int(utcnow().timestamp())
     # The value is in milliseconds, its random last digits our token: we give back only our own lease.
     until = (now + seconds) * 1000 + secrets.randbelow(1000)
@@ -37,14 +55,4 @@ def lease(name, seconds):
         except IntegrityError:
             db.session.rollback()
     db.session.commit()
-    try:
-        yield held
-    finally:
-        if held:
-            try:
-                db.session.rollback()
-                db.session.execute(update(Counter).where(Counter.name == key, Counter.value == until)
-                                   .values(value=0))
-                db.session.commit()
-            except SQLAlchemyError:  # the database went away: the lease runs out by itself
-                log.exception("could not give back the lease %s", key)
+    return held, until
