@@ -1,8 +1,13 @@
 """seed-demo fills an empty database with a city a newcomer can look at; it refuses a full one."""
+import datetime as dt
+
+import pytest
 from sqlalchemy import func, select
 
+from server.clock import SHANGHAI
 from server.extensions import db
-from server.models import Handover, Shop
+from server.models import Cleaning, Handover, Shop
+from server.services.upkeep.bulk import Loader
 from server.services import compliance
 from server.services.compliance import compliance_bulk
 
@@ -39,3 +44,30 @@ def test_records_made_after_seeding_get_fresh_ids(app, client, login_as, frozen_
     response = client.post("/api/v1/shops", headers=owner, json=shop_body(77))
     assert response.status_code == 201, response.get_data(as_text=True)
     assert response.get_json()["id"] > 10
+
+
+def test_the_bulk_loader_stores_what_the_orm_would(city, frozen_clock):
+    """COPY (PostgreSQL) / executemany (SQLite) past the ORM: the same values come back (aware UTC
+    times, JSON, dates), a key the first row has and a later row leaves out is NULL (company_name),
+    a column no row names takes its default (late_entry)."""
+    shop = city.shop()
+    when = dt.datetime(2024, 3, 1, 8, 15, 30, 123456, tzinfo=SHANGHAI)
+    loader = Loader(db.session, batch=2)  # three rows: one batch written early, the rest at the end
+    for n, company in enumerate(["清洗公司", None, "第三家"]):
+        row = {"shop_id": shop.id, "cleaned_on": dt.date(2024, 3, n + 1), "parts": ["purifier", "hood"][:n + 1],
+               "performed_by": "company", "logged_by_id": shop.created_by_id,
+               "received_at": when + dt.timedelta(minutes=n)}
+        if company:
+            row["company_name"] = company
+        loader.add(Cleaning, row)
+    loader.flush()
+    db.session.commit()
+    db.session.expire_all()
+    rows = db.session.scalars(select(Cleaning).order_by(Cleaning.id)).all()
+    assert [(r.cleaned_on.day, r.parts, r.company_name, r.late_entry) for r in rows] == [
+        (1, ["purifier"], "清洗公司", False), (2, ["purifier", "hood"], None, False),
+        (3, ["purifier", "hood"], "第三家", False)]
+    assert [r.received_at for r in rows] == [when + dt.timedelta(minutes=n) for n in range(3)]
+    assert rows[0].received_at.utcoffset() == dt.timedelta(0)
+    with pytest.raises(KeyError, match="no column"):
+        Loader(db.session).add(Cleaning, {"shop_id": shop.id, "colour": "red"})

@@ -1,6 +1,6 @@
 """A demo city for newcomers and benchmarks (``flask --app wsgi seed-demo --shops N``).
 
-Bulk inserts (SQLAlchemy Core ``executemany`` in batches), about a year of records per shop:
+Bulk loads (``COPY`` on PostgreSQL; server.services.upkeep.bulk), about a year of records per shop:
 ~6 cleanings, ~40 handover slips (confirmed, a few disputed, rejected or pending), ~2
 inspections (some failing, with rectification orders), a licensed company and contract per
 district.  50,000 shops make about 2 million slips.  Deterministic for a given seed.
@@ -8,7 +8,7 @@ district.  50,000 shops make about 2 million slips.  Deterministic for a given s
 import datetime as dt
 import random
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from server.clock import UTC, business_date, utcnow
 from server.extensions import db
@@ -21,9 +21,9 @@ from server.models.shop import Contract, Shop, ShopMember
 from server.models.user import User
 from server.services import audit, compliance
 from server.services.records import tallies
+from server.services.upkeep.bulk import Loader
 from server.validators import USCC_CHARSET, uscc_check_char
 
-BATCH = 10_000
 CENTRES = {  # rough centre of each jurisdiction (lat, lng)
     "370811": (35.41, 116.59), "370812": (35.55, 116.78), "370826": (34.81, 117.13), "370827": (35.00, 116.65),
     "370828": (35.07, 116.31), "370829": (35.41, 116.34), "370830": (35.73, 116.50), "370831": (35.66, 117.27),
@@ -36,12 +36,6 @@ CODES = ["P1", "P2", "P3", "P4", "W1", "W2", "W3", "W4", "W5", "O1", "O2", "O3"]
 def _uscc(n):
     body = "92370800" + "".join(USCC_CHARSET[(n // 31 ** i) % 31] for i in range(9))
     return body + uscc_check_char(body)
-
-
-def _flush(model, rows):
-    if rows:
-        db.session.execute(insert(model), rows)
-        rows.clear()
 
 
 def seed(shops, seed=2024, echo=print):
@@ -63,14 +57,14 @@ def seed(shops, seed=2024, echo=print):
         db.session.add(company)
         db.session.flush()
         companies[code] = company.id
-    shop_rows, member_rows = [], []
+    loader = Loader(db.session)
     for n in range(1, shops + 1):
         code = districts[n % len(districts)]
         lat, lng = CENTRES.get(code, (35.41, 116.59))
         heads = rnd.choice([1, 2, 2, 3, 3, 4, 6, 8])
         address = f"{code} 演示路 {n} 号"
         shop_lat, shop_lng = lat + rnd.uniform(-0.05, 0.05), lng + rnd.uniform(-0.05, 0.05)
-        shop_rows.append({"id": n, "name": f"{rnd.choice(NAMES)}{n}号店", "uscc": _uscc(n), "address": address,
+        loader.add(Shop, {"id": n, "name": f"{rnd.choice(NAMES)}{n}号店", "uscc": _uscc(n), "address": address,
                           "address_key": address.replace(" ", ""), "district_code": code,
                           "lat": shop_lat, "lng": shop_lng, "geo_cell": cell_of(shop_lat, shop_lng),
                           "cooking_heads": heads, "open_air_bbq": rnd.random() < 0.1,
@@ -80,11 +74,8 @@ def seed(shops, seed=2024, echo=print):
                           "claimed_at": start if n % 5 else None, "created_by_id": inspector.id,
                           "created_at": start, "updated_at": start})
         if n % 5:
-            member_rows.append({"shop_id": n, "user_id": owner.id, "role": "manager", "joined_at": start})
-        if len(shop_rows) >= BATCH:
-            _flush(Shop, shop_rows)
-    _flush(Shop, shop_rows)
-    _flush(ShopMember, member_rows)
+            loader.add(ShopMember, {"shop_id": n, "user_id": owner.id, "role": "manager", "joined_at": start})
+    loader.flush()
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(db.text("SELECT setval(pg_get_serial_sequence('shops', 'id'), :n)"), {"n": shops})
     echo(f"{shops} 家店铺")
@@ -94,13 +85,12 @@ def seed(shops, seed=2024, echo=print):
                   "valid_until": business_date(now) + dt.timedelta(days=rnd.choice([-20, 200, 300, 365])),
                   "recorded_by_id": inspector.id, "recorded_at": start} for n in range(1, shops + 1)
                  if rnd.random() > 0.05]
-    for i in range(0, len(contracts), BATCH):
-        db.session.execute(insert(Contract), contracts[i:i + BATCH])
+    loader.add_all(Contract, contracts)
+    loader.flush()
     contract_of = {c["shop_id"]: c for c in contracts}
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(db.text("SELECT setval(pg_get_serial_sequence('contracts', 'id'), :n)"), {"n": shops})
 
-    cleanings, slips, inspections, items, orders, events = [], [], [], [], [], []
     counts = {"slips": 0}
     inspection_id = order_id = 0
     for n in range(1, shops + 1):
@@ -109,7 +99,7 @@ def seed(shops, seed=2024, echo=print):
             day += dt.timedelta(days=rnd.randint(40, 80))
             if day >= now:
                 break
-            cleanings.append({"shop_id": n, "cleaned_on": business_date(day), "parts": ["purifier", "hood"],
+            loader.add(Cleaning, {"shop_id": n, "cleaned_on": business_date(day), "parts": ["purifier", "hood"],
                               "performed_by": "company", "company_name": "演示清洗公司", "logged_by_id": owner.id,
                               "received_at": min(day + dt.timedelta(hours=rnd.randint(1, 30)), now),
                               "late_entry": False})
@@ -126,7 +116,7 @@ def seed(shops, seed=2024, echo=print):
                 status = "confirmed" if roll < 0.9 else "disputed" if roll < 0.95 else "rejected" if roll < 0.98 \
                     else "pending"
                 weighed = declared * (rnd.uniform(1.3, 1.6) if status == "disputed" else rnd.uniform(0.9, 1.1))
-                slips.append({"serial": f"DEMO{counts['slips']:09d}", "version": 1, "shop_id": n,
+                loader.add(Handover, {"serial": f"DEMO{counts['slips']:09d}", "version": 1, "shop_id": n,
                               "collector_company_id": contract["collector_company_id"], "contract_id": contract["id"],
                               "handed_over_at": moment, "waste_type": "kitchen_waste" if rnd.random() < 0.8
                               else "waste_oil", "declared_kg": declared,
@@ -137,38 +127,28 @@ def seed(shops, seed=2024, echo=print):
         for _ in range(rnd.choice([1, 2, 2, 3])):
             inspection_id += 1
             when = start + dt.timedelta(days=rnd.randint(0, 364), hours=rnd.randint(1, 10))
-            inspections.append({"id": inspection_id, "shop_id": n, "inspector_id": inspector.id,
+            loader.add(Inspection, {"id": inspection_id, "shop_id": n, "inspector_id": inspector.id,
                                 "checklist_version_id": checklist_id, "inspected_at": when, "received_at": when,
                                 "late_entry": False, "lat": 35.4, "lng": 116.6, "distance_m": 20.0,
                                 "far_from_shop": False})
             failed = rnd.sample(CODES, 1) if rnd.random() < 0.25 else []
-            items.extend({"inspection_id": inspection_id, "code": c, "result": "fail" if c in failed else "pass"}
-                         for c in CODES)
+            loader.add_all(InspectionItem, ({"inspection_id": inspection_id, "code": c,
+                                             "result": "fail" if c in failed else "pass"} for c in CODES))
             if failed:
                 order_id += 1
                 deadline = business_date(when) + dt.timedelta(days=7)
                 closed = rnd.random() < 0.7 and when + dt.timedelta(days=5) <= now  # nothing happens in the future
-                orders.append({"id": order_id, "shop_id": n, "inspection_id": inspection_id, "items": failed,
+                loader.add(Rectification, {"id": order_id, "shop_id": n, "inspection_id": inspection_id, "items": failed,
                                "status": "closed" if closed else "open", "deadline": deadline, "created_at": when,
                                "closed_at": when + dt.timedelta(days=5) if closed else None})
-                events.append({"rectification_id": order_id, "action": "created", "actor_id": inspector.id,
+                loader.add(RectificationEvent, {"rectification_id": order_id, "action": "created", "actor_id": inspector.id,
                                "at": when, "deadline": deadline})
                 if closed:
-                    events.append({"rectification_id": order_id, "action": "accepted", "actor_id": inspector.id,
-                                   "at": when + dt.timedelta(days=5)})
-        for model, rows in ((Cleaning, cleanings), (Handover, slips)):
-            if len(rows) >= BATCH:
-                _flush(model, rows)
-        if len(items) >= BATCH:
-            _flush(Inspection, inspections)
-            _flush(InspectionItem, items)
-            _flush(Rectification, orders)
-            _flush(RectificationEvent, events)
+                    loader.add(RectificationEvent, {"rectification_id": order_id, "action": "accepted",
+                                                    "actor_id": inspector.id, "at": when + dt.timedelta(days=5)})
         if n % 10_000 == 0:
             echo(f"… {n} 家店铺的记录已生成")
-    for model, rows in ((Cleaning, cleanings), (Handover, slips), (Inspection, inspections),
-                        (InspectionItem, items), (Rectification, orders), (RectificationEvent, events)):
-        _flush(model, rows)
+    loader.flush()
     audit.record("demo.seed", "shop", None, f"生成演示数据：{shops} 家店铺")
     if db.engine.dialect.name == "postgresql":
         # Rows were inserted with explicit ids: move each sequence past them, or the next shop,
