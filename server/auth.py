@@ -57,13 +57,14 @@ def authenticate():
 def user_for_token(raw, kind=None):
     """The live user behind a token (of ``kind`` when given) into ``g.current_user``, or 401.
     The API passes the bearer token; the console the token its session cookie holds."""
-    token = db.session.scalar(select(AuthToken).where(AuthToken.token_hash == digest(raw)))
+    # The token and its user in one indexed read.
+    token, user = db.session.execute(select(AuthToken, User).outerjoin(User, User.id == AuthToken.user_id)
+                                     .where(AuthToken.token_hash == digest(raw))).first() or (None, None)
     now = utcnow()
     if token is None or token.revoked_at is not None or token.expires_at <= now or kind not in (None, token.kind):
         fail(401, "登录已失效，请重新登录")
     if token.kind == "console" and token.last_used_at + CONSOLE_IDLE <= now:
         fail(401, "长时间未操作，请重新登录")
-    user = db.session.get(User, token.user_id)
     if user is None or user.disabled:
         fail(401, "账号已停用")
     if now - token.last_used_at >= TOUCH_EVERY:

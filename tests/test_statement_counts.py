@@ -87,3 +87,15 @@ def test_a_longer_page_costs_no_more_statements(client, busy, path, who):
     long, long_seen = _cost(client, path, query, headers, 100)
     assert len(short["items"]) == 5 and len(long["items"]) > 5, (len(short["items"]), len(long["items"]))
     assert len(long_seen) <= len(short_seen), "\n".join(long_seen)
+
+
+def test_the_caller_is_read_in_one_statement(client, make_shop):
+    """Authentication reads the token and its user in one indexed read, and writes nothing while the
+    token's last use is recent (it is written at most once a minute)."""
+    made = make_shop()
+    client.get(f"/api/v1/shops/{made.shop_id}", headers=made.owner)
+    with count_statements() as seen:
+        assert client.get(f"/api/v1/shops/{made.shop_id}", headers=made.owner).status_code == 200
+    caller = [s for s in seen if "auth_tokens" in s or "FROM users" in s]
+    assert len(caller) == 1 and "JOIN users" in caller[0], "\n".join(caller)
+    assert not [s for s in seen if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))], "\n".join(seen)
