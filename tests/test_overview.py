@@ -1,10 +1,13 @@
 """The console overview's graded pass: one per jurisdiction, tallied per district, kept fresh for
 OVERVIEW_CACHE_SECONDS and then shown while a background pass replaces it; stored for every worker."""
 import datetime as dt
+import random
 
 import pytest
 
+from server.clock import utcnow
 from server.extensions import db
+from server.models import Shop
 from server.services.reports import overview, passes
 from tests.console_city import build, console_login
 
@@ -151,3 +154,38 @@ def test_workers_only_read_passes_when_cron_makes_them(client, desk, app, clock)
     client.get("/console/")
     (renewed,) = passes._held.values()
     assert renewed.made_at > held.made_at and 'id="made-at"' in before
+
+
+def test_patrol_ranks_by_the_pass_as_live_grading_does_and_a_write_shows_at_once(client, city, clock, login_as,
+                                                                                  app):
+    """Staff's patrol takes each shop's priority from the held pass (the shops rewritten since it was
+    made graded again): the same order as grading every shop in the radius on the request."""
+    rnd = random.Random(16)
+    shops = [city.shop(n + 1, installed=rnd.random() > 0.3, efficiency=rnd.choice([None, 70.0, 90.0]))
+             for n in range(12)]
+    today = utcnow().date()
+    for shop in shops[::2]:
+        city.cleaning(shop, today - dt.timedelta(days=rnd.randint(0, 100)))
+    for shop in shops[::3]:
+        city.inspection(shop, utcnow() - dt.timedelta(days=rnd.randint(1, 20)), fails=["W2"] if rnd.random() < 0.5 else ())
+    _, inspector = login_as("inspector", jurisdiction=["370811"])
+    clock.advance(dt.timedelta(seconds=90))  # the pass is made after every record: none is graded again
+    url = "/api/v1/patrol?lat=35.4152&lng=116.5872&radius_m=3000&per_page=100"
+
+    def both():
+        by_pass = client.get(url, headers=inspector).get_json()["items"]
+        app.config["OVERVIEW_CACHE_SECONDS"] = 0
+        try:
+            live = client.get(url, headers=inspector).get_json()["items"]
+        finally:
+            app.config["OVERVIEW_CACHE_SECONDS"] = 60
+        assert [(s["id"], s["compliance"]["priority"]) for s in by_pass] == \
+            [(s["id"], s["compliance"]["priority"]) for s in live]
+        return [(s["id"], s["compliance"]["priority"]) for s in live]
+
+    first = both()
+    assert len(first) == 12
+    inspected = first[-1][0]
+    city.inspection(db.session.get(Shop, inspected), utcnow() - dt.timedelta(hours=1))
+    second = both()  # the same pass, with the inspected shop graded again
+    assert dict(second)[inspected] != dict(first)[inspected]
