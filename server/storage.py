@@ -20,9 +20,6 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +143,10 @@ class S3Storage:
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.url = f"s3://{bucket}/{self.prefix}"
+        # boto3 is imported when S3 is used: it is 9 MB of every worker that keeps photos in a folder.
+        import boto3
+        from botocore.config import Config
+
         config = Config(signature_version="s3v4", s3={"addressing_style": "path"},
                         connect_timeout=min(timeout, 5), read_timeout=timeout,
                         retries={"max_attempts": 3, "mode": "standard"},
@@ -165,6 +166,8 @@ class S3Storage:
         return self.prefix + name
 
     def _call(self, operation, name=None, **params):
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             return getattr(self.client, operation)(Bucket=self.bucket, **params)
         except ClientError as error:
@@ -186,6 +189,8 @@ class S3Storage:
         return name
 
     def read(self, name):
+        from botocore.exceptions import BotoCoreError
+
         body = self._call("get_object", name, Key=self._key(name))["Body"]
         try:
             return body.read()

@@ -8,6 +8,7 @@ import pytest
 from server.clock import utcnow
 from server.extensions import db
 from server.models import Shop
+from server.services.compliance import Standing, Standings
 from server.services.reports import overview, passes
 from tests.console_city import build, console_login
 
@@ -189,3 +190,19 @@ def test_patrol_ranks_by_the_pass_as_live_grading_does_and_a_write_shows_at_once
     city.inspection(db.session.get(Shop, inspected), utcnow() - dt.timedelta(hours=1))
     second = both()  # the same pass, with the inspected shop graded again
     assert dict(second)[inspected] != dict(first)[inspected]
+
+
+def test_the_compact_standings_answer_as_the_dict_they_replace():
+    rnd = random.Random(3)
+    made = [Standing(rnd.choice(["A", "B", "C", None]), rnd.choice(["ok", "overdue"]), None,
+                     tuple(rnd.sample(["waste_low", "far"], rnd.randint(0, 1))), rnd.choice([0, 1000, 2999]))
+            for _ in range(500)]
+    ids = rnd.sample(range(1, 5000), 500)  # with gaps, out of order
+    plain = dict(zip(ids, made))
+    compact = Standings(zip(ids, made))
+    assert list(compact) == ids and len(compact) == 500 and dict(compact.items()) == plain
+    assert all(compact[i] == plain[i] for i in ids)
+    for absent in (0, -1, 4999 if 4999 not in plain else 5001, 10 ** 9, "7"):
+        assert absent not in compact and compact.get(absent) is None
+    with pytest.raises(KeyError):
+        compact[10 ** 9]

@@ -28,14 +28,14 @@ from server.services.compliance.from_records import facts_one
 from server.services.compliance.peers import peers_for
 from server.services.compliance.rules import (COUNTING_SLIP_STATUSES, FILTERS, FLAGS, MIN_EFFICIENCY, SCALE_NAMES,
                                               case_overdue, grade_all, order_overdue, scale_of)
-from server.services.compliance.standing import Standing, matcher, matches, standing_of
+from server.services.compliance.standing import Standing, Standings, matcher, matches, standing_of
 from server.services.compliance.stored import SHOP_COLUMNS, facts_for, facts_of_rows, with_facts
 from server.services.compliance.sync import (BY_SHOP, check_all, forget, mark_stale, note_changes,
                                              refresh_all, refresh_stale)
 
 __all__ = ["COUNTING_SLIP_STATUSES", "FILTERS", "FLAGS", "MIN_EFFICIENCY", "SCALE_NAMES", "SHOP_COLUMNS", "BY_SHOP", "case_overdue", "check_all",
            "compliance_bulk", "compliance_of", "forget", "graded", "mark_stale", "matches", "note_changes",
-           "order_overdue", "refresh_all", "refresh_stale", "scale_of", "Standing", "matcher", "standing_of"]
+           "order_overdue", "refresh_all", "refresh_stale", "scale_of", "Standing", "Standings", "matcher", "standing_of"]
 
 CHUNK = 2000
 

@@ -21,7 +21,7 @@ from server.models.inspection import Case
 from server.models.shop import Shop
 from server.models.shop_facts import ShopFacts
 from server.services import scope
-from server.services.compliance import SHOP_COLUMNS, compliance_bulk, graded, standing_of
+from server.services.compliance import SHOP_COLUMNS, Standings, compliance_bulk, graded, standing_of
 from server.services.enforcement.cases import ENDED, card
 from server.services.reports import passes
 from server.services.reports.passes import CityPass
@@ -142,4 +142,4 @@ def _graded_pass(user):
     points = {code: json.dumps(found, separators=(",", ":"))[1:-1] for code, found in points.items()}
     db.session.commit()  # end the read transaction: the result may be held for a while
     # Plain dicts from here: a district asked for later must not be added by looking it up.
-    return CityPass(points, dict(numbers), bounds, standings, made_at, {})
+    return CityPass(points, dict(numbers), bounds, Standings(standings.items()), made_at, {})

@@ -24,7 +24,7 @@ from server.database import upsert, writing
 from server.extensions import db
 from server.models.overview_pass import OverviewPass
 from server.models.user import User
-from server.services.compliance import Standing
+from server.services.compliance import Standing, Standings
 from server.services.upkeep import jobs
 
 logger = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ def _decoded(body, made_at):
     held = data["standings"]
     columns = [[legend[i] if i >= 0 else None for i in coded] for legend, coded in zip(held["legends"], held["coded"])]
     flags = [tuple(held["flags"].get(str(shop_id), ())) for shop_id in held["ids"]]
-    standings = dict(zip(held["ids"], map(Standing._make, zip(*columns, flags, held["priority"]))))
+    standings = Standings(zip(held["ids"], map(Standing._make, zip(*columns, flags, held["priority"]))))
     return CityPass(data["points"], data["numbers"], data["bounds"], standings, made_at, {})
 
 

@@ -7,7 +7,6 @@ import io
 import zipfile
 
 import marshmallow as ma
-from openpyxl import load_workbook
 from sqlalchemy import select, tuple_
 
 from server.errors import ApiError, fail
@@ -49,6 +48,8 @@ def _inflated_size(data):
 def _rows_from_xlsx(data):
     if _inflated_size(data) > MAX_INFLATED_BYTES:
         fail(413, f"Excel 文件解压后超过 {MAX_INFLATED_BYTES // 1024 // 1024} MB，请删除多余的工作表或另存为 CSV 后分批导入")
+    from openpyxl import load_workbook  # on an upload only: 5 MB of every worker otherwise
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:

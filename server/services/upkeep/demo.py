@@ -158,6 +158,11 @@ def seed(shops, seed=2024, echo=print):
             db.session.execute(db.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"))
     db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        # Planner statistics for the tables just filled, before the facts are summarised from them:
+        # with none, 200,000 shops took 227 s to summarise (SQLite: 33 s).
+        db.session.execute(db.text("ANALYZE"))
+        db.session.commit()
     # The records went in by bulk inserts, past the ORM hooks that keep shop_facts and the waste tallies in step.
     compliance.refresh_all(db.session)
     tallies.rebuild(db.session)
