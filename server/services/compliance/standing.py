@@ -38,6 +38,16 @@ class Standings(Mapping):
                 self._ids.append(shop_id)
             self._codes[shop_id] = code
 
+    @classmethod
+    def from_codes(cls, ids, codes, distinct):
+        """From the arrays a stored pass keeps: shop ids, each one's index in ``distinct``."""
+        self = cls(())
+        self._distinct, self._ids = distinct, ids
+        self._codes = array("I", [ABSENT]) * (max(ids) + 1 if ids else 0)
+        for shop_id, code in zip(ids, codes):
+            self._codes[shop_id] = code
+        return self
+
     def __getitem__(self, shop_id):
         if shop_id not in self:
             raise KeyError(shop_id)

@@ -9,11 +9,13 @@ stored pass at once.  Lists and statistics, which must not be much behind the cl
 pass when the one found is older than ``STALE_LIMIT`` periods; the map page shows any pass, with its
 time.  ``flask --app wsgi overview refresh`` (cron, every minute) keeps them fresh with no visitor.
 """
-import gc
+import base64
 import json
 import logging
+import sys
 import threading
 import zlib
+from array import array
 from typing import NamedTuple
 
 from flask import current_app
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 # A pass older than this many fresh periods is not used for lists and statistics: they wait for a new one.
 STALE_LIMIT = 10
 LEASE_SECONDS = 600  # longer than any pass takes
+FORMAT = 2  # of a stored pass (1: the standings as JSON lists)
 
 _held, _lock, _running = {}, threading.Lock(), {}
 
@@ -133,38 +136,35 @@ def refresh_all(compute, echo=print):
 
 def _encode(city):
     """The pass as compressed JSON whose bulk decodes without a Python object per shop: the points
-    stay text, the standings are columns (a status as its index in a legend)."""
-    ids = list(city.standings)
-    columns = list(zip(*city.standings.values())) if ids else [[]] * 5
-    legends = [sorted({value for value in column if value is not None}) for column in columns[:3]]
-    coded = [[legend.index(value) if value is not None else -1 for value in column]
-             for legend, column in zip(legends, columns[:3])]
-    flags = {str(shop_id): list(held.flags) for shop_id, held in city.standings.items() if held.flags}
+    stay text; the standings are two binary arrays (the shop ids, and each one's index among the few
+    hundred distinct standings), so a worker reading it holds no 200,000 temporary numbers."""
+    distinct, ids, codes = {}, array("q"), array("I")
+    for shop_id, held in city.standings.items():
+        ids.append(shop_id)
+        codes.append(distinct.setdefault(held, len(distinct)))
     return zlib.compress(json.dumps({
+        "format": FORMAT, "byteorder": sys.byteorder,
         "points": city.points, "numbers": city.numbers, "bounds": city.bounds,
-        "standings": {"ids": ids, "legends": legends, "coded": coded, "flags": flags,
-                      "priority": list(columns[4])}}, separators=(",", ":")).encode(), 1)
+        "standings": {"distinct": list(distinct), "ids": base64.b64encode(ids.tobytes()).decode(),
+                      "codes": base64.b64encode(codes.tobytes()).decode()}}, separators=(",", ":")).encode(), 1)
 
 
 def _decode(body, made_at):
-    # 50,000 tuples made in a row would start the garbage collector's full passes over every object
-    # the process holds (most of the decoding time, measured); none of them can be in a cycle.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _decoded(body, made_at)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _decoded(body, made_at):
+    """The stored pass, or None for one an earlier release stored in another form (graded again)."""
     data = json.loads(zlib.decompress(body))
+    if data.get("format") != FORMAT:
+        return None
     held = data["standings"]
-    columns = [[legend[i] if i >= 0 else None for i in coded] for legend, coded in zip(held["legends"], held["coded"])]
-    flags = [tuple(held["flags"].get(str(shop_id), ())) for shop_id in held["ids"]]
-    standings = Standings(zip(held["ids"], map(Standing._make, zip(*columns, flags, held["priority"]))))
-    return CityPass(data["points"], data["numbers"], data["bounds"], standings, made_at, {})
+    ids, codes = array("q"), array("I")
+    ids.frombytes(base64.b64decode(held["ids"]))
+    codes.frombytes(base64.b64decode(held["codes"]))
+    if data["byteorder"] != sys.byteorder:
+        ids.byteswap()
+        codes.byteswap()
+    distinct = [Standing(grade, purifier, waste, tuple(flags), priority)
+                for grade, purifier, waste, flags, priority in held["distinct"]]
+    return CityPass(data["points"], data["numbers"], data["bounds"], Standings.from_codes(ids, codes, distinct),
+                    made_at, {})
 
 
 def _store(name, city):
