@@ -13,6 +13,7 @@ from server.extensions import db
 from server.geo import bounding_box, cells_covering, haversine_m
 from server.models.audit import AuditEntry
 from server.models.shop import Shop
+from server.models.shop_facts import ShopFacts
 from server.pagination import paginate
 from server.schemas import dump
 from server.services import audit, scope
@@ -132,7 +133,7 @@ def patrol(user, args):
     check_location(args["lat"], args["lng"])
     statement = scope.shops_visible_to(user).where(*around(args["lat"], args["lng"], args["radius_m"]))
     if user.is_staff and current_app.config["OVERVIEW_CACHE_SECONDS"] > 0:
-        return _patrol_by_standings(statement, args, overview.standings(user))
+        return _patrol_by_standings(user, statement, args)
     # Grade every shop within the radius (priority needs them all), from the same query that found
     # them (their stored facts joined), but load whole shops only for the page.
     rows, grades, distances = [], {}, {}
@@ -148,16 +149,24 @@ def patrol(user, args):
     return page
 
 
-def _patrol_by_standings(statement, args, held):
+def _patrol_by_standings(user, statement, args):
     """The patrol list ranked by the held pass's priorities (as the staff's grade lists are: a dense
-    district puts thousands of shops within the radius, each graded on every request otherwise);
-    the page's shops are graded live by the dump."""
-    distances = {}
-    for shop_id, lat, lng in db.session.execute(statement.with_only_columns(Shop.id, Shop.lat, Shop.lng)):
+    district puts thousands of shops within the radius, each graded on every request otherwise).
+    The shops in the radius rewritten since the pass was made are graded again (only those: the
+    city's other writes do not slow an inspector's list); the page's shops are graded live by the dump."""
+    city = overview.city_pass(user)
+    since = city.made_at - overview.WRITE_MARGIN
+    distances, stale = {}, []
+    for shop_id, lat, lng, refreshed_at in db.session.execute(
+            statement.outerjoin(ShopFacts, ShopFacts.shop_id == Shop.id)
+            .with_only_columns(Shop.id, Shop.lat, Shop.lng, ShopFacts.refreshed_at)):
         distance = haversine_m(args["lat"], args["lng"], lat, lng)
         if distance <= args["radius_m"]:
             distances[shop_id] = distance
-    standings = _standings(statement, list(distances), held) if distances else {}
+            if refreshed_at is None or refreshed_at > since or shop_id not in city.standings:
+                stale.append(shop_id)
+    standings = ChainMap({shop_id: standing_of(c) for shop_id, c in compliance_bulk(stale).items()} if stale else {},
+                         city.standings)
     rows = sorted((-standings[shop_id].priority, distance, shop_id) for shop_id, distance in distances.items()
                   if standings[shop_id].grade is not None)  # graded: active on the day
     page = paginate(rows, args)
