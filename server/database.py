@@ -18,12 +18,15 @@ write lock in a transaction of their own.  A write in a deferred transaction is 
 import contextlib
 import contextvars
 import json
+import logging
 
 from flask import g, has_app_context, request
 from sqlalchemy import ARRAY, Date, Integer, any_, bindparam, cast, event, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import scoped_session
 
+log = logging.getLogger(__name__)
 _read_only = contextvars.ContextVar("sqlite_read_only", default=False)
 _bookkeeping = contextvars.ContextVar("bookkeeping", default=False)
 _writing = contextvars.ContextVar("sqlite_writing", default=False)
@@ -61,13 +64,15 @@ def writing(session):
         _writing.reset(token)
 
 
-def end_read(session):
-    """End ``session``'s transaction if it is a deferred one on SQLite (a read: nothing to keep)."""
+def end_read(session, *, strict=True):
+    """End ``session``'s transaction if it is a deferred one on SQLite (a read: nothing to keep).
+    ``strict``: changes waiting in it are a programming error (else they are dropped, as the end of
+    the request would drop them)."""
     if isinstance(session, scoped_session):
         session = session()
     if session.get_bind().dialect.name == "sqlite" and session.in_transaction() \
             and session.connection().info.get(DEFERRED):
-        if session.new or session.dirty or session.deleted:
+        if strict and (session.new or session.dirty or session.deleted):
             raise WriteInReadTransaction("changes made in a read transaction")
         session.rollback()
 
@@ -90,7 +95,10 @@ def watch_requests(app, session):
     @app.teardown_request
     def _end_read_request(_exc):
         if g.pop(_READ_REQUEST, False):
-            end_read(session)
+            try:
+                end_read(session, strict=False)
+            except SQLAlchemyError:  # the database went away: the session is removed with the context
+                log.exception("could not end a read request's transaction")
 
 
 @contextlib.contextmanager

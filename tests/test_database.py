@@ -165,3 +165,22 @@ def test_a_write_in_a_read_request_outside_writing_is_refused(app, db_url):
             db.session.add(Counter(name="kept", value=1))
             db.session.commit()
     assert db.session.get(Counter, "kept").value == 1
+
+
+def test_a_stray_write_in_a_get_fails_that_request_only(app, client, db_url, make_shop):
+    """The refused write fails its request; the read transaction still ends with the request (its
+    changes dropped), and the next requests are served."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's transaction modes")
+
+    def stray():
+        db.session.add(Counter(name="stray", value=1))
+        db.session.flush()
+        return "written"
+
+    app.add_url_rule("/test-stray-write", view_func=stray)
+    assert client.get("/test-stray-write").status_code == 500
+    made = make_shop()
+    assert client.get(f"/api/v1/shops/{made.shop_id}", headers=made.owner).status_code == 200
+    db.session.rollback()
+    assert db.session.get(Counter, "stray") is None
