@@ -33,9 +33,10 @@ from server.services.compliance.stored import SHOP_COLUMNS, facts_for, facts_of_
 from server.services.compliance.sync import (BY_SHOP, check_all, forget, mark_stale, note_changes,
                                              refresh_all, refresh_stale)
 
-__all__ = ["COUNTING_SLIP_STATUSES", "FILTERS", "FLAGS", "MIN_EFFICIENCY", "SCALE_NAMES", "SHOP_COLUMNS", "BY_SHOP", "case_overdue", "check_all",
-           "compliance_bulk", "compliance_of", "forget", "graded", "mark_stale", "matches", "note_changes",
-           "order_overdue", "refresh_all", "refresh_stale", "scale_of", "Standing", "Standings", "matcher", "standing_of"]
+__all__ = ["COUNTING_SLIP_STATUSES", "FILTERS", "FLAGS", "MIN_EFFICIENCY", "SCALE_NAMES", "SHOP_COLUMNS",
+           "BY_SHOP", "case_overdue", "check_all", "compliance_bulk", "compliance_of", "forget", "graded",
+           "mark_stale", "matches", "note_changes", "order_overdue", "refresh_all", "refresh_stale",
+           "scale_of", "Standing", "Standings", "matcher", "standing_of"]
 
 CHUNK = 2000
 

@@ -48,6 +48,10 @@ class Standings(Mapping):
             self._codes[shop_id] = code
         return self
 
+    def to_codes(self):
+        """``(ids, codes, distinct)`` as :meth:`from_codes` takes them (a stored pass)."""
+        return self._ids, array("I", (self._codes[shop_id] for shop_id in self._ids)), self._distinct
+
     def __getitem__(self, shop_id):
         if shop_id not in self:
             raise KeyError(shop_id)

@@ -75,12 +75,23 @@ def standings(user):
     graded again now.  So a filtered list may be up to OVERVIEW_CACHE_SECONDS behind the clock (an
     order falling overdue at its deadline), never behind a write."""
     city = city_pass(user)
-    changed = select(ShopFacts.shop_id).where(ShopFacts.refreshed_at > city.made_at - WRITE_MARGIN,
+    changed = select(ShopFacts.shop_id).where(ShopFacts.refreshed_at > rewritten_after(city),
                                               scope.of_visible_shops(ShopFacts.shop_id, user))
-    fresh = compliance_bulk(changed)
+    return graded_again(city.standings, changed)
+
+
+def rewritten_after(city):
+    """Shops whose facts were rewritten after this moment may have changed since ``city`` was graded."""
+    return city.made_at - WRITE_MARGIN
+
+
+def graded_again(held, shop_ids):
+    """``held`` (``{shop_id: Standing}``) with the shops of ``shop_ids`` (a list, or a ``select`` of
+    ids) graded now, over it."""
+    fresh = compliance_bulk(shop_ids) if not isinstance(shop_ids, list) or shop_ids else {}
     if not fresh:
-        return city.standings
-    return collections.ChainMap({shop_id: standing_of(c) for shop_id, c in fresh.items()}, city.standings)
+        return held
+    return collections.ChainMap({shop_id: standing_of(c) for shop_id, c in fresh.items()}, held)
 
 
 def city_pass(user, *, any_age=False):

@@ -44,7 +44,7 @@ class CityPass(NamedTuple):
     points: dict     # district code → its points' JSON text, "[id,lat,lng,colour],..."
     numbers: dict
     bounds: dict
-    standings: dict  # shop id → compliance.Standing, inactive shops included
+    standings: Standings  # shop id → compliance.Standing, inactive shops included
     made_at: object  # aware datetime: its age, and shown on the page
     encoded: dict    # map.json bodies already serialised in this process, per district choice
 
@@ -138,10 +138,7 @@ def _encode(city):
     """The pass as compressed JSON whose bulk decodes without a Python object per shop: the points
     stay text; the standings are two binary arrays (the shop ids, and each one's index among the few
     hundred distinct standings), so a worker reading it holds no 200,000 temporary numbers."""
-    distinct, ids, codes = {}, array("q"), array("I")
-    for shop_id, held in city.standings.items():
-        ids.append(shop_id)
-        codes.append(distinct.setdefault(held, len(distinct)))
+    ids, codes, distinct = city.standings.to_codes()
     return zlib.compress(json.dumps({
         "format": FORMAT, "byteorder": sys.byteorder,
         "points": city.points, "numbers": city.numbers, "bounds": city.bounds,

@@ -3,7 +3,6 @@
 Lists return pages of Shop objects; the Out schema dumps them.  Grades the service computed
 anyway (to filter or to rank) and distances are handed to the dump with ``dump.prime``, so a page
 is graded once."""
-from collections import ChainMap
 
 from flask import current_app
 from sqlalchemy import or_, select
@@ -113,10 +112,7 @@ def _standings(statement, rows, held):
     there is one (``overview.standings``: a city's grading is seconds), else the selection is graded
     in one pass (a subquery, not a list of ids: it may be the whole city) and those grades go to the dump."""
     if held is not None:
-        missing = [shop_id for shop_id in rows if shop_id not in held]  # made in this very moment
-        if not missing:
-            return held
-        return ChainMap({i: standing_of(c) for i, c in compliance_bulk(missing).items()}, held)
+        return overview.graded_again(held, [shop_id for shop_id in rows if shop_id not in held])  # made just now
     grades = compliance_bulk(statement.with_only_columns(Shop.id).order_by(None))
     dump.prime("compliance", grades)
     return {shop_id: standing_of(compliance) for shop_id, compliance in grades.items()}
@@ -155,7 +151,7 @@ def _patrol_by_standings(user, statement, args):
     The shops in the radius rewritten since the pass was made are graded again (only those: the
     city's other writes do not slow an inspector's list); the page's shops are graded live by the dump."""
     city = overview.city_pass(user)
-    since = city.made_at - overview.WRITE_MARGIN
+    since = overview.rewritten_after(city)
     distances, stale = {}, []
     for shop_id, lat, lng, refreshed_at in db.session.execute(
             statement.outerjoin(ShopFacts, ShopFacts.shop_id == Shop.id)
@@ -165,8 +161,7 @@ def _patrol_by_standings(user, statement, args):
             distances[shop_id] = distance
             if refreshed_at is None or refreshed_at > since or shop_id not in city.standings:
                 stale.append(shop_id)
-    standings = ChainMap({shop_id: standing_of(c) for shop_id, c in compliance_bulk(stale).items()} if stale else {},
-                         city.standings)
+    standings = overview.graded_again(city.standings, stale)
     rows = sorted((-standings[shop_id].priority, distance, shop_id) for shop_id, distance in distances.items()
                   if standings[shop_id].grade is not None)  # graded: active on the day
     page = paginate(rows, args)
