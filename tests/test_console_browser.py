@@ -6,6 +6,7 @@ import io
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,13 @@ def test_overview_map_list_export_and_shop_with_photo(desk):
     page.wait_for_url(f"**/console/shops/{city.shop['id']}")
     assert page.locator(".thumb img").count() == 2
     # Every thumbnail arrives through its signed link (a broken one ends 'complete' with no width: a timeout).
-    page.wait_for_function("Array.from(document.querySelectorAll('.thumb img')).every(i => i.complete && i.naturalWidth > 0)")
+    # Polled from here with evaluate(): wait_for_function's polling compiles its string in the page,
+    # which the console's CSP (no 'unsafe-eval') refuses whenever the first check is false.
+    deadline = time.monotonic() + 30
+    while not page.evaluate("Array.from(document.querySelectorAll('.thumb img'))"
+                            ".every(i => i.complete && i.naturalWidth > 0)"):
+        assert time.monotonic() < deadline, "a thumbnail did not load through its signed link"
+        page.wait_for_timeout(100)
     shot(page, "shop")
     with page.context.expect_page() as opened:
         page.click(".thumb >> nth=0")
