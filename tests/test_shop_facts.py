@@ -1,8 +1,10 @@
 """shop_facts: today's facts kept in step with the records by every commit, read back exactly."""
 import datetime as dt
 import random
+import re
 import threading
 
+import pytest
 from sqlalchemy import select, update
 
 from server.clock import today, utcnow
@@ -11,6 +13,7 @@ from server.models import (Cleaning, CollectorCompany, Contract, Handover, Inspe
                            RectificationEvent, Shop, ShopFacts, ShopStatusChange)
 from server.services import audit
 from server.services.compliance import check_all, compliance_bulk, compliance_of, stored, sync
+from tests.helpers import count_statements
 from tests.test_cleanings import body as cleaning_body
 
 HOUR, DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
@@ -194,9 +197,11 @@ def test_the_api_keeps_the_facts_in_step(client, make_shop, frozen_clock):
     assert check_all(db.session)[1:] == ([], [])
 
 
-def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monkeypatch):
+@pytest.mark.parametrize("slip_status", ["confirmed", "pending"])
+def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monkeypatch, slip_status):
     """PostgreSQL lets two transactions add records to one shop at once.  Each refresh must read
-    after the other committed, or the later upsert drops the earlier's record."""
+    after the other committed, or the later upsert drops the earlier's record (a pending slip is
+    brought in by an UPDATE, which must not be overwritten by the other's summary either)."""
     if db.engine.dialect.name != "postgresql":
         return  # SQLite serialises writers (BEGIN IMMEDIATE): the race cannot happen
     shop = city.shop()
@@ -211,6 +216,17 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
         return summarise(*args, **kwargs)
 
     monkeypatch.setattr(sync, "summarise", summarise_together)
+    bring_in = sync._bring_in_slips
+
+    def bring_in_together(*args, **kwargs):
+        missing = bring_in(*args, **kwargs)
+        try:  # without the lock the other one summarises now, before this slip is committed
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return missing
+
+    monkeypatch.setattr(sync, "_bring_in_slips", bring_in_together)
     errors = []
 
     def write(record):
@@ -226,8 +242,9 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
     cleaning = Cleaning(shop_id=shop.id, cleaned_on=today() - DAY, parts=["purifier"], performed_by="self",
                         logged_by_id=1, received_at=utcnow())
     slip = Handover(serial="RACE-1", shop_id=shop.id, collector_company_id=1, contract_id=1, started_by_id=1,
-                    handed_over_at=utcnow() - HOUR, waste_type="kitchen_waste", status="confirmed",
-                    started_by_party="shop", received_at=utcnow(), answered_at=utcnow())
+                    handed_over_at=utcnow() - HOUR, waste_type="kitchen_waste", status=slip_status,
+                    started_by_party="shop", received_at=utcnow(),
+                    answered_at=utcnow() if slip_status == "confirmed" else None)
     writers = [threading.Thread(target=write, args=(record,)) for record in (cleaning, slip)]
     for writer in writers:
         writer.start()
@@ -236,5 +253,64 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
     assert errors == []
     db.session.expire_all()
     row = db.session.get(ShopFacts, shop.id)
-    assert row.last_cleaned_on == today() - DAY and row.last_counted_slip_at is not None  # neither was dropped
+    slip_time = row.last_counted_slip_at if slip_status == "confirmed" else row.last_pending_slip_at
+    assert row.last_cleaned_on == today() - DAY and slip_time is not None  # neither was dropped
     assert check_all(db.session)[1:] == ([], [])
+
+
+def summary_of_cleanings(statement):
+    return re.search(r"\bFROM cleanings\b", statement) is not None
+
+
+def _start_slip(client, c, when):
+    response = client.post(f"/api/v1/shops/{c.shop_id}/handovers", headers=c.owner, json={
+        "handed_over_at": when, "waste_type": "kitchen_waste", "declared_kg": 60, "collector_company_id": c.company_id})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["id"]
+
+
+def test_a_started_slip_moves_the_row_by_its_own_change(frozen_clock, client, contracted):
+    """A new unanswered slip is brought into the row by one UPDATE, not a re-read of the shop's records;
+    the row is still exactly what a summary would say, and any other change re-summarises."""
+    c = contracted
+    shop = db.session.get(Shop, c.shop_id)
+    with count_statements() as seen:
+        first = _start_slip(client, c, "2024-03-22T08:00:00+08:00")
+    assert not any(summary_of_cleanings(s) for s in seen) and any(s.startswith("UPDATE shop_facts") for s in seen), seen
+    assert_rows_match_the_records([shop])
+    assert db.session.get(ShopFacts, c.shop_id).last_pending_slip_at == dt.datetime(2024, 3, 22, 0, 0, tzinfo=dt.UTC)
+    # An earlier slip leaves the last pending time where it is; a later one moves it.
+    frozen_clock.advance(HOUR)
+    _start_slip(client, c, "2024-03-21T20:00:00+08:00")
+    assert_rows_match_the_records([shop])
+    frozen_clock.advance(HOUR)
+    _start_slip(client, c, "2024-03-22T10:45:00+08:00")
+    assert_rows_match_the_records([shop])
+    assert db.session.get(ShopFacts, c.shop_id).last_pending_slip_at == dt.datetime(2024, 3, 22, 2, 45, tzinfo=dt.UTC)
+    # Answering re-summarises (the pending time falls back to the others, the slip counts).
+    response = client.post(f"/api/v1/handovers/{first}/confirm", headers=c.collector, json={"weighed_kg": 61})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert_rows_match_the_records([shop])
+    # Next day, the row of yesterday is re-summarised rather than moved (its waste window is yesterday's).
+    frozen_clock.advance(DAY)
+    with count_statements() as seen:
+        _start_slip(client, c, "2024-03-23T09:00:00+08:00")
+    assert any(summary_of_cleanings(s) for s in seen), seen
+    assert_rows_match_the_records([shop])
+    assert check_all(db.session)[1:] == ([], [])
+
+
+def test_a_slip_rolled_back_with_its_savepoint_leaves_no_trace_in_the_row(city):
+    shop = city.shop()
+    before = db.session.get(ShopFacts, shop.id).last_pending_slip_at
+    savepoint = db.session.begin_nested()
+    db.session.add(Handover(serial="SP-1", shop_id=shop.id, collector_company_id=1, contract_id=1, started_by_id=1,
+                            handed_over_at=utcnow() - HOUR, waste_type="kitchen_waste", status="pending",
+                            started_by_party="shop", received_at=utcnow()))
+    db.session.flush()
+    savepoint.rollback()
+    audit.record("test.record", "shop", shop.id)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(ShopFacts, shop.id).last_pending_slip_at == before
+    assert_rows_match_the_records([shop])

@@ -5,11 +5,17 @@ rectification orders marks the shop stale (:func:`note_changes`); just before th
 stale shops' rows are rewritten from their records by set-based SQL, in the same transaction
 (:func:`refresh_stale`, a step of :mod:`server.commit_pipeline`).  Writes that bypass the ORM
 (bulk loads, retention) call :func:`mark_stale` or :func:`refresh_all` themselves.
+
+One change is cheaper to bring in than to re-read: a transaction whose only change to a shop is new
+slips that nobody has answered yet (a slip being started, the commonest write) moves the row's
+``last_pending_slip_at`` and ``valid_from`` by one ``UPDATE`` (:func:`_bring_in_slips`) — nothing
+else in the row can change with it (an unanswered slip is in no list and counts no waste).  Any
+other change to the shop in the same transaction re-summarises it as before.
 """
 import json
 from itertools import chain
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, update
 
 from server.clock import start_of_day, to_shanghai, today, utcnow
 from server.database import in_ids, upsert
@@ -43,29 +49,95 @@ def _shop_of(session, obj):
     return None
 
 
+# Session-info keys beside STALE (every shop touched, which the reader takes from its records until
+# the commit): the shops to re-summarise, and {shop_id: [(handed_over_at, received_at)...]} for the
+# shops whose only changes so far are new unanswered slips.
+WHOLE, NEW_SLIPS = "shop_facts_whole", "shop_facts_new_slips"
+
+
 def mark_stale(session, shop_ids):
     """These shops' facts are rewritten from their records before the transaction commits."""
-    session.info.setdefault(STALE, set()).update(i for i in shop_ids if i is not None)
+    shop_ids = [i for i in shop_ids if i is not None]
+    session.info.setdefault(STALE, set()).update(shop_ids)
+    session.info.setdefault(WHOLE, set()).update(shop_ids)
+
+
+def _new_unanswered_slip(session, obj):
+    return (isinstance(obj, Handover) and obj in session.new and obj.status == "pending" and obj.answered_at is None
+            and obj.superseded_at is None and obj.superseded_by_id is None and obj.supersedes_id is None)
 
 
 def note_changes(session, _context):
     """(after_flush) The shops whose records this flush touched are stale."""
     with session.no_autoflush:
-        mark_stale(session, [_shop_of(session, obj) for obj in chain(session.new, session.dirty, session.deleted)])
+        touched = []
+        for obj in chain(session.new, session.dirty, session.deleted):
+            if _new_unanswered_slip(session, obj):
+                session.info.setdefault(STALE, set()).add(obj.shop_id)
+                session.info.setdefault(NEW_SLIPS, {}).setdefault(obj.shop_id, []).append(
+                    (obj.handed_over_at, obj.received_at))
+            else:
+                touched.append(_shop_of(session, obj))
+        mark_stale(session, touched)
 
 
 def refresh_stale(session):
     """(a commit step) Rewrite the stale shops' rows in the committing transaction."""
     session.flush()
-    stale = session.info.pop(STALE, None)
-    if stale:
-        refresh(session, sorted(stale))
+    stale, whole = session.info.pop(STALE, set()), session.info.pop(WHOLE, set())
+    new_slips = {shop_id: slips for shop_id, slips in session.info.pop(NEW_SLIPS, {}).items()
+                 if shop_id not in whole}
+    whole |= stale - set(new_slips)
+    if new_slips:
+        _lock(session, sorted(set(new_slips) | whole))
+        whole |= _bring_in_slips(session, new_slips)
+    if whole:
+        refresh(session, sorted(whole))
+
+
+def _bring_in_slips(session, new_slips):
+    """Move each shop's row by its new unanswered slips; returns the shops whose row is missing or
+    from an earlier day (to be re-summarised)."""
+    now, missing = utcnow(), set()
+    today_began = start_of_day(to_shanghai(now).date())
+    for shop_id, slips in new_slips.items():
+        latest_slip = max(at for at, _ in slips)
+        moment = max(now, latest_slip, *(received for _, received in slips if received is not None))
+        pending = literal(latest_slip, ShopFacts.last_pending_slip_at.type)
+        result = session.execute(
+            # Re-summarised instead: a row refreshed on an earlier day (its waste list starts at an earlier
+            # window) or valid only from later than now (a clock set back).  So the row stays exactly what
+            # a summary made now would be: its valid_from, the latest of now and every record's times.
+            update(ShopFacts).where(ShopFacts.shop_id == shop_id, ShopFacts.refreshed_at >= today_began,
+                                    ShopFacts.valid_from <= now).values(
+                last_pending_slip_at=case((or_(ShopFacts.last_pending_slip_at.is_(None),
+                                               ShopFacts.last_pending_slip_at < pending), pending),
+                                          else_=ShopFacts.last_pending_slip_at),
+                valid_from=moment, refreshed_at=now).execution_options(synchronize_session=False))
+        if result.rowcount == 0:
+            missing.add(shop_id)
+    return missing
 
 
 def forget(session, transaction):
     """(after_transaction_end) A transaction's marks end with it."""
-    if transaction.parent is None:  # a rolled-back savepoint keeps the outer transaction's marks
-        session.info.pop(STALE, None)
+    if transaction.parent is None:
+        for key in (STALE, WHOLE, NEW_SLIPS):
+            session.info.pop(key, None)
+    elif transaction.nested:
+        # A savepoint's end keeps the outer transaction's marks; if it was rolled back, slips noted in it
+        # may be gone, so their shops are re-summarised instead.
+        mark_stale(session, list(session.info.pop(NEW_SLIPS, {})))
+
+
+def _lock(session, shop_ids):
+    """On PostgreSQL, one refresher per shop at a time, and it reads after the previous one committed:
+    otherwise two transactions adding records to one shop would each summarise without the other's,
+    and the later upsert would drop the earlier's record.  (SQLite writers are serialised by BEGIN
+    IMMEDIATE already.)  NO KEY: records may still be inserted.  In id order, so two never deadlock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Shop.id).where(in_ids(Shop.id, shop_ids, session)).order_by(Shop.id)
+                        .with_for_update(key_share=True))
 
 
 def summarise(session, shop_ids, now=None):
@@ -170,13 +242,7 @@ def refresh(session, shop_ids):
     shop_ids = list(shop_ids)
     for start in range(0, len(shop_ids), BATCH):
         batch = shop_ids[start:start + BATCH]
-        if session.get_bind().dialect.name == "postgresql":
-            # One refresher per shop at a time, and it reads after the previous one committed:
-            # otherwise two transactions adding records to one shop would each summarise without
-            # the other's, and the later upsert would drop the earlier's record.  (SQLite writers
-            # are serialised by BEGIN IMMEDIATE already.)  NO KEY: records may still be inserted.
-            session.execute(select(Shop.id).where(in_ids(Shop.id, batch, session)).order_by(Shop.id)
-                            .with_for_update(key_share=True))
+        _lock(session, batch)
         rows = list(summarise(session, batch).values())
         if rows:
             statement = upsert(ShopFacts, session)
