@@ -20,7 +20,7 @@ import contextvars
 import json
 import logging
 
-from flask import g, has_app_context, request
+from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import ARRAY, Date, Integer, any_, bindparam, cast, event, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
@@ -101,16 +101,30 @@ def watch_requests(app, session):
                 log.exception("could not end a read request's transaction")
 
 
+def commit_last(session):
+    """Commit the request's last write.  What remains of the request (reading the record back for
+    its answer) begins deferred on SQLite: it neither queues for the write lock nor holds it while
+    the answer is serialised.  A write after it would be refused unless inside :func:`writing`."""
+    session.commit()
+    if has_request_context() and session.get_bind().dialect.name == "sqlite":
+        setattr(g, _READ_REQUEST, True)
+
+
 @contextlib.contextmanager
 def bookkeeping(session):
     """Commits made inside are bookkeeping (rate-limit counts, a token's last use), not the
     request's write: the commit pipeline carries no idempotency key on them, or a request
-    refused afterwards would stay remembered.  In a read request they are :func:`writing`."""
+    refused afterwards would stay remembered.  In a read request they are :func:`writing`.  They do
+    not expire what the session holds (the caller's token and user, loaded just before, stay loaded
+    for the request's own transaction instead of being read again)."""
     token = _bookkeeping.set(True)
+    own = session() if isinstance(session, scoped_session) else session
+    expire, own.expire_on_commit = own.expire_on_commit, False
     try:
         with writing(session):
             yield
     finally:
+        own.expire_on_commit = expire
         _bookkeeping.reset(token)
 
 

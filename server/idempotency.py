@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 
 from server.auth import authenticate
 from server.clock import utcnow
-from server.database import is_bookkeeping
+from server.database import is_bookkeeping, writing
 from server.errors import fail
 from server.extensions import db
 from server.models.idempotency import IdempotencyKey
@@ -109,12 +109,13 @@ def _remember_answer(response):
     if not pending or pending["row_id"] is None:
         return response
     db.session.rollback()
-    row = db.session.get(IdempotencyKey, pending["row_id"])
-    if row is None:  # the write that carried the key was rolled back after all
-        return response
-    # Whatever the answer, the write committed with the key: the same answer is replayed.
-    row.status_code, row.content_type = response.status_code, response.content_type
-    # Sealed: an answer may hold a one-time code, kept nowhere else but as a digest.
-    row.body = seal(b"" if response.is_streamed else response.get_data())
-    db.session.commit()
+    with writing(db.session):  # after the request's write: the rest of it reads without the lock
+        row = db.session.get(IdempotencyKey, pending["row_id"])
+        if row is None:  # the write that carried the key was rolled back after all
+            return response
+        # Whatever the answer, the write committed with the key: the same answer is replayed.
+        row.status_code, row.content_type = response.status_code, response.content_type
+        # Sealed: an answer may hold a one-time code, kept nowhere else but as a digest.
+        row.body = seal(b"" if response.is_streamed else response.get_data())
+        db.session.commit()
     return response

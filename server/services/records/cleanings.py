@@ -2,6 +2,7 @@
 import datetime as dt
 
 from server.clock import today, utcnow
+from server.database import commit_last
 from server.errors import fail
 from server.extensions import db
 from server.models.records import Cleaning
@@ -47,7 +48,7 @@ def log(user, shop_id, data):
     audit.record("cleaning.create", "cleaning", cleaning.id,
                  f"登记清洗记录：{cleaning.cleaned_on}，{'、'.join(cleaning.parts)}"
                  + ("（补录）" if cleaning.late_entry else ""), shop_id=shop.id)
-    db.session.commit()
+    commit_last(db.session)
     return cleaning
 
 
@@ -65,7 +66,7 @@ def correct(user, cleaning_id, data):
     old.superseded_by_id, old.superseded_at = new.id, new.received_at
     audit.record("cleaning.correct", "cleaning", new.id,
                  f"更正清洗记录 #{old.id} → #{new.id}：{data['reason']}", shop_id=shop.id)
-    db.session.commit()
+    commit_last(db.session)
     return new
 
 

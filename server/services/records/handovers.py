@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from server.clock import CLOCK_SLACK, business_date, utcnow
+from server.database import commit_last
 from server.errors import fail
 from server.extensions import db
 from server.models.collector import CollectorCompany
@@ -87,8 +88,9 @@ def _write(user, shop, data, party, *, serial, version=1, supersedes=None):
         supersedes_id=supersedes.id if supersedes else None, correction_reason=data.get("reason"))
     db.session.add(handover)
     db.session.flush()
-    photos.attach(data.get("photo_ids") or [], "handover", handover.id, "evidence",
-                  uploaders=_uploaders(party, shop, company_id), supersedes=supersedes)
+    if data.get("photo_ids"):
+        photos.attach(data["photo_ids"], "handover", handover.id, "evidence",
+                      uploaders=_uploaders(party, shop, company_id), supersedes=supersedes)
     return handover
 
 
@@ -99,7 +101,7 @@ def start(user, shop_id, data):
     audit.record("handover.create", "handover", handover.id,
                  f"开具联单 {handover.serial}（{'店铺' if party == 'shop' else '收运单位'}发起）"
                  + ("（补录）" if handover.late_entry else ""), shop_id=shop.id)
-    db.session.commit()
+    commit_last(db.session)
     return handover
 
 
@@ -134,7 +136,7 @@ def confirm(user, handover_id, data):
     audit.record("handover.confirm", "handover", handover.id,
                  f"确认联单 {handover.serial}：申报 {handover.declared_kg} kg，称重 {handover.weighed_kg} kg"
                  + ("，差异超出允许范围（有争议）" if handover.status == "disputed" else ""), shop_id=shop.id)
-    db.session.commit()
+    commit_last(db.session)
     return handover
 
 
@@ -144,7 +146,7 @@ def reject(user, handover_id, reason):
     handover.status, handover.reject_reason = "rejected", reason
     handover.answered_by_id, handover.answered_at = user.id, utcnow()
     audit.record("handover.reject", "handover", handover.id, f"拒绝联单 {handover.serial}：{reason}", shop_id=shop.id)
-    db.session.commit()
+    commit_last(db.session)
     return handover
 
 
@@ -164,7 +166,7 @@ def correct(user, handover_id, data):
     audit.record("handover.correct", "handover", new.id,
                  f"更正联单 {old.serial}（第 {old.version} 版 → 第 {new.version} 版）：{data['reason']}",
                  shop_id=shop.id)
-    db.session.commit()
+    commit_last(db.session)
     return new
 
 

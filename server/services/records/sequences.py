@@ -1,25 +1,19 @@
 """Gap-tolerant named counters, safe under concurrency on SQLite and PostgreSQL.
 
-SQLite: every transaction is ``BEGIN IMMEDIATE`` (server.database), so one writer at a
-time.  PostgreSQL: the counter row is locked with ``SELECT ... FOR UPDATE`` until commit.
+One statement takes the next value: ``INSERT … ON CONFLICT DO UPDATE SET value = value + 1
+RETURNING value``.  SQLite: every write transaction is ``BEGIN IMMEDIATE`` (server.database), so
+one writer at a time.  PostgreSQL: the upsert locks the counter row until the commit, so a
+concurrent transaction waits and then counts on from the committed value.
 """
-from sqlalchemy import select
-
 from server.database import upsert
 from server.extensions import db
 from server.models.counter import Counter
 
 
-def _insert_ignore(name):
-    return upsert(Counter, db.session).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"])
-
-
 def next_value(name):
     """Take the next value of counter ``name`` inside the caller's transaction."""
-    db.session.execute(_insert_ignore(name))
-    counter = db.session.execute(
-        select(Counter).where(Counter.name == name).with_for_update()
+    statement = upsert(Counter, db.session).values(name=name, value=1)
+    return db.session.execute(
+        statement.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + 1})
+        .returning(Counter.value)
     ).scalar_one()
-    counter.value += 1
-    db.session.flush()
-    return counter.value
