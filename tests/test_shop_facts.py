@@ -1,5 +1,6 @@
 """shop_facts: today's facts kept in step with the records by every commit, read back exactly."""
 import datetime as dt
+import json
 import random
 import re
 import threading
@@ -200,8 +201,9 @@ def test_the_api_keeps_the_facts_in_step(client, make_shop, frozen_clock):
 @pytest.mark.parametrize("slip_status", ["confirmed", "pending"])
 def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monkeypatch, slip_status):
     """PostgreSQL lets two transactions add records to one shop at once.  Each refresh must read
-    after the other committed, or the later upsert drops the earlier's record (a pending slip is
-    brought in by an UPDATE, which must not be overwritten by the other's summary either)."""
+    after the other committed, or the later upsert drops the earlier's record (an answered slip
+    rewrites only the slip columns and a pending one is brought in by an UPDATE: neither may be
+    overwritten by the other's summary)."""
     if db.engine.dialect.name != "postgresql":
         return  # SQLite serialises writers (BEGIN IMMEDIATE): the race cannot happen
     shop = city.shop()
@@ -216,17 +218,19 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
         return summarise(*args, **kwargs)
 
     monkeypatch.setattr(sync, "summarise", summarise_together)
-    bring_in = sync._bring_in_slips
 
-    def bring_in_together(*args, **kwargs):
-        missing = bring_in(*args, **kwargs)
-        try:  # without the lock the other one summarises now, before this slip is committed
-            barrier.wait()
-        except threading.BrokenBarrierError:
-            pass
-        return missing
+    def then_together(update_row):
+        def wrapper(*args, **kwargs):
+            missing = update_row(*args, **kwargs)
+            try:  # without the lock the other one summarises now, before this slip is committed
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                pass
+            return missing
+        return wrapper
 
-    monkeypatch.setattr(sync, "_bring_in_slips", bring_in_together)
+    monkeypatch.setattr(sync, "bring_in_new_slips", then_together(sync.bring_in_new_slips))
+    monkeypatch.setattr(sync, "resummarise_slips", then_together(sync.resummarise_slips))
     errors = []
 
     def write(record):
@@ -287,10 +291,23 @@ def test_a_started_slip_moves_the_row_by_its_own_change(frozen_clock, client, co
     _start_slip(client, c, "2024-03-22T10:45:00+08:00")
     assert_rows_match_the_records([shop])
     assert db.session.get(ShopFacts, c.shop_id).last_pending_slip_at == dt.datetime(2024, 3, 22, 2, 45, tzinfo=dt.UTC)
-    # Answering re-summarises (the pending time falls back to the others, the slip counts).
-    response = client.post(f"/api/v1/handovers/{first}/confirm", headers=c.collector, json={"weighed_kg": 61})
+    # Answering reads the shop's slips again, not its other records (the pending time falls back to
+    # the others, the slip counts and joins the waste window); so does a correction.
+    with count_statements() as seen:
+        response = client.post(f"/api/v1/handovers/{first}/confirm", headers=c.collector, json={"weighed_kg": 61})
     assert response.status_code == 200, response.get_data(as_text=True)
+    assert not any(summary_of_cleanings(s) for s in seen), seen
     assert_rows_match_the_records([shop])
+    row = db.session.get(ShopFacts, c.shop_id)
+    assert (row.last_counted_slip_at, row.last_pending_slip_at, json.loads(row.recent_waste)) == (
+        dt.datetime(2024, 3, 22, 0, 0, tzinfo=dt.UTC), dt.datetime(2024, 3, 22, 2, 45, tzinfo=dt.UTC),
+        [["2024-03-22T00:00:00.000000+00:00", 61.0, None]])
+    fixed = client.post(f"/api/v1/handovers/{first}/corrections", headers=c.owner, json={
+        "handed_over_at": "2024-03-22T07:30:00+08:00", "waste_type": "kitchen_waste", "declared_kg": 55,
+        "collector_company_id": c.company_id, "reason": "时间填错"})
+    assert fixed.status_code == 201, fixed.get_data(as_text=True)
+    assert_rows_match_the_records([shop])
+    assert json.loads(db.session.get(ShopFacts, c.shop_id).recent_waste) == []  # the new version is pending
     # Next day, the row of yesterday is re-summarised rather than moved (its waste window is yesterday's).
     frozen_clock.advance(DAY)
     with count_statements() as seen:

@@ -110,7 +110,7 @@ class Reader:
         if recent_waste is None:
             self.waste_unknown.append(shop_id)
         elif recent_waste != "[]":
-            # Each stored slip: [handed over, weighed or declared kg, bins] (see sync.summarise).
+            # Each stored slip: [handed over, weighed or declared kg, bins] (see summary.summarise).
             quantities = [slip_kg(kg, None, bins, self.kg_per_bin)
                           for at, kg, bins in json.loads(recent_waste) if self.waste_since <= at <= self.moment_text]
             if quantities:

@@ -1,0 +1,177 @@
+"""Summarising a shop's records into its ``shop_facts`` row, whole or by the part a change touched.
+
+:func:`summarise` reads every kind of record (one set-based query per kind).  Two changes are cheaper
+to bring in than that, and the row stays exactly what :func:`summarise` would say now:
+
+- **new unanswered slips** (a slip being started, the commonest write) move only the last pending
+  time and ``valid_from``, by one ``UPDATE`` (:func:`bring_in_new_slips`): such a slip is in no list
+  and counts no waste;
+- **any other change to slips only** (an answer, a correction) rewrites the slip columns from the
+  shop's slips (:func:`resummarise_slips`: two queries instead of nine).
+
+Both apply to a row refreshed earlier the same business day and valid from no later than now, whose
+other columns are then still current: its waste list starts at today's window, and its
+``valid_from`` — the latest of its refresh and every record's times — is at most now, so the new one
+is the latest of now and the slips' times.  Any other row is summarised whole.
+"""
+import json
+
+from sqlalchemy import and_, case, func, literal, or_, select, update
+
+from server.clock import start_of_day, to_shanghai, utcnow
+from server.database import in_ids
+from server.models.inspection import Inspection, InspectionItem, Rectification, RectificationEvent
+from server.models.records import Cleaning, Handover
+from server.models.shop import Contract, Shop, ShopStatusChange
+from server.models.shop_facts import ShopFacts
+from server.services.compliance.from_records import FAILED_ITEM, YEAR, counting_slip, current, live_inspection
+from server.services.compliance.rules import order_status_after, waste_window
+from server.services.compliance.stored import utc_text
+
+
+def summarise(session, shop_ids, now=None):
+    """``{shop_id: row values}`` from the shops' records (set-based, one query per kind).  Facts
+    are taken from the versions in force; ``valid_from`` from every version and answer."""
+    now = now or utcnow()
+    rows = {shop_id: {"shop_id": shop_id, "last_cleaned_on": None, "last_counted_slip_at": None,
+                      "last_pending_slip_at": None, "last_inspected_at": None, "valid_from": now,
+                      "refreshed_at": now, "lists": {"statuses": [], "contracts": [], "orders": [], "failures": []},
+                      "recent_waste": []}
+            for shop_id in session.scalars(select(Shop.id).where(in_ids(Shop.id, shop_ids, session)))}
+    if not rows:
+        return rows
+
+    def changed(shop_id, *moments):
+        _later(rows[shop_id], moments)
+
+    for shop_id, effective_on, status, changed_at in session.execute(
+            select(ShopStatusChange.shop_id, ShopStatusChange.effective_on, ShopStatusChange.status,
+                   ShopStatusChange.changed_at)
+            .where(in_ids(ShopStatusChange.shop_id, shop_ids, session)).order_by(ShopStatusChange.id)):
+        rows[shop_id]["lists"]["statuses"].append([effective_on.isoformat(), status])
+        changed(shop_id, changed_at)
+    in_force = current(Cleaning)
+    for shop_id, last, received, superseded in session.execute(
+            select(Cleaning.shop_id, func.max(case((in_force, Cleaning.cleaned_on))), func.max(Cleaning.received_at),
+                   func.max(Cleaning.superseded_at))
+            .where(in_ids(Cleaning.shop_id, shop_ids, session)).group_by(Cleaning.shop_id)):
+        rows[shop_id]["last_cleaned_on"] = last
+        changed(shop_id, received, superseded)
+    _slip_facts(session, shop_ids, rows, changed, now)
+    for shop_id, valid_from, valid_until, company_id, recorded_at in session.execute(
+            select(Contract.shop_id, Contract.valid_from, Contract.valid_until, Contract.collector_company_id,
+                   Contract.recorded_at)
+            .where(in_ids(Contract.shop_id, shop_ids, session)).order_by(Contract.id)):
+        rows[shop_id]["lists"]["contracts"].append([valid_from.isoformat(), valid_until.isoformat(), company_id])
+        changed(shop_id, recorded_at)
+    live = live_inspection()
+    for shop_id, last, received, voided in session.execute(
+            select(Inspection.shop_id, func.max(case((live, Inspection.inspected_at))),
+                   func.max(Inspection.received_at), func.max(Inspection.voided_at))
+            .where(in_ids(Inspection.shop_id, shop_ids, session)).group_by(Inspection.shop_id)):
+        rows[shop_id]["last_inspected_at"] = last
+        changed(shop_id, received, voided, last)
+    for shop_id, code, inspection_id, at in session.execute(
+            select(Inspection.shop_id, InspectionItem.code, Inspection.id, Inspection.inspected_at)
+            .join(InspectionItem, InspectionItem.inspection_id == Inspection.id)
+            .where(in_ids(Inspection.shop_id, shop_ids, session), live, Inspection.inspected_at > now - YEAR,
+                   FAILED_ITEM)
+            .order_by(Inspection.id, InspectionItem.code)):
+        rows[shop_id]["lists"]["failures"].append([code, inspection_id, utc_text(at)])
+    orders = {}
+    for order_id, shop_id, created_at in session.execute(
+            select(Rectification.id, Rectification.shop_id, Rectification.created_at)
+            .join(Inspection, Inspection.id == Rectification.inspection_id)
+            .where(in_ids(Rectification.shop_id, shop_ids, session), live)):
+        orders[order_id] = shop_id
+        changed(shop_id, created_at)
+    state = {}  # order id → [last action, last deadline]
+    for order_id, action, deadline, at in session.execute(
+            select(RectificationEvent.rectification_id, RectificationEvent.action, RectificationEvent.deadline,
+                   RectificationEvent.at)
+            .where(in_ids(RectificationEvent.rectification_id, list(orders), session))
+            .order_by(RectificationEvent.id)):
+        last = state.setdefault(order_id, [None, None])
+        last[0] = action
+        if deadline is not None:
+            last[1] = deadline
+        changed(orders[order_id], at)
+    for order_id, (action, deadline) in sorted(state.items()):
+        if action != "accepted":
+            rows[orders[order_id]]["lists"]["orders"].append(
+                [order_status_after(action) == "open", deadline.isoformat()])
+    for row in rows.values():
+        row["lists"] = json.dumps(row["lists"], separators=(",", ":")) if any(row["lists"].values()) else None
+        row["recent_waste"] = json.dumps(row["recent_waste"], separators=(",", ":"))
+    return rows
+
+
+def _later(row, moments):
+    row["valid_from"] = max(m for m in (row["valid_from"], *moments) if m is not None)
+
+
+def _slip_facts(session, shop_ids, rows, changed, now):
+    """The slip columns of ``rows``: the last counted and the last pending slip in force, and the
+    plausibility window's kitchen waste."""
+    answered, in_force = Handover.answered_at.is_not(None), current(Handover)
+    for shop_id, counted, pending, received, superseded, answered_at in session.execute(
+            select(Handover.shop_id,
+                   func.max(case((and_(in_force, counting_slip(answered)), Handover.handed_over_at))),
+                   func.max(case((and_(in_force, ~answered), Handover.handed_over_at))),
+                   func.max(Handover.received_at), func.max(Handover.superseded_at), func.max(Handover.answered_at))
+            .where(in_ids(Handover.shop_id, shop_ids, session)).group_by(Handover.shop_id)):
+        rows[shop_id]["last_counted_slip_at"], rows[shop_id]["last_pending_slip_at"] = counted, pending
+        changed(shop_id, received, superseded, answered_at, counted, pending)
+    # The plausibility window's kitchen waste (from the window's first day on the refresh's day: any
+    # later window is covered, as a slip that starts counting rewrites these columns).
+    for shop_id, at, weighed, declared, bins in session.execute(
+            select(Handover.shop_id, Handover.handed_over_at, Handover.weighed_kg, Handover.declared_kg, Handover.bins)
+            .where(in_ids(Handover.shop_id, shop_ids, session), in_force, counting_slip(answered),
+                   Handover.waste_type == "kitchen_waste",
+                   Handover.handed_over_at >= start_of_day(waste_window(to_shanghai(now).date())),
+                   or_(Handover.weighed_kg.is_not(None), Handover.declared_kg.is_not(None), Handover.bins.is_not(None)))
+            .order_by(Handover.shop_id, Handover.handed_over_at, Handover.id)):
+        kg = weighed if weighed is not None else declared
+        rows[shop_id]["recent_waste"].append([utc_text(at), None if kg is None else float(kg), bins if kg is None else None])
+
+
+def _current_rows(now):
+    """The rows the cheaper paths may move (see the module's docstring)."""
+    return (ShopFacts.refreshed_at >= start_of_day(to_shanghai(now).date()), ShopFacts.valid_from <= now)
+
+
+def bring_in_new_slips(session, new_slips):
+    """Move each shop's row by its new unanswered slips (``{shop_id: [(handed_over_at, received_at)...]}``);
+    returns the shops whose row could not be moved (to be summarised whole)."""
+    now, missing = utcnow(), set()
+    for shop_id, slips in new_slips.items():
+        latest_slip = max(at for at, _ in slips)
+        moment = max(now, latest_slip, *(received for _, received in slips if received is not None))
+        pending = literal(latest_slip, ShopFacts.last_pending_slip_at.type)
+        result = session.execute(
+            update(ShopFacts).where(ShopFacts.shop_id == shop_id, *_current_rows(now)).values(
+                last_pending_slip_at=case((or_(ShopFacts.last_pending_slip_at.is_(None),
+                                               ShopFacts.last_pending_slip_at < pending), pending),
+                                          else_=ShopFacts.last_pending_slip_at),
+                valid_from=moment, refreshed_at=now).execution_options(synchronize_session=False))
+        if result.rowcount == 0:
+            missing.add(shop_id)
+    return missing
+
+
+def resummarise_slips(session, shop_ids):
+    """Rewrite these shops' slip columns from their slips; returns the shops whose row could not be
+    rewritten so (to be summarised whole)."""
+    now = utcnow()
+    rows = {shop_id: {"last_counted_slip_at": None, "last_pending_slip_at": None, "recent_waste": [],
+                      "valid_from": now} for shop_id in shop_ids}
+    _slip_facts(session, list(shop_ids), rows, lambda shop_id, *moments: _later(rows[shop_id], moments), now)
+    missing = set()
+    for shop_id, row in rows.items():
+        result = session.execute(
+            update(ShopFacts).where(ShopFacts.shop_id == shop_id, *_current_rows(now)).values(
+                dict(row, recent_waste=json.dumps(row["recent_waste"], separators=(",", ":")), refreshed_at=now))
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 0:
+            missing.add(shop_id)
+    return missing
