@@ -92,7 +92,8 @@ def refresh_stale(session):
     whole |= stale - slips - set(new_slips)
     if slips or new_slips:
         _lock(session, sorted(slips | set(new_slips) | whole))
-        whole |= bring_in_new_slips(session, new_slips) | resummarise_slips(session, slips)
+        whole |= bring_in_new_slips(session, new_slips) if new_slips else set()
+        whole |= resummarise_slips(session, slips) if slips else set()
     if whole:
         refresh(session, sorted(whole))
 
