@@ -27,6 +27,13 @@ access_log_format = '%(h)s [%({x-request-id}o)s] "%(m)s %(U)s %(H)s" %(s)s %(B)s
 logger_class = "server.gunicorn_output.EscapingLogger"
 
 
+def post_fork(server, worker):
+    """Big short-lived blobs go back to the system when freed (server/malloc.py: 15 MB less at peak)."""
+    from server.malloc import fix_mmap_threshold
+
+    fix_mmap_threshold()
+
+
 def on_starting(server):
     """gunicorn's own error answers (414, 431...) in the API's error shape, not HTML."""
     from server.gunicorn_output import install

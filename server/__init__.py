@@ -1,5 +1,7 @@
 """餐饮油烟与餐厨废弃物监管 — the API server.  ``create_app`` is the only way in."""
 import logging
+import os
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -13,7 +15,7 @@ from server.config import load_config
 from server.database import configure_engine, watch_requests
 from server.errors import register_error_handlers
 from server.routes import open311
-from server.extensions import db, migrate
+from server.extensions import db
 from server.schemas import dump
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -41,12 +43,22 @@ def create_app(config=None):
     return app
 
 
+def register_migrations(app):
+    """Flask-Migrate only where migrations run: under the ``flask`` command (``db upgrade``), or in a
+    process that has imported it (tests and benches call ``flask_migrate.upgrade``).  A gunicorn
+    worker never loads it: with alembic and mako it is 12 MB of every worker's memory."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") == "true" or "flask_migrate" in sys.modules:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+
+
 def register_extensions(app):
     import server.models  # noqa: F401  (every table known before the engine is used)
 
     commit_pipeline.install()
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    register_migrations(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     # One Api per app: flask-smorest keeps the app and its OpenAPI spec on the instance.

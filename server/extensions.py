@@ -1,7 +1,7 @@
-"""The Flask extensions, created unbound; ``create_app`` binds them."""
+"""The Flask extensions, created unbound; ``create_app`` binds them (Flask-Migrate: see
+``server.register_migrations``)."""
 import datetime as dt
 
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -26,4 +26,3 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()

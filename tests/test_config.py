@@ -74,3 +74,33 @@ def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
     assert uri.startswith("sqlite:///") and uri.endswith("/instance/app.db")
     with app.app_context():
         app.extensions["sqlalchemy"].engine.dispose()
+
+
+def test_a_web_worker_does_not_load_the_migration_tooling(tmp_path):
+    """gunicorn imports wsgi without the flask command: Flask-Migrate, alembic and mako (12 MB of every
+    worker) stay out; the flask command still has `db upgrade`."""
+    env = {k: v for k, v in os.environ.items() if k != "FLASK_RUN_FROM_CLI"}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/app.db", UPLOAD_DIR=str(tmp_path / "uploads"), APP_ENV="testing")
+    worker = subprocess.run([sys.executable, "-c", "import sys, wsgi; print(sorted({'flask_migrate', 'alembic', 'mako'}"
+                             " & set(sys.modules)), 'migrate' in wsgi.app.extensions)"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert worker.stdout.split() == ["[]", "False"], worker.stderr
+    command = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert command.returncode == 0, command.stderr
+    assert "Running upgrade" in command.stderr + command.stdout
+
+
+def test_gunicorn_workers_fix_the_mmap_threshold(monkeypatch):
+    """Each worker keeps big short-lived blocks mapped (server/malloc.py), and glibc takes the setting."""
+    import runpy
+
+    from server import malloc
+
+    calls = []
+    monkeypatch.setattr(malloc, "fix_mmap_threshold", lambda: calls.append("fixed"))
+    runpy.run_path(str(ROOT / "gunicorn.conf.py"))["post_fork"](None, None)
+    assert calls == ["fixed"]
+    monkeypatch.undo()
+    assert malloc.fix_mmap_threshold() is (os.path.exists("/lib/x86_64-linux-gnu/libc.so.6")
+                                           or os.path.exists("/lib/aarch64-linux-gnu/libc.so.6"))
