@@ -4,6 +4,7 @@ import json
 import random
 import re
 import threading
+import time
 
 import pytest
 from sqlalchemy import select, update
@@ -198,12 +199,12 @@ def test_the_api_keeps_the_facts_in_step(client, make_shop, frozen_clock):
     assert check_all(db.session)[1:] == ([], [])
 
 
-@pytest.mark.parametrize("slip_status", ["confirmed", "pending"])
-def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monkeypatch, slip_status):
+@pytest.mark.parametrize("other", ["cleaning", "confirmed slip", "pending slip"])
+def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monkeypatch, other):
     """PostgreSQL lets two transactions add records to one shop at once.  Each refresh must read
-    after the other committed, or the later upsert drops the earlier's record (an answered slip
-    rewrites only the slip columns and a pending one is brought in by an UPDATE: neither may be
-    overwritten by the other's summary)."""
+    after the other committed, or the later upsert drops the earlier's record.  Beside a status
+    change (summarised whole): a cleaning, an answered slip (only the slip columns rewritten) and a
+    pending one (both brought in by an UPDATE) must not be overwritten by the summary."""
     if db.engine.dialect.name != "postgresql":
         return  # SQLite serialises writers (BEGIN IMMEDIATE): the race cannot happen
     shop = city.shop()
@@ -222,14 +223,15 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
     def then_together(update_row):
         def wrapper(*args, **kwargs):
             missing = update_row(*args, **kwargs)
-            try:  # without the lock the other one summarises now, before this slip is committed
+            try:  # without the lock the other one summarises now, before this record is committed
                 barrier.wait()
+                time.sleep(0.3)  # ...and has read the records before this commit
             except threading.BrokenBarrierError:
                 pass
             return missing
         return wrapper
 
-    monkeypatch.setattr(sync, "bring_in_new_slips", then_together(sync.bring_in_new_slips))
+    monkeypatch.setattr(sync, "bring_in_new_records", then_together(sync.bring_in_new_records))
     monkeypatch.setattr(sync, "resummarise_slips", then_together(sync.resummarise_slips))
     errors = []
 
@@ -243,13 +245,17 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
 
-    cleaning = Cleaning(shop_id=shop.id, cleaned_on=today() - DAY, parts=["purifier"], performed_by="self",
-                        logged_by_id=1, received_at=utcnow())
-    slip = Handover(serial="RACE-1", shop_id=shop.id, collector_company_id=1, contract_id=1, started_by_id=1,
-                    handed_over_at=utcnow() - HOUR, waste_type="kitchen_waste", status=slip_status,
-                    started_by_party="shop", received_at=utcnow(),
-                    answered_at=utcnow() if slip_status == "confirmed" else None)
-    writers = [threading.Thread(target=write, args=(record,)) for record in (cleaning, slip)]
+    suspension = ShopStatusChange(shop_id=shop.id, status="suspended", reason="r", effective_on=today() + DAY,
+                                  changed_by_id=1, changed_at=utcnow())
+    if other == "cleaning":
+        record = Cleaning(shop_id=shop.id, cleaned_on=today() - DAY, parts=["purifier"], performed_by="self",
+                          logged_by_id=1, received_at=utcnow())
+    else:
+        record = Handover(serial="RACE-1", shop_id=shop.id, collector_company_id=1, contract_id=1, started_by_id=1,
+                          handed_over_at=utcnow() - HOUR, waste_type="kitchen_waste", status=other.split()[0],
+                          started_by_party="shop", received_at=utcnow(),
+                          answered_at=utcnow() if other == "confirmed slip" else None)
+    writers = [threading.Thread(target=write, args=(each,)) for each in (suspension, record)]
     for writer in writers:
         writer.start()
     for writer in writers:
@@ -257,13 +263,14 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
     assert errors == []
     db.session.expire_all()
     row = db.session.get(ShopFacts, shop.id)
-    slip_time = row.last_counted_slip_at if slip_status == "confirmed" else row.last_pending_slip_at
-    assert row.last_cleaned_on == today() - DAY and slip_time is not None  # neither was dropped
+    kept = {"cleaning": row.last_cleaned_on, "confirmed slip": row.last_counted_slip_at,
+            "pending slip": row.last_pending_slip_at}[other]
+    assert kept is not None and "suspended" in (row.lists or "")  # neither was dropped
     assert check_all(db.session)[1:] == ([], [])
 
 
 def summary_of_cleanings(statement):
-    return re.search(r"\bFROM cleanings\b", statement) is not None
+    return re.search(r"\bFROM cleanings\b", statement) is not None and "max(" in statement
 
 
 def summary_of_slips(statement):
@@ -336,3 +343,31 @@ def test_a_slip_rolled_back_with_its_savepoint_leaves_no_trace_in_the_row(city):
     db.session.expire_all()
     assert db.session.get(ShopFacts, shop.id).last_pending_slip_at == before
     assert_rows_match_the_records([shop])
+
+
+def test_a_logged_cleaning_moves_the_row_by_its_own_change(frozen_clock, client, make_shop):
+    shop, _, owner = make_shop()
+    with count_statements() as seen:
+        first = client.post(f"/api/v1/shops/{shop['id']}/cleanings", headers=owner,
+                            json=cleaning_body(client, owner, cleaned_on="2024-03-20"))
+    assert first.status_code == 201, first.get_json()
+    assert not any(summary_of_cleanings(s) or summary_of_slips(s) for s in seen), seen
+    row = db.session.get(ShopFacts, shop["id"])
+    assert row.last_cleaned_on == dt.date(2024, 3, 20)
+    assert_rows_match_the_records([db.session.get(Shop, shop["id"])])
+    # An earlier date leaves the last cleaning where it is.
+    earlier = client.post(f"/api/v1/shops/{shop['id']}/cleanings", headers=owner,
+                          json=cleaning_body(client, owner, (3, 4), cleaned_on="2024-03-02"))
+    assert earlier.status_code == 201, earlier.get_json()
+    db.session.expire_all()
+    assert db.session.get(ShopFacts, shop["id"]).last_cleaned_on == dt.date(2024, 3, 20)
+    assert_rows_match_the_records([db.session.get(Shop, shop["id"])])
+    # A correction may lower it: summarised whole.
+    with count_statements() as seen:
+        fixed = client.post(f"/api/v1/cleanings/{first.get_json()['id']}/corrections", headers=owner,
+                            json=dict(cleaning_body(client, owner, (5, 6), cleaned_on="2024-03-01"), reason="日期填错"))
+    assert fixed.status_code == 201, fixed.get_json()
+    assert any(summary_of_cleanings(s) for s in seen), seen
+    db.session.expire_all()
+    assert db.session.get(ShopFacts, shop["id"]).last_cleaned_on == dt.date(2024, 3, 2)
+    assert_rows_match_the_records([db.session.get(Shop, shop["id"])])

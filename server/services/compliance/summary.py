@@ -3,9 +3,10 @@
 :func:`summarise` reads every kind of record (one set-based query per kind).  Two changes are cheaper
 to bring in than that, and the row stays exactly what :func:`summarise` would say now:
 
-- **new unanswered slips** (a slip being started, the commonest write) move only the last pending
-  time and ``valid_from``, by one ``UPDATE`` (:func:`bring_in_new_slips`): such a slip is in no list
-  and counts no waste;
+- **new unanswered slips and new cleanings** (a slip being started, a cleaning logged: the commonest
+  writes) raise only the last pending slip or the last cleaning and ``valid_from``, by one ``UPDATE``
+  (:func:`bring_in_new_records`): such a slip is in no list and counts no waste, and cleanings are
+  only ever summarised as their latest date;
 - **any other change to slips only** (an answer, a correction) rewrites the slip columns from the
   shop's slips (:func:`resummarise_slips`: two queries instead of nine).
 
@@ -140,20 +141,20 @@ def _current_rows(now):
     return (ShopFacts.refreshed_at >= start_of_day(to_shanghai(now).date()), ShopFacts.valid_from <= now)
 
 
-def bring_in_new_slips(session, new_slips):
-    """Move each shop's row by its new unanswered slips (``{shop_id: [(handed_over_at, received_at)...]}``);
-    returns the shops whose row could not be moved (to be summarised whole)."""
+def bring_in_new_records(session, new):
+    """Move each shop's row by its new records: ``{shop_id: {column: latest value..., "moment": latest
+    time}}``, each column a last time that the new records can only raise; returns the shops whose row
+    could not be moved (to be summarised whole)."""
     now, missing = utcnow(), set()
-    for shop_id, slips in new_slips.items():
-        latest_slip = max(at for at, _ in slips)
-        moment = max(now, latest_slip, *(received for _, received in slips if received is not None))
-        pending = literal(latest_slip, ShopFacts.last_pending_slip_at.type)
-        result = session.execute(
-            update(ShopFacts).where(ShopFacts.shop_id == shop_id, *_current_rows(now)).values(
-                last_pending_slip_at=case((or_(ShopFacts.last_pending_slip_at.is_(None),
-                                               ShopFacts.last_pending_slip_at < pending), pending),
-                                          else_=ShopFacts.last_pending_slip_at),
-                valid_from=moment, refreshed_at=now).execution_options(synchronize_session=False))
+    for shop_id, found in new.items():
+        values = {"valid_from": max(now, found["moment"]), "refreshed_at": now}
+        for name, latest in found.items():
+            if name != "moment":
+                column = getattr(ShopFacts, name)
+                latest = literal(latest, column.type)
+                values[name] = case((or_(column.is_(None), column < latest), latest), else_=column)
+        result = session.execute(update(ShopFacts).where(ShopFacts.shop_id == shop_id, *_current_rows(now))
+                                 .values(values).execution_options(synchronize_session=False))
         if result.rowcount == 0:
             missing.add(shop_id)
     return missing

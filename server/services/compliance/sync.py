@@ -6,9 +6,9 @@ stale shops' rows are rewritten from their records by set-based SQL, in the same
 (:func:`refresh_stale`, a step of :mod:`server.commit_pipeline`).  Writes that bypass the ORM
 (bulk loads, retention) call :func:`mark_stale` or :func:`refresh_all` themselves.
 
-A transaction whose only changes to a shop are to its slips is cheaper to bring in (see
-:mod:`.summary`): new unanswered slips move the row by one ``UPDATE``, other slip changes rewrite
-only the slip columns.  Any other change to the shop in the same transaction summarises it whole.
+Some changes are cheaper to bring in (see :mod:`.summary`): new unanswered slips and new cleanings
+move the row by one ``UPDATE``; other changes to slips only rewrite the slip columns.  Any other
+change to the shop in the same transaction summarises it whole.
 """
 from itertools import chain
 
@@ -22,7 +22,7 @@ from server.models.shop import Contract, Shop, ShopStatusChange
 from server.models.shop_facts import ShopFacts
 from server.services.compliance.from_records import facts_bulk
 from server.services.compliance.stored import STALE, read, stored_rows
-from server.services.compliance.summary import bring_in_new_slips, resummarise_slips, summarise
+from server.services.compliance.summary import bring_in_new_records, resummarise_slips, summarise
 
 __all__ = ["BY_SHOP", "check_all", "forget", "mark_stale", "note_changes", "refresh", "refresh_all",
            "refresh_stale", "summarise"]
@@ -50,8 +50,9 @@ def _shop_of(session, obj):
 
 # Session-info keys beside STALE (every shop touched, which the reader takes from its records until
 # the commit): the shops to summarise whole, the shops whose only changes are to their slips, and
-# {shop_id: [(handed_over_at, received_at)...]} of the new unanswered slips among those.
-WHOLE, SLIPS, NEW_SLIPS = "shop_facts_whole", "shop_facts_slips", "shop_facts_new_slips"
+# {shop_id: {column: latest value..., "moment": latest time}} of the shops whose only changes are new
+# records that can only raise a last-time column (see summary.bring_in_new_records).
+WHOLE, SLIPS, NEW = "shop_facts_whole", "shop_facts_slips", "shop_facts_new"
 
 
 def mark_stale(session, shop_ids):
@@ -61,9 +62,17 @@ def mark_stale(session, shop_ids):
     session.info.setdefault(WHOLE, set()).update(shop_ids)
 
 
-def _new_unanswered_slip(session, obj):
-    return (obj in session.new and obj.status == "pending" and obj.answered_at is None
-            and obj.superseded_at is None and obj.superseded_by_id is None and obj.supersedes_id is None)
+def _raises_a_last_time(session, obj):
+    """``(column, value, moments)`` for a new first version that only moves one last-time column: an
+    unanswered slip (the last pending slip) or a cleaning (the last cleaning); else None."""
+    if not isinstance(obj, (Handover, Cleaning)) or obj not in session.new or obj.supersedes_id is not None \
+            or obj.superseded_at is not None or obj.superseded_by_id is not None:
+        return None
+    if isinstance(obj, Handover) and obj.status == "pending" and obj.answered_at is None:
+        return "last_pending_slip_at", obj.handed_over_at, (obj.handed_over_at, obj.received_at)
+    if isinstance(obj, Cleaning):
+        return "last_cleaned_on", obj.cleaned_on, (obj.received_at,)
+    return None
 
 
 def note_changes(session, _context):
@@ -71,13 +80,16 @@ def note_changes(session, _context):
     with session.no_autoflush:
         touched = []
         for obj in chain(session.new, session.dirty, session.deleted):
-            if isinstance(obj, Handover) and obj not in session.deleted:
+            raised = _raises_a_last_time(session, obj)
+            if raised:
+                column, value, moments = raised
                 session.info.setdefault(STALE, set()).add(obj.shop_id)
-                if _new_unanswered_slip(session, obj):
-                    session.info.setdefault(NEW_SLIPS, {}).setdefault(obj.shop_id, []).append(
-                        (obj.handed_over_at, obj.received_at))
-                else:
-                    session.info.setdefault(SLIPS, set()).add(obj.shop_id)
+                found = session.info.setdefault(NEW, {}).setdefault(obj.shop_id, {})
+                found[column] = max(found.get(column, value), value)
+                found["moment"] = max(m for m in (found.get("moment"), *moments) if m is not None)
+            elif isinstance(obj, Handover) and obj not in session.deleted:
+                session.info.setdefault(STALE, set()).add(obj.shop_id)
+                session.info.setdefault(SLIPS, set()).add(obj.shop_id)
             else:
                 touched.append(_shop_of(session, obj))
         mark_stale(session, touched)
@@ -87,12 +99,14 @@ def refresh_stale(session):
     """(a commit step) Rewrite the stale shops' rows in the committing transaction."""
     session.flush()
     stale, whole = session.info.pop(STALE, set()), session.info.pop(WHOLE, set())
-    slips, new_slips = session.info.pop(SLIPS, set()) - whole, session.info.pop(NEW_SLIPS, {})
-    new_slips = {shop_id: found for shop_id, found in new_slips.items() if shop_id not in whole | slips}
-    whole |= stale - slips - set(new_slips)
-    if slips or new_slips:
-        _lock(session, sorted(slips | set(new_slips) | whole))
-        whole |= bring_in_new_slips(session, new_slips) if new_slips else set()
+    slips, new = session.info.pop(SLIPS, set()) - whole, session.info.pop(NEW, {})
+    whole |= {shop_id for shop_id in slips if "last_cleaned_on" in new.get(shop_id, {})}  # a cleaning too
+    slips -= whole
+    new = {shop_id: found for shop_id, found in new.items() if shop_id not in whole | slips}  # slips: re-read
+    whole |= stale - slips - set(new)
+    if slips or new:
+        _lock(session, sorted(slips | set(new) | whole))
+        whole |= bring_in_new_records(session, new) if new else set()
         whole |= resummarise_slips(session, slips) if slips else set()
     if whole:
         refresh(session, sorted(whole))
@@ -101,12 +115,12 @@ def refresh_stale(session):
 def forget(session, transaction):
     """(after_transaction_end) A transaction's marks end with it."""
     if transaction.parent is None:
-        for key in (STALE, WHOLE, SLIPS, NEW_SLIPS):
+        for key in (STALE, WHOLE, SLIPS, NEW):
             session.info.pop(key, None)
     elif transaction.nested:
-        # A savepoint's end keeps the outer transaction's marks; if it was rolled back, new slips noted
-        # in it may be gone, so their shops' slips are read again instead.
-        session.info.setdefault(SLIPS, set()).update(session.info.pop(NEW_SLIPS, {}))
+        # A savepoint's end keeps the outer transaction's marks; if it was rolled back, new records noted
+        # in it may be gone, so their shops are summarised whole instead.
+        mark_stale(session, list(session.info.pop(NEW, {})))
 
 
 def _lock(session, shop_ids):
