@@ -172,6 +172,8 @@ def main():
                     break
                 ids += [item["id"] for item in more]
                 page += 1
+            # Slips still being committed by the last in-flight POSTs shift the pages: an id may be listed twice.
+            ids = list(dict.fromkeys(ids))
             confirm_seconds = max(1, min(args.seconds, len(ids) // 400))  # each slip is confirmed once
             results["POST /handovers/{id}/confirm"] = wrk(
                 api + "/", confirm_seconds,
