@@ -64,12 +64,16 @@ def writing(session):
         _writing.reset(token)
 
 
+def _own(session):
+    """The session itself behind a ``scoped_session`` (``db.session``)."""
+    return session() if isinstance(session, scoped_session) else session
+
+
 def end_read(session, *, strict=True):
     """End ``session``'s transaction if it is a deferred one on SQLite (a read: nothing to keep).
     ``strict``: changes waiting in it are a programming error (else they are dropped, as the end of
     the request would drop them)."""
-    if isinstance(session, scoped_session):
-        session = session()
+    session = _own(session)
     if session.get_bind().dialect.name == "sqlite" and session.in_transaction() \
             and session.connection().info.get(DEFERRED):
         if strict and (session.new or session.dirty or session.deleted):
@@ -118,7 +122,7 @@ def bookkeeping(session):
     not expire what the session holds (the caller's token and user, loaded just before, stay loaded
     for the request's own transaction instead of being read again)."""
     token = _bookkeeping.set(True)
-    own = session() if isinstance(session, scoped_session) else session
+    own = _own(session)
     expire, own.expire_on_commit = own.expire_on_commit, False
     try:
         with writing(session):

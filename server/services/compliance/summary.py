@@ -43,7 +43,7 @@ def summarise(session, shop_ids, now=None):
         return rows
 
     def changed(shop_id, *moments):
-        _later(rows[shop_id], moments)
+        _later(rows[shop_id], *moments)
 
     for shop_id, effective_on, status, changed_at in session.execute(
             select(ShopStatusChange.shop_id, ShopStatusChange.effective_on, ShopStatusChange.status,
@@ -58,7 +58,7 @@ def summarise(session, shop_ids, now=None):
             .where(in_ids(Cleaning.shop_id, shop_ids, session)).group_by(Cleaning.shop_id)):
         rows[shop_id]["last_cleaned_on"] = last
         changed(shop_id, received, superseded)
-    _slip_facts(session, shop_ids, rows, changed, now)
+    _slip_facts(session, shop_ids, rows, now)
     for shop_id, valid_from, valid_until, company_id, recorded_at in session.execute(
             select(Contract.shop_id, Contract.valid_from, Contract.valid_until, Contract.collector_company_id,
                    Contract.recorded_at)
@@ -107,11 +107,12 @@ def summarise(session, shop_ids, now=None):
     return rows
 
 
-def _later(row, moments):
+def _later(row, *moments):
+    """``valid_from`` moves to the latest of itself and ``moments``."""
     row["valid_from"] = max(m for m in (row["valid_from"], *moments) if m is not None)
 
 
-def _slip_facts(session, shop_ids, rows, changed, now):
+def _slip_facts(session, shop_ids, rows, now):
     """The slip columns of ``rows``: the last counted and the last pending slip in force, and the
     plausibility window's kitchen waste."""
     answered, in_force = Handover.answered_at.is_not(None), current(Handover)
@@ -122,7 +123,7 @@ def _slip_facts(session, shop_ids, rows, changed, now):
                    func.max(Handover.received_at), func.max(Handover.superseded_at), func.max(Handover.answered_at))
             .where(in_ids(Handover.shop_id, shop_ids, session)).group_by(Handover.shop_id)):
         rows[shop_id]["last_counted_slip_at"], rows[shop_id]["last_pending_slip_at"] = counted, pending
-        changed(shop_id, received, superseded, answered_at, counted, pending)
+        _later(rows[shop_id], received, superseded, answered_at, counted, pending)
     # The plausibility window's kitchen waste (from the window's first day on the refresh's day: any
     # later window is covered, as a slip that starts counting rewrites these columns).
     for shop_id, at, weighed, declared, bins in session.execute(
@@ -136,28 +137,32 @@ def _slip_facts(session, shop_ids, rows, changed, now):
         rows[shop_id]["recent_waste"].append([utc_text(at), None if kg is None else float(kg), bins if kg is None else None])
 
 
-def _current_rows(now):
-    """The rows the cheaper paths may move (see the module's docstring)."""
-    return (ShopFacts.refreshed_at >= start_of_day(to_shanghai(now).date()), ShopFacts.valid_from <= now)
+def _move_rows(session, values_by_shop, now):
+    """UPDATE each shop's row with its values, where the row is one the cheaper paths may move (see the
+    module's docstring); returns the shops whose row was not moved (to be summarised whole)."""
+    current = (ShopFacts.refreshed_at >= start_of_day(to_shanghai(now).date()), ShopFacts.valid_from <= now)
+    missing = set()
+    for shop_id, values in values_by_shop.items():
+        result = session.execute(update(ShopFacts).where(ShopFacts.shop_id == shop_id, *current)
+                                 .values(dict(values, refreshed_at=now)).execution_options(synchronize_session=False))
+        if result.rowcount == 0:
+            missing.add(shop_id)
+    return missing
 
 
 def bring_in_new_records(session, new):
     """Move each shop's row by its new records: ``{shop_id: {column: latest value..., "moment": latest
     time}}``, each column a last time that the new records can only raise; returns the shops whose row
     could not be moved (to be summarised whole)."""
-    now, missing = utcnow(), set()
+    now, values_by_shop = utcnow(), {}
     for shop_id, found in new.items():
-        values = {"valid_from": max(now, found["moment"]), "refreshed_at": now}
+        values = values_by_shop[shop_id] = {"valid_from": max(now, found["moment"])}
         for name, latest in found.items():
             if name != "moment":
                 column = getattr(ShopFacts, name)
                 latest = literal(latest, column.type)
                 values[name] = case((or_(column.is_(None), column < latest), latest), else_=column)
-        result = session.execute(update(ShopFacts).where(ShopFacts.shop_id == shop_id, *_current_rows(now))
-                                 .values(values).execution_options(synchronize_session=False))
-        if result.rowcount == 0:
-            missing.add(shop_id)
-    return missing
+    return _move_rows(session, values_by_shop, now)
 
 
 def resummarise_slips(session, shop_ids):
@@ -166,13 +171,7 @@ def resummarise_slips(session, shop_ids):
     now = utcnow()
     rows = {shop_id: {"last_counted_slip_at": None, "last_pending_slip_at": None, "recent_waste": [],
                       "valid_from": now} for shop_id in shop_ids}
-    _slip_facts(session, list(shop_ids), rows, lambda shop_id, *moments: _later(rows[shop_id], moments), now)
-    missing = set()
-    for shop_id, row in rows.items():
-        result = session.execute(
-            update(ShopFacts).where(ShopFacts.shop_id == shop_id, *_current_rows(now)).values(
-                dict(row, recent_waste=json.dumps(row["recent_waste"], separators=(",", ":")), refreshed_at=now))
-            .execution_options(synchronize_session=False))
-        if result.rowcount == 0:
-            missing.add(shop_id)
-    return missing
+    _slip_facts(session, list(shop_ids), rows, now)
+    for row in rows.values():
+        row["recent_waste"] = json.dumps(row["recent_waste"], separators=(",", ":"))
+    return _move_rows(session, rows, now)

@@ -83,15 +83,15 @@ def note_changes(session, _context):
             raised = _raises_a_last_time(session, obj)
             if raised:
                 column, value, moments = raised
-                session.info.setdefault(STALE, set()).add(obj.shop_id)
                 found = session.info.setdefault(NEW, {}).setdefault(obj.shop_id, {})
                 found[column] = max(found.get(column, value), value)
                 found["moment"] = max(m for m in (found.get("moment"), *moments) if m is not None)
             elif isinstance(obj, Handover) and obj not in session.deleted:
-                session.info.setdefault(STALE, set()).add(obj.shop_id)
                 session.info.setdefault(SLIPS, set()).add(obj.shop_id)
             else:
                 touched.append(_shop_of(session, obj))
+                continue
+            session.info.setdefault(STALE, set()).add(obj.shop_id)
         mark_stale(session, touched)
 
 
