@@ -17,11 +17,12 @@ write lock in a transaction of their own.  A write in a deferred transaction is 
 """
 import contextlib
 import contextvars
+import functools
 import json
 import logging
 
 from flask import g, has_app_context, has_request_context, request
-from sqlalchemy import ARRAY, Date, Integer, any_, bindparam, cast, event, func, literal_column, select
+from sqlalchemy import ARRAY, Date, Integer, String, TypeDecorator, any_, bindparam, cast, event, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import scoped_session
@@ -167,10 +168,10 @@ def configure_engine(engine, busy_timeout_ms):
                                           + statement[:80])
 
 
-def upsert(model, session):
+def upsert(model, session_or_dialect):
     """An INSERT into ``model`` that takes ``on_conflict_do_nothing/_do_update`` (both databases
-    spell it the same; SQLAlchemy keeps it per dialect)."""
-    dialect = session.get_bind().dialect.name
+    spell it the same; SQLAlchemy keeps it per dialect).  For a session or a dialect's name."""
+    dialect = session_or_dialect if isinstance(session_or_dialect, str) else session_or_dialect.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
@@ -182,17 +183,66 @@ def business_day(column, session):
     return func.date(column, "+8 hours")
 
 
+class IdList(TypeDecorator):
+    """A list of integer ids bound as one parameter: an array on PostgreSQL, where thousands of
+    separate parameters (an export's chunk) made each query several times slower; a JSON array on
+    SQLite, which caps the parameters of one statement."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(ARRAY(Integer) if dialect.name == "postgresql" else String())
+
+    def process_bind_param(self, value, dialect):
+        ids = [int(i) for i in value]
+        return ids if dialect.name == "postgresql" else json.dumps(ids)
+
+
+def id_in(column, parameter, dialect_name):
+    """``column IN`` the ids bound to ``parameter`` (a ``bindparam`` of :class:`IdList`)."""
+    if dialect_name == "postgresql":
+        return column == any_(parameter)
+    return column.in_(select(literal_column("value", Integer)).select_from(func.json_each(parameter)))
+
+
 def in_ids(column, ids, session):
-    """``column IN ids``.  A list goes as one parameter — an array on PostgreSQL, where
-    thousands of separate parameters (an export's chunk) made each query several times slower;
-    a JSON array on SQLite, which caps the parameters of one statement — so any number of ids
-    may be asked for.  Anything else (a ``select`` of ids) is a plain ``IN``."""
+    """``column IN ids``: a list goes as one parameter (:class:`IdList`), so any number of ids may be
+    asked for; anything else (a ``select`` of ids) is a plain ``IN``."""
     if not isinstance(ids, list):
         return column.in_(ids)
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
-    return column.in_(select(literal_column("value", Integer)).select_from(
-        func.json_each(bindparam(None, json.dumps([int(i) for i in ids])))))
+    return id_in(column, bindparam(None, ids, type_=IdList()), session.get_bind().dialect.name)
+
+
+def ids_param(name="ids"):
+    """The parameter of a :func:`prepared` statement that takes a list of ids (see :func:`id_in`)."""
+    return bindparam(name, type_=IdList())
+
+
+def prepared(build):
+    """A statement on a hot path, built once per dialect by ``build(dialect_name, *variant)`` and run
+    on the session's connection: ``run(session, *variant, rows=None, **params)`` → a Core result, with
+    ``params``, or once per dict of ``rows`` (executemany).  A variant (hashable: a few column names)
+    picks one of a small, fixed set of statements the builder makes.
+
+    Measured (SQLite, one shop's open complaints): building the ``select`` and running it through the
+    ORM session took 0.52 ms, the same statement built once and run on the connection 0.12 ms — the
+    query itself is a small part of either.  Pending ORM changes are flushed first, as the session's
+    own execute would (autoflush)."""
+    built = {}
+
+    @functools.wraps(build)
+    def run(session, *variant, rows=None, **params):
+        own = _own(session)
+        own._autoflush()  # as Session.execute does: pending changes first, unless already flushing
+        connection = own.connection()
+        key = (connection.dialect.name, *variant)
+        statement = built.get(key)
+        if statement is None:
+            statement = built[key] = build(*key)
+        return connection.execute(statement, params if rows is None else rows)
+
+    return run
 
 
 def one_at_a_time(session, name):

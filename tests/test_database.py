@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from server import create_app
 from server.clock import SHANGHAI
-from server.database import WriteInReadTransaction, read_only, writing
+from server.database import WriteInReadTransaction, id_in, ids_param, prepared, read_only, upsert, writing
 from server.extensions import db
 from server.models import AuditEntry, Counter
 from server.services.records import sequences
@@ -184,3 +184,39 @@ def test_a_stray_write_in_a_get_fails_that_request_only(app, client, db_url, mak
     assert client.get(f"/api/v1/shops/{made.shop_id}", headers=made.owner).status_code == 200
     db.session.rollback()
     assert db.session.get(Counter, "stray") is None
+
+
+@prepared
+def _counters_named(dialect, *variant):
+    _built.append((dialect, *variant))
+    statement = sa.select(Counter.name, Counter.value).where(id_in(Counter.value, ids_param("values"), dialect))
+    return statement.order_by(Counter.name.desc() if variant == ("newest",) else Counter.name)
+
+
+_built = []
+
+
+def test_a_prepared_statement_is_built_once_and_sees_the_sessions_pending_changes(app):
+    with app.app_context():
+        db.session.add_all([Counter(name="p-a", value=7), Counter(name="p-b", value=8)])
+        # Not flushed yet: the prepared run flushes first, as the session's own execute would.
+        assert _counters_named(db.session, values=[7, 8, 9]).all() == [("p-a", 7), ("p-b", 8)]
+        assert _counters_named(db.session, values=[8]).all() == [("p-b", 8)]
+        assert _counters_named(db.session, "newest", values=[7, 8]).all() == [("p-b", 8), ("p-a", 7)]
+        assert _counters_named(db.session, values=list(range(5000))).all() == [("p-a", 7), ("p-b", 8)]
+        dialect = db.engine.dialect.name
+        assert _built == [(dialect,), (dialect, "newest")]  # once per dialect and variant
+        db.session.rollback()
+
+
+def test_a_prepared_write_takes_many_rows_at_once(app):
+    @prepared
+    def add_counters(dialect):
+        return upsert(Counter.__table__, dialect).on_conflict_do_nothing(index_elements=["name"])
+
+    with app.app_context():
+        add_counters(db.session, rows=[{"name": "m-1", "value": 1}, {"name": "m-2", "value": 2}])
+        add_counters(db.session, rows=[{"name": "m-1", "value": 5}])
+        assert db.session.execute(sa.select(Counter.name, Counter.value).where(Counter.name.like("m-%"))
+                                  .order_by(Counter.name)).all() == [("m-1", 1), ("m-2", 2)]
+        db.session.rollback()

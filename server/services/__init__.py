@@ -12,7 +12,8 @@ Rooms, named like the models:
     people/       accounts and logins, WeChat, invitations, staff lifecycle
     reports/      exports (ledgers and writers) and district statistics
     upkeep/       retention, demo data, health
-    scope.py      every "may this caller see it": ``get_<thing>_for(user, id)`` or 404
+    scope/        every "may this caller see it": ``get_<thing>_for(user, id)`` or 404
+                  (``accounts`` for the staff lifecycle; callers import ``scope`` itself)
     audit.py      the audit trail (entries queued with the change, chained at commit)
 
 The rule for writing: **public service commands commit; helpers only flush.**  A command

@@ -3,10 +3,10 @@ in bulk (set-based SQL, one aggregate query per kind of record).  Both apply the
 rules; tests compare them on random data."""
 import datetime as dt
 
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select
 
 from server.clock import start_of_day, today
-from server.database import in_ids
+from server.database import id_in, ids_param, in_ids, prepared
 from server.extensions import db
 from server.models.complaint import STILL_OPEN, Complaint
 from server.models.collector import CollectorCompany
@@ -170,13 +170,17 @@ def add_complaints(facts, as_of, shop_ids=None):
     ids = list(facts) if shop_ids is None else list(shop_ids)
     if ids:
         cutoff, _moment = as_of_bounds(as_of)
-        for shop_id, count in db.session.execute(
-                select(Complaint.shop_id, func.count()).where(_ids(Complaint.shop_id, ids),
-                                                              Complaint.status.in_(STILL_OPEN),
-                                                              Complaint.created_at < cutoff)
-                .group_by(Complaint.shop_id)):
+        for shop_id, count in _open_complaints(db.session, ids=ids, cutoff=cutoff):
             facts[shop_id].open_complaints = count
     return facts
+
+
+@prepared
+def _open_complaints(dialect):
+    return (select(Complaint.shop_id, func.count())
+            .where(id_in(Complaint.shop_id, ids_param(), dialect), Complaint.status.in_(STILL_OPEN),
+                   Complaint.created_at < bindparam("cutoff", type_=Complaint.created_at.type))
+            .group_by(Complaint.shop_id))
 
 
 def facts_bulk(shop_ids, as_of):

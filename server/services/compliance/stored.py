@@ -13,7 +13,7 @@ import json
 from sqlalchemy import select
 
 from server.clock import start_of_day, today
-from server.database import in_ids
+from server.database import id_in, ids_param, prepared
 from server.extensions import db
 from server.models.collector import CollectorCompany
 from server.models.shop import Shop
@@ -49,7 +49,19 @@ def facts_for(shop_ids, as_of):
 
 
 def stored_rows(shop_ids):
-    return db.session.execute(with_facts(select(*SHOP_COLUMNS).where(in_ids(Shop.id, shop_ids, db.session)))).all()
+    if isinstance(shop_ids, list):
+        return _stored_rows(db.session, ids=shop_ids).all()
+    return db.session.execute(with_facts(select(*SHOP_COLUMNS).where(Shop.id.in_(shop_ids)))).all()
+
+
+@prepared
+def _stored_rows(dialect):
+    return with_facts(select(*SHOP_COLUMNS).where(id_in(Shop.id, ids_param(), dialect)))
+
+
+@prepared
+def _licences(_dialect):
+    return select(CollectorCompany.id, CollectorCompany.licence_valid_until)
 
 
 def with_facts(statement):
@@ -90,8 +102,7 @@ class Reader:
         self.failures_since = utc_text(self.moment - YEAR)
         # Shops whose records changed in this (uncommitted) transaction: their rows are not rewritten yet.
         self.stale = db.session.info.get(STALE, ())
-        self.licences = {company_id: until.isoformat() if until else "" for company_id, until in db.session.execute(
-            select(CollectorCompany.id, CollectorCompany.licence_valid_until))}
+        self.licences = {company_id: until.isoformat() if until else "" for company_id, until in _licences(db.session)}
         self.waste_since = utc_text(start_of_day(waste_window(as_of)))
         self.moment_text = utc_text(self.moment)
         self.kg_per_bin = current_settings()["kg_per_bin"]

@@ -2,6 +2,7 @@
 from sqlalchemy import func, select
 
 from server.clock import utcnow
+from server.database import id_in, ids_param, prepared
 from server.errors import fail
 from server.extensions import db
 from server.models.shop import Shop, ShopChangeRequest
@@ -12,9 +13,14 @@ from server.services.roster import shops
 
 def pending_ids(shop_ids):
     """``{shop_id: id of its oldest pending change request}`` for these shops (one query)."""
-    return dict(db.session.execute(select(ShopChangeRequest.shop_id, func.min(ShopChangeRequest.id)).where(
-        ShopChangeRequest.shop_id.in_(list(shop_ids)), ShopChangeRequest.status == "pending")
-        .group_by(ShopChangeRequest.shop_id)).all())
+    return dict(_pending(db.session, ids=list(shop_ids)).all())
+
+
+@prepared
+def _pending(dialect):
+    return (select(ShopChangeRequest.shop_id, func.min(ShopChangeRequest.id))
+            .where(id_in(ShopChangeRequest.shop_id, ids_param(), dialect), ShopChangeRequest.status == "pending")
+            .group_by(ShopChangeRequest.shop_id))
 
 
 def for_shop(user, shop_id):

@@ -112,10 +112,16 @@ def _standings(statement, rows, held):
     there is one (``overview.standings``: a city's grading is seconds), else the selection is graded
     in one pass (a subquery, not a list of ids: it may be the whole city) and those grades go to the dump."""
     if held is not None:
-        return overview.graded_again(held, [shop_id for shop_id in rows if shop_id not in held])  # made just now
+        return overview.graded_again(held, [shop_id for shop_id in rows if shop_id not in held],  # made just now
+                                     _to_the_dump)
     grades = compliance_bulk(statement.with_only_columns(Shop.id).order_by(None))
     dump.prime("compliance", grades)
     return {shop_id: standing_of(compliance) for shop_id, compliance in grades.items()}
+
+
+def _to_the_dump(grades):
+    """Grades made now for a list's ranking: its page's shops among them are not graded again."""
+    dump.prime("compliance", grades)
 
 
 def _shops(ids):
@@ -149,7 +155,7 @@ def _patrol_by_standings(user, statement, args):
     """The patrol list ranked by the held pass's priorities (as the staff's grade lists are: a dense
     district puts thousands of shops within the radius, each graded on every request otherwise).
     The shops in the radius rewritten since the pass was made are graded again (only those: the
-    city's other writes do not slow an inspector's list); the page's shops are graded live by the dump."""
+    city's other writes do not slow an inspector's list); the page's other shops are graded live by the dump."""
     city = overview.city_pass(user)
     since = overview.rewritten_after(city)
     distances, stale = {}, []
@@ -161,7 +167,7 @@ def _patrol_by_standings(user, statement, args):
             distances[shop_id] = distance
             if refreshed_at is None or refreshed_at > since or shop_id not in city.standings:
                 stale.append(shop_id)
-    standings = overview.graded_again(city.standings, stale)
+    standings = overview.graded_again(city.standings, stale, _to_the_dump)
     rows = sorted((-standings[shop_id].priority, distance, shop_id) for shop_id, distance in distances.items()
                   if standings[shop_id].grade is not None)  # graded: active on the day
     page = paginate(rows, args)

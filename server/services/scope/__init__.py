@@ -12,22 +12,23 @@ then the object's state.
   requests' decisions: staff in jurisdiction (members see their requests); photos: the uploader,
   and whoever may see a record the photo is attached to; accounts: :func:`user_visible_to`.
 """
-from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy import and_, bindparam, exists, false, or_, select, true
 
 from server.clock import today
+from server.database import id_in, ids_param, prepared
 from server.errors import fail
 from server.extensions import db
-from server.models.collector import CollectorCompany
 from server.models.complaint import Complaint
 from server.models.inspection import Case, Inspection, Rectification, RectificationEvent
 from server.models.notification import Notification
 from server.models.photo import Photo, PhotoLink
 from server.models.receipt import ExportReceipt
 from server.models.records import Cleaning, Handover
-from server.models.reference import District
 from server.models.shop import Contract, Shop, ShopChangeRequest, ShopMember
-from server.models.user import User
 from server.roles import COLLECTOR_ROLES, STAFF_ROLES
+from server.services.scope.accounts import (check_district_codes, company_in_jurisdiction, get_company,  # noqa: F401
+                                            get_user_for, known_district_codes, user_visible_to,
+                                            within_jurisdiction)
 
 
 def _one(statement, message, lock=False):
@@ -55,77 +56,38 @@ def lock(model, ident):
     return db.session.get(model, ident, with_for_update=True, populate_existing=True)
 
 
-# --- reference data and accounts --------------------------------------------------------------
-
-def known_district_codes():
-    return set(db.session.scalars(select(District.code)))
-
-
-def check_district_codes(codes, field="jurisdiction"):
-    """422 when ``codes`` names a district that does not exist."""
-    unknown = sorted(set(codes) - known_district_codes())
-    if unknown:
-        fail(422, fields={field: ["未知的区县代码：" + "、".join(unknown)]})
-
-
-def within_jurisdiction(user, codes):
-    """Whether every district in ``codes`` lies in the staff member's jurisdiction."""
-    return user.jurisdiction is None or set(codes) <= set(user.jurisdiction)
-
-
-def company_in_jurisdiction(user, company):
-    return user.jurisdiction is None or bool(set(company.districts) & set(user.jurisdiction))
-
-
-def user_visible_to(user, account):
-    """Staff lifecycle scope: admins see every account with a role; a regulator sees the
-    inspectors inside its jurisdiction and the collectors of companies serving it —
-    never admins or other regulators."""
-    if account.role == "user" and account.id != user.id and user.role != "admin":
-        return False
-    if user.role == "admin":
-        return True
-    if user.role != "regulator":
-        return False
-    if account.role == "inspector":
-        return account.jurisdiction is not None and within_jurisdiction(user, account.jurisdiction)
-    if account.role in COLLECTOR_ROLES and account.collector_company_id:
-        company = db.session.get(CollectorCompany, account.collector_company_id)
-        return company is not None and company_in_jurisdiction(user, company)
-    return False
-
-
-def get_user_for(user, user_id):
-    account = db.session.get(User, user_id)
-    if account is None or not user_visible_to(user, account):
-        fail(404, "用户不存在")
-    return account
-
-
-def get_company(company_id, field="collector_company_id"):
-    """A collection company named in a request body; unknown → 422 on that field."""
-    company = db.session.get(CollectorCompany, company_id) if company_id else None
-    if company is None:
-        fail(422, fields={field: ["收运单位不存在"]})
-    return company
-
-
 # --- shops and membership ---------------------------------------------------------------------
+
+def _audience(user):
+    """Which visibility rule applies to ``user``, and its values."""
+    if user.is_staff:
+        return ("city", {}) if user.jurisdiction is None else ("districts", {"districts": list(user.jurisdiction)})
+    if user.role in COLLECTOR_ROLES:
+        return "company", {"company_id": user.collector_company_id, "on": today()}
+    return "member", {"user_id": user.id}
+
+
+def _visible(kind, value):
+    """``select(Shop)`` limited by one rule of :func:`_audience`; ``value(name)`` gives each value (a
+    literal, or a parameter of a statement kept for reuse)."""
+    statement = select(Shop)
+    if kind == "city":
+        return statement
+    if kind == "districts":
+        return statement.where(Shop.district_code.in_(value("districts")))
+    if kind == "company":
+        # Only while a contract with the company is in force today: an ended contract ends the access.
+        contracted = select(Contract.shop_id).where(Contract.collector_company_id == value("company_id"),
+                                                    Contract.valid_from <= value("on"), Contract.valid_until >= value("on"))
+        return statement.where(Shop.id.in_(contracted))
+    return statement.where(Shop.id.in_(select(ShopMember.shop_id).where(ShopMember.user_id == value("user_id"))))
+
 
 def shops_visible_to(user):
     """``select(Shop)`` limited to what ``user`` may see: members their shops, staff their
     jurisdiction, collectors the shops contracted to their company.  The only way shops are loaded."""
-    statement = select(Shop)
-    if user.is_staff:
-        return statement if user.jurisdiction is None else statement.where(
-            Shop.district_code.in_(user.jurisdiction))
-    if user.role in COLLECTOR_ROLES:
-        # Only while a contract with the company is in force today: an ended contract ends the access.
-        on = today()
-        contracted = select(Contract.shop_id).where(Contract.collector_company_id == user.collector_company_id,
-                                                    Contract.valid_from <= on, Contract.valid_until >= on)
-        return statement.where(Shop.id.in_(contracted))
-    return statement.where(Shop.id.in_(select(ShopMember.shop_id).where(ShopMember.user_id == user.id)))
+    kind, values = _audience(user)
+    return _visible(kind, values.__getitem__)
 
 
 def visible_shop_ids(user):
@@ -138,21 +100,43 @@ def of_visible_shops(column, user):
     return true() if user.is_staff and user.jurisdiction is None else column.in_(visible_shop_ids(user))
 
 
+_ONE_SHOP = {}  # (rule, lock) -> the statement of get_shop_for, built once (every shop request runs it)
+
+
 def get_shop_for(user, shop_id, *, lock=False):
     """The shop if ``user`` may see it, else 404."""
-    return _one(shops_visible_to(user).where(Shop.id == shop_id), "店铺不存在", lock)
+    kind, values = _audience(user)
+    statement = _ONE_SHOP.get((kind, lock))
+    if statement is None:
+        statement = _visible(kind, lambda name: bindparam(name, expanding=name == "districts")).where(
+            Shop.id == bindparam("shop_id"))
+        statement = _ONE_SHOP[kind, lock] = locked(statement) if lock else statement
+    found = db.session.scalar(statement, {**values, "shop_id": shop_id})
+    if found is None:
+        fail(404, "店铺不存在")
+    return found
 
 
 def membership(user, shop_id):
     """The user's role in the shop (``manager``/``staff``) or None."""
-    return db.session.scalar(select(ShopMember.role).where(ShopMember.shop_id == shop_id,
-                                                          ShopMember.user_id == user.id))
+    return _role(db.session, shop_id=shop_id, user_id=user.id).scalar()
+
+
+@prepared
+def _role(_dialect):
+    return select(ShopMember.role).where(ShopMember.shop_id == bindparam("shop_id"),
+                                         ShopMember.user_id == bindparam("user_id"))
 
 
 def member_of(user, shop_ids):
     """``{shop_id: True}`` for those of ``shop_ids`` that ``user`` is a member of (one query)."""
-    return {shop_id: True for shop_id in db.session.scalars(select(ShopMember.shop_id).where(
-        ShopMember.shop_id.in_(list(shop_ids)), ShopMember.user_id == user.id))}
+    return {shop_id: True for shop_id in _members_among(db.session, ids=list(shop_ids), user_id=user.id).scalars()}
+
+
+@prepared
+def _members_among(dialect):
+    return select(ShopMember.shop_id).where(id_in(ShopMember.shop_id, ids_param(), dialect),
+                                            ShopMember.user_id == bindparam("user_id"))
 
 
 def member_ids(shop_id):
