@@ -10,9 +10,10 @@ import math
 import zlib
 
 from flask import current_app
+from sqlalchemy import bindparam
 
 from server.clock import utcnow
-from server.database import bookkeeping, upsert
+from server.database import bookkeeping, prepared, upsert
 from server.errors import fail
 from server.extensions import db
 from server.models.ratelimit import RateCount
@@ -45,17 +46,22 @@ def _hit(counted_id, bucket):
         return
     now = utcnow()
     start = EPOCH + window * ((now - EPOCH) // window)
-    statement = upsert(RateCount, db.session).values(user_id=counted_id, bucket=bucket, window_start=start, count=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=["user_id", "bucket", "window_start"],
-        set_={"count": RateCount.count + 1}).returning(RateCount.count)
     with bookkeeping(db.session):
-        count = db.session.execute(statement).scalar_one()
+        count = _count_one(db.session, user_id=counted_id, bucket=bucket, window_start=start).scalar_one()
         db.session.commit()
     if count > limit:
         wait = max(1, math.ceil((start + window - now).total_seconds()))
         what = {"export": "导出", "wxlogin": "登录"}.get(bucket, "提交")
         fail(429, f"{what}过于频繁，请 {wait} 秒后再试", headers={"Retry-After": str(wait)})
+
+
+@prepared
+def _count_one(dialect):
+    statement = upsert(RateCount, dialect).values(
+        user_id=bindparam("user_id", type_=RateCount.user_id.type), bucket=bindparam("bucket", type_=RateCount.bucket.type),
+        window_start=bindparam("window_start", type_=RateCount.window_start.type), count=1)
+    return statement.on_conflict_do_update(index_elements=["user_id", "bucket", "window_start"],
+                                           set_={"count": RateCount.count + 1}).returning(RateCount.count)
 
 
 def purge(before):

@@ -69,12 +69,16 @@ def entry_digest(entry, prev_hash):
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
+_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_HEAD = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+
+
 def _chain(session, entries):
     """Give ``entries`` ids and hashes continuing the chain's head (one writer at a time)."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
-    head = connection.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
+        connection.execute(_CHAIN_LOCK, {"key": CHAIN_LOCK_KEY})
+    head = connection.execute(_HEAD).first()
     last_id, prev_hash = head if head else (0, GENESIS)
     for entry in entries:
         last_id += 1

@@ -17,10 +17,10 @@ is the latest of now and the slips' times.  Any other row is summarised whole.
 """
 import json
 
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
 from server.clock import start_of_day, to_shanghai, utcnow
-from server.database import in_ids
+from server.database import in_ids, prepared
 from server.models.inspection import Inspection, InspectionItem, Rectification, RectificationEvent
 from server.models.records import Cleaning, Handover
 from server.models.shop import Contract, Shop, ShopStatusChange
@@ -137,32 +137,47 @@ def _slip_facts(session, shop_ids, rows, now):
         rows[shop_id]["recent_waste"].append([utc_text(at), None if kg is None else float(kg), bins if kg is None else None])
 
 
-def _move_rows(session, values_by_shop, now):
+def _move_rows(session, values_by_shop, now, raised=()):
     """UPDATE each shop's row with its values, where the row is one the cheaper paths may move (see the
-    module's docstring); returns the shops whose row was not moved (to be summarised whole)."""
-    current = (ShopFacts.refreshed_at >= start_of_day(to_shanghai(now).date()), ShopFacts.valid_from <= now)
-    missing = set()
+    module's docstring); returns the shops whose row was not moved (to be summarised whole).  The
+    columns named in ``raised`` only move up (their value is a candidate for the last time)."""
+    since, missing = start_of_day(to_shanghai(now).date()), set()
     for shop_id, values in values_by_shop.items():
-        result = session.execute(update(ShopFacts).where(ShopFacts.shop_id == shop_id, *current)
-                                 .values(dict(values, refreshed_at=now)).execution_options(synchronize_session=False))
+        # (UPDATE reserves the columns' own names for its parameters.)
+        result = _move_row(session, tuple(values), tuple(raised), the_shop=shop_id, moved_at=now, since=since,
+                           **{"to_" + name: value for name, value in values.items()})
         if result.rowcount == 0:
             missing.add(shop_id)
     return missing
+
+
+@prepared
+def _move_row(_dialect, names, raised):
+    """The UPDATE of :func:`_move_rows` for one set of columns (a handful of sets occur)."""
+    values = {}
+    for name in names:
+        column = getattr(ShopFacts, name)
+        value = bindparam("to_" + name, type_=column.type)
+        values[name] = case((or_(column.is_(None), column < value), value), else_=column) if name in raised else value
+    now = bindparam("moved_at", type_=ShopFacts.refreshed_at.type)
+    return (update(ShopFacts).where(ShopFacts.shop_id == bindparam("the_shop"),
+                                    ShopFacts.refreshed_at >= bindparam("since", type_=ShopFacts.refreshed_at.type),
+                                    ShopFacts.valid_from <= now)
+            .values({**values, "refreshed_at": now}))
 
 
 def bring_in_new_records(session, new):
     """Move each shop's row by its new records: ``{shop_id: {column: latest value..., "moment": latest
     time}}``, each column a last time that the new records can only raise; returns the shops whose row
     could not be moved (to be summarised whole)."""
-    now, values_by_shop = utcnow(), {}
+    now, values_by_shop, raised = utcnow(), {}, set()
     for shop_id, found in new.items():
         values = values_by_shop[shop_id] = {"valid_from": max(now, found["moment"])}
         for name, latest in found.items():
             if name != "moment":
-                column = getattr(ShopFacts, name)
-                latest = literal(latest, column.type)
-                values[name] = case((or_(column.is_(None), column < latest), latest), else_=column)
-    return _move_rows(session, values_by_shop, now)
+                values[name] = latest
+                raised.add(name)
+    return _move_rows(session, values_by_shop, now, sorted(raised))
 
 
 def resummarise_slips(session, shop_ids):

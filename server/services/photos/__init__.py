@@ -5,7 +5,7 @@ import hmac
 import logging
 
 from flask import current_app, url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from server.clock import end_of_day, start_of_day, today, utcnow
 from server.errors import fail
@@ -171,12 +171,17 @@ def attached_to(record_type, record_ids):
     """``{record_id: {role: [Photo, ...]}}`` for these records, in the order the photos were
     attached: one query for a whole page."""
     refs = {}
-    for record_id, role, photo in db.session.execute(
-            select(PhotoLink.record_id, PhotoLink.role, Photo).join(Photo, Photo.id == PhotoLink.photo_id)
-            .where(PhotoLink.record_type == record_type, PhotoLink.record_id.in_(list(record_ids)))
-            .order_by(PhotoLink.id)):
+    for record_id, role, photo in db.session.execute(_ATTACHED, {"record_type": record_type,
+                                                                  "record_ids": list(record_ids)}):
         refs.setdefault(record_id, {}).setdefault(role, []).append(photo)
     return refs
+
+
+# Built once: every record's answer runs it.
+_ATTACHED = (select(PhotoLink.record_id, PhotoLink.role, Photo).join(Photo, Photo.id == PhotoLink.photo_id)
+             .where(PhotoLink.record_type == bindparam("record_type"),
+                    PhotoLink.record_id.in_(bindparam("record_ids", expanding=True)))
+             .order_by(PhotoLink.id))
 
 
 ROLE_NAMES = {"before": "清洗前", "after": "清洗后", "invoice": "发票"}
@@ -191,6 +196,12 @@ def _versions(record):
     return ids
 
 
+# Built once: every record with photos runs them, once per role.
+_LOCKED_PHOTOS = scope.locked(select(Photo).where(Photo.id.in_(bindparam("ids", expanding=True))))
+_LINKS_OF = (select(PhotoLink.photo_id, PhotoLink.record_type, PhotoLink.record_id, PhotoLink.role)
+             .where(PhotoLink.photo_id.in_(bindparam("ids", expanding=True))))
+
+
 def attach(photo_ids, record_type, record_id, role, *, uploaders, field="photo_ids", supersedes=None,
            roles_may_share=False):
     """Link photos to a record.  Each must exist and have been uploaded by one of ``uploaders``
@@ -201,7 +212,7 @@ def attach(photo_ids, record_type, record_id, role, *, uploaders, field="photo_i
     inspection may show the same photo.  Runs in the caller's transaction; the photos are locked,
     so two records cannot take one photo at once."""
     ids = list(dict.fromkeys(photo_ids))
-    photos = {p.id: p for p in db.session.scalars(scope.locked(select(Photo).where(Photo.id.in_(ids))))} if ids else {}
+    photos = {p.id: p for p in db.session.scalars(_LOCKED_PHOTOS, {"ids": ids})} if ids else {}
     missing = [pid for pid in ids if pid not in photos]
     if missing:
         fail(422, fields={field: ["照片不存在：" + "、".join(map(str, missing))]})
@@ -209,9 +220,7 @@ def attach(photo_ids, record_type, record_id, role, *, uploaders, field="photo_i
     if foreign:
         fail(422, fields={field: ["照片须由本人或本店成员上传：" + "、".join(map(str, foreign))]})
     earlier = {(record_type, version) for version in _versions(supersedes)}
-    for pid, linked_type, linked_id, linked_role in (db.session.execute(
-            select(PhotoLink.photo_id, PhotoLink.record_type, PhotoLink.record_id, PhotoLink.role)
-            .where(PhotoLink.photo_id.in_(ids))).all() if ids else []):
+    for pid, linked_type, linked_id, linked_role in (db.session.execute(_LINKS_OF, {"ids": ids}).all() if ids else []):
         if (linked_type, linked_id) in earlier:
             continue
         if (linked_type, linked_id) != (record_type, record_id):

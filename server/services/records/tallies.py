@@ -14,7 +14,7 @@ from collections import defaultdict
 from sqlalchemy import BigInteger, cast, delete, func, insert, inspect, select
 
 from server.clock import business_date
-from server.database import business_day, in_ids, upsert
+from server.database import business_day, id_in, ids_param, in_ids, prepared, upsert
 from server.models.records import Handover
 from server.models.shop import Shop
 from server.models.tallies import WasteTally
@@ -83,7 +83,7 @@ def apply(session):
     if not any(counts != [0, 0] for counts in deltas.values()) and not moves:
         return
     shop_ids = sorted({key[0] for key in deltas} | set(moves))
-    district = dict(session.execute(select(Shop.id, Shop.district_code).where(in_ids(Shop.id, shop_ids, session))).all())
+    district = dict(_districts(session, ids=shop_ids).all())
     totals = defaultdict(lambda: [0, 0])
     for (shop_id, *key), (slips, centi) in deltas.items():
         if moves.get(shop_id, district[shop_id]) == district[shop_id]:
@@ -112,11 +112,21 @@ def _store(session, totals):
     rows = [{"district_code": key[0], **dict(zip(KEY, key[1:])), "slips": slips, "centi_kg": centi}
             for key, (slips, centi) in sorted(totals.items()) if slips or centi]  # one order: no deadlock
     if rows:
-        statement = upsert(WasteTally, session)
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["district_code", *KEY],
-            set_={"slips": WasteTally.slips + statement.excluded.slips,
-                  "centi_kg": WasteTally.centi_kg + statement.excluded.centi_kg}), rows)
+        _add_to_tallies(session, rows=rows)
+
+
+@prepared
+def _districts(dialect):
+    return select(Shop.id, Shop.district_code).where(id_in(Shop.id, ids_param(), dialect))
+
+
+@prepared
+def _add_to_tallies(dialect):
+    statement = upsert(WasteTally.__table__, dialect)
+    return statement.on_conflict_do_update(
+        index_elements=["district_code", *KEY],
+        set_={"slips": WasteTally.slips + statement.excluded.slips,
+              "centi_kg": WasteTally.centi_kg + statement.excluded.centi_kg})
 
 
 def _grouped(session, *where, by_district=True):
