@@ -11,7 +11,7 @@ from server import create_app
 from server.clock import SHANGHAI
 from server.database import WriteInReadTransaction, id_in, ids_param, prepared, read_only, upsert, writing
 from server.extensions import db
-from server.models import AuditEntry, Counter
+from server.models import AuditEntry, Counter, User
 from server.services.records import sequences
 
 PROCESSES = 4
@@ -220,3 +220,39 @@ def test_a_prepared_write_takes_many_rows_at_once(app):
         assert db.session.execute(sa.select(Counter.name, Counter.value).where(Counter.name.like("m-%"))
                                   .order_by(Counter.name)).all() == [("m-1", 1), ("m-2", 2)]
         db.session.rollback()
+
+
+def test_a_writer_waits_for_the_lock_takes_it_when_freed_and_gives_up_at_the_busy_timeout(
+        app, db_url, make_app, app_config, login_as):
+    """SQLite: BEGIN IMMEDIATE is tried again while another connection holds the write lock (our loop,
+    not SQLite's handler); past the busy timeout the write is a 503, and every other statement keeps
+    the busy timeout."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock")
+    user, headers = login_as()
+    user_id = user.id
+    db.session.commit()  # this session holds no lock while the others wait
+    short = make_app(dict(app_config, SQLITE_BUSY_TIMEOUT_MS=400))
+    client = short.test_client()
+    other = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    holder = other.connect()
+    holder.exec_driver_sql("BEGIN IMMEDIATE")
+    try:
+        response = client.patch("/api/v1/me", json={"display_name": "等锁"}, headers=headers)
+        assert response.status_code == 503, response.get_data(as_text=True)
+        answers = []
+        writer = threading.Thread(target=lambda: answers.append(
+            client.patch("/api/v1/me", json={"display_name": "拿到锁"}, headers=headers)))
+        writer.start()
+        time.sleep(0.15)
+        assert not answers  # still waiting, within the busy timeout
+    finally:
+        holder.exec_driver_sql("COMMIT")
+        holder.close()
+    writer.join(timeout=10)
+    assert answers[0].status_code == 200, answers[0].get_data(as_text=True)
+    with short.app_context():
+        assert db.session.execute(sa.text("PRAGMA busy_timeout")).scalar() == 400
+        assert db.session.scalar(sa.select(User.display_name).where(User.id == user_id)) == "拿到锁"
+        db.session.rollback()
+    other.dispose()
