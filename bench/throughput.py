@@ -6,7 +6,8 @@ Needs ``wrk`` (Debian: ``apt-get install wrk``).  Seeds a demo city (bench/load.
 collectors, inspectors), then starts, one after the other, a bare Flask app and the app itself
 under ``gunicorn -w 2 -k sync`` (no config file, access log off: the same server for both), and
 drives each endpoint with ``wrk -t2 -c16 --latency``.  Prints req/s (2xx only), p50/p99 and the
-ratio to bare Flask measured in the same run (issue 16's goals beside them).  Writes go through
+ratio to bare Flask measured in the same run (issue 16's goals beside them), with two reference rows:
+``/health`` (the framework and one trivial query) and ``/me`` (authentication alone).  Writes go through
 every guarantee (idempotency bookkeeping, the audit chain, shop_facts, rate-limit counting with the
 limits and the daily photo quota raised); afterwards `facts check` and `audit verify` must still pass.
 
@@ -149,6 +150,10 @@ def main():
             return {"Authorization": "Bearer " + actor["token"]}
 
         try:
+            # Reference rows (no goal): the app's floor (framework + one trivial query) and what
+            # authenticating against the database alone leaves of bare Flask.
+            results["(floor) GET /health"] = wrk(f"{api}/health", args.seconds)
+            results["(floor) GET /me"] = wrk(f"{api}/me", args.seconds, lua(tmp, "me", headers=auth(owner)))
             results["GET /shops/{id}"] = wrk(f"{api}/shops/{shop.id}", args.seconds,
                                              lua(tmp, "shop", headers=auth(owner)))
             results["GET /shops?per_page=20"] = wrk(f"{api}/shops?per_page=20", args.seconds,
