@@ -31,8 +31,8 @@ from server.services.scope.accounts import (check_district_codes, company_in_jur
                                             within_jurisdiction)
 
 
-def _one(statement, message, lock=False):
-    found = db.session.scalar(locked(statement) if lock else statement)
+def _one(statement, message, lock=False, params=None):
+    found = db.session.scalar(locked(statement) if lock else statement, params)
     if found is None:
         fail(404, message)
     return found
@@ -111,10 +111,7 @@ def get_shop_for(user, shop_id, *, lock=False):
         statement = _visible(kind, lambda name: bindparam(name, expanding=name == "districts")).where(
             Shop.id == bindparam("shop_id"))
         statement = _ONE_SHOP[kind, lock] = locked(statement) if lock else statement
-    found = db.session.scalar(statement, {**values, "shop_id": shop_id})
-    if found is None:
-        fail(404, "店铺不存在")
-    return found
+    return _one(statement, "店铺不存在", params={**values, "shop_id": shop_id})
 
 
 def membership(user, shop_id):
