@@ -20,11 +20,11 @@ import hashlib
 import re
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 
 from server.auth import authenticate
 from server.clock import utcnow
-from server.database import is_bookkeeping, writing
+from server.database import bookkeeping, is_bookkeeping, prepared, writing
 from server.errors import fail
 from server.extensions import db
 from server.models.idempotency import IdempotencyKey
@@ -76,8 +76,10 @@ def _check_key():
                                               content_type=existing.content_type)
         response.headers["Idempotent-Replayed"] = "true"
         return response
-    # Ends the read transaction (SQLite: frees the write lock) before the view runs.
-    db.session.rollback()
+    # Ends the read transaction (SQLite: frees the write lock) before the view runs, keeping the caller
+    # loaded (a rollback would expire the token and user, to be read again by the view's role check).
+    with bookkeeping(db.session):
+        db.session.commit()
     g.idempotency = {"user_id": user.id, "key": key, "body_sha256": body_sha256, "row_id": None}
     return None
 
@@ -110,12 +112,17 @@ def _remember_answer(response):
         return response
     db.session.rollback()
     with writing(db.session):  # after the request's write: the rest of it reads without the lock
-        row = db.session.get(IdempotencyKey, pending["row_id"])
-        if row is None:  # the write that carried the key was rolled back after all
-            return response
-        # Whatever the answer, the write committed with the key: the same answer is replayed.
-        row.status_code, row.content_type = response.status_code, response.content_type
-        # Sealed: an answer may hold a one-time code, kept nowhere else but as a digest.
-        row.body = seal(b"" if response.is_streamed else response.get_data())
+        # Whatever the answer, the write committed with the key: the same answer is replayed.  Sealed:
+        # an answer may hold a one-time code, kept nowhere else but as a digest.  No row: the write
+        # that carried the key was rolled back after all.
+        _answer(db.session, row_id=pending["row_id"], status_code=response.status_code,
+                content_type=response.content_type, body=seal(b"" if response.is_streamed else response.get_data()))
         db.session.commit()
     return response
+
+
+@prepared
+def _answer(_dialect):
+    return (update(IdempotencyKey).where(IdempotencyKey.id == bindparam("row_id"))
+            .values(status_code=bindparam("status_code"), content_type=bindparam("content_type"),
+                    body=bindparam("body", type_=IdempotencyKey.body.type)))

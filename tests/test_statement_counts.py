@@ -99,3 +99,22 @@ def test_the_caller_is_read_in_one_statement(client, make_shop):
     caller = [s for s in seen if "auth_tokens" in s or "FROM users" in s]
     assert len(caller) == 1 and "JOIN users" in caller[0], "\n".join(caller)
     assert not [s for s in seen if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))], "\n".join(seen)
+
+
+def test_a_keyed_write_reads_its_caller_and_its_key_once(client, contracted):
+    """A POST with an Idempotency-Key: the caller is read once (the key's check does not expire it for
+    the view to read again), the key is looked up once, and its answer is stored by one UPDATE."""
+    c = contracted
+    body = {"handed_over_at": "2026-11-30T10:00:00+08:00", "waste_type": "kitchen_waste", "bins": 1,
+            "collector_company_id": c.company_id}
+    with count_statements() as seen:
+        response = client.post(f"/api/v1/shops/{c.shop_id}/handovers", json=body,
+                               headers=dict(c.owner, **{"Idempotency-Key": "once-each"}))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    caller = [s for s in seen if "auth_tokens" in s or "FROM users" in s]
+    assert len(caller) == 1, "\n".join(caller)
+    keys = [s for s in seen if "idempotency_keys" in s]
+    assert [s.split()[0] for s in keys] == ["SELECT", "INSERT", "UPDATE"], "\n".join(keys)
+    replay = client.post(f"/api/v1/shops/{c.shop_id}/handovers", json=body,
+                         headers=dict(c.owner, **{"Idempotency-Key": "once-each"}))
+    assert replay.headers.get("Idempotent-Replayed") == "true" and replay.get_json() == response.get_json()
