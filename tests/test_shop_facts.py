@@ -199,12 +199,12 @@ def test_the_api_keeps_the_facts_in_step(client, make_shop, frozen_clock):
     assert check_all(db.session)[1:] == ([], [])
 
 
-@pytest.mark.parametrize("other", ["cleaning", "confirmed slip", "pending slip"])
+@pytest.mark.parametrize("other", ["cleaning", "confirmed slip", "pending slip", "answer"])
 def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monkeypatch, other):
     """PostgreSQL lets two transactions add records to one shop at once.  Each refresh must read
     after the other committed, or the later upsert drops the earlier's record.  Beside a status
-    change (summarised whole): a cleaning, an answered slip (only the slip columns rewritten) and a
-    pending one (both brought in by an UPDATE) must not be overwritten by the summary."""
+    change (summarised whole): a cleaning, an answered slip (only the slip columns rewritten), a
+    pending one and an answer to one (brought in by an UPDATE) must not be overwritten by the summary."""
     if db.engine.dialect.name != "postgresql":
         return  # SQLite serialises writers (BEGIN IMMEDIATE): the race cannot happen
     shop = city.shop()
@@ -233,12 +233,16 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
 
     monkeypatch.setattr(sync, "bring_in_new_records", then_together(sync.bring_in_new_records))
     monkeypatch.setattr(sync, "resummarise_slips", then_together(sync.resummarise_slips))
+    monkeypatch.setattr(sync, "bring_in_answers", then_together(sync.bring_in_answers))
     errors = []
 
     def write(record):
         try:
             with app.app_context():
-                db.session.add(record)
+                if callable(record):
+                    record()
+                else:
+                    db.session.add(record)
                 audit.record("test.record", "shop", shop.id)
                 db.session.commit()
                 db.session.remove()
@@ -252,9 +256,20 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
                           logged_by_id=1, received_at=utcnow())
     else:
         record = Handover(serial="RACE-1", shop_id=shop.id, collector_company_id=1, contract_id=1, started_by_id=1,
-                          handed_over_at=utcnow() - HOUR, waste_type="kitchen_waste", status=other.split()[0],
+                          handed_over_at=utcnow() - HOUR, waste_type="kitchen_waste",
+                          status="pending" if other == "answer" else other.split()[0],
                           started_by_party="shop", received_at=utcnow(),
                           answered_at=utcnow() if other == "confirmed slip" else None)
+    if other == "answer":
+        db.session.add(record)
+        audit.record("test.record", "shop", shop.id)
+        db.session.commit()
+        slip_id = record.id
+
+        def record():
+            slip = db.session.get(Handover, slip_id)
+            slip.status, slip.answered_at = "confirmed", utcnow()
+
     writers = [threading.Thread(target=write, args=(each,)) for each in (suspension, record)]
     for writer in writers:
         writer.start()
@@ -264,7 +279,7 @@ def test_two_writers_to_one_shop_leave_both_records_in_its_facts(app, city, monk
     db.session.expire_all()
     row = db.session.get(ShopFacts, shop.id)
     kept = {"cleaning": row.last_cleaned_on, "confirmed slip": row.last_counted_slip_at,
-            "pending slip": row.last_pending_slip_at}[other]
+            "pending slip": row.last_pending_slip_at, "answer": row.last_counted_slip_at}[other]
     assert kept is not None and "suspended" in (row.lists or "")  # neither was dropped
     assert check_all(db.session)[1:] == ([], [])
 
@@ -303,8 +318,8 @@ def test_a_started_slip_moves_the_row_by_its_own_change(frozen_clock, client, co
     _start_slip(client, c, "2024-03-22T10:45:00+08:00")
     assert_rows_match_the_records([shop])
     assert db.session.get(ShopFacts, c.shop_id).last_pending_slip_at == dt.datetime(2024, 3, 22, 2, 45, tzinfo=dt.UTC)
-    # Answering reads the shop's slips again, not its other records (the pending time falls back to
-    # the others, the slip counts and joins the waste window); so does a correction.
+    # Answering reads none of the shop's other records (the pending time falls back to the others, the
+    # slip counts and joins the waste window: see the next test); a correction reads its slips again.
     with count_statements() as seen:
         response = client.post(f"/api/v1/handovers/{first}/confirm", headers=c.collector, json={"weighed_kg": 61})
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -371,3 +386,46 @@ def test_a_logged_cleaning_moves_the_row_by_its_own_change(frozen_clock, client,
     db.session.expire_all()
     assert db.session.get(ShopFacts, shop["id"]).last_cleaned_on == dt.date(2024, 3, 2)
     assert_rows_match_the_records([db.session.get(Shop, shop["id"])])
+
+
+def test_an_answer_moves_the_row_by_its_own_change(frozen_clock, client, contracted):
+    """Confirming, disputing or rejecting a slip brings the answer into the row without a summary of
+    the shop's slips (the last pending slip is read again only when the answered one was it).  Two slips
+    handed over at the same moment land in one order whichever is answered first, as a summary puts them."""
+    c = contracted
+    shop = db.session.get(Shop, c.shop_id)
+
+    def slip(when, kg=60, waste_type="kitchen_waste"):
+        response = client.post(f"/api/v1/shops/{c.shop_id}/handovers", headers=c.owner, json={
+            "handed_over_at": when, "waste_type": waste_type, "declared_kg": kg, "collector_company_id": c.company_id})
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.get_json()["id"]
+
+    def answer(slip_id, action="confirm", **body):
+        with count_statements() as seen:
+            response = client.post(f"/api/v1/handovers/{slip_id}/{action}", headers=c.collector, json=body)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert not any(summary_of_slips(s) or summary_of_cleanings(s) for s in seen), seen
+        assert_rows_match_the_records([shop])
+        return db.session.get(ShopFacts, c.shop_id)
+
+    first, twin = slip("2024-03-22T08:00:00+08:00", kg=60), slip("2024-03-22T08:00:00+08:00", kg=40)
+    last = slip("2024-03-22T09:00:00+08:00")
+    old, oil = slip("2024-02-01T08:00:00+08:00"), slip("2024-03-21T08:00:00+08:00", waste_type="waste_oil")
+    row = answer(twin, weighed_kg=40)  # the later id first: it must still sort before the 60 kg one
+    row = answer(first, weighed_kg=60)
+    assert json.loads(row.recent_waste) == [["2024-03-22T00:00:00.000000+00:00", 40.0, None],
+                                            ["2024-03-22T00:00:00.000000+00:00", 60.0, None]]
+    assert row.last_pending_slip_at == dt.datetime(2024, 3, 22, 1, 0, tzinfo=dt.UTC)
+    row = answer(old, weighed_kg=61)  # outside the waste window: counts, but adds no waste
+    row = answer(oil, weighed_kg=5)  # not kitchen waste
+    assert len(json.loads(row.recent_waste)) == 2
+    assert row.last_counted_slip_at == dt.datetime(2024, 3, 22, 0, 0, tzinfo=dt.UTC)
+    row = answer(last, "reject", reason="没有收到")  # the last pending slip: it falls back to none
+    assert (row.last_pending_slip_at, len(json.loads(row.recent_waste))) == (None, 2)
+    again, later = slip("2024-03-22T07:00:00+08:00"), slip("2024-03-22T09:10:00+08:00")
+    row = answer(later, weighed_kg=10)  # disputed (60 declared): it counts, and the pending one falls back
+    assert db.session.get(Handover, later).status == "disputed"
+    assert row.last_pending_slip_at == dt.datetime(2024, 3, 21, 23, 0, tzinfo=dt.UTC)
+    assert row.last_counted_slip_at == dt.datetime(2024, 3, 22, 1, 10, tzinfo=dt.UTC)
+    assert check_all(db.session)[1:] == ([], [])

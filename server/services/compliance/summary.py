@@ -7,8 +7,12 @@ to bring in than that, and the row stays exactly what :func:`summarise` would sa
   writes) raise only the last pending slip or the last cleaning and ``valid_from``, by one ``UPDATE``
   (:func:`bring_in_new_records`): such a slip is in no list and counts no waste, and cleanings are
   only ever summarised as their latest date;
-- **any other change to slips only** (an answer, a correction) rewrites the slip columns from the
-  shop's slips (:func:`resummarise_slips`: two queries instead of nine).
+- **answers to pending slips** (a confirmation, a dispute, a rejection: the other common write) move
+  the slip columns by what the answer changes (:func:`bring_in_answers`): a counting answer raises the
+  last counted slip and adds the slip to the waste window; the last pending slip is read again (one
+  indexed row) only where the answered slip was it.  Nothing scales with the shop's history;
+- **any other change to slips only** (a correction) rewrites the slip columns from the shop's slips
+  (:func:`resummarise_slips`: two queries instead of nine).
 
 Both apply to a row refreshed earlier the same business day and valid from no later than now, whose
 other columns are then still current: its waste list starts at today's window, and its
@@ -20,13 +24,13 @@ import json
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
 from server.clock import start_of_day, to_shanghai, utcnow
-from server.database import in_ids, prepared
+from server.database import id_in, ids_param, in_ids, prepared
 from server.models.inspection import Inspection, InspectionItem, Rectification, RectificationEvent
 from server.models.records import Cleaning, Handover
 from server.models.shop import Contract, Shop, ShopStatusChange
 from server.models.shop_facts import ShopFacts
 from server.services.compliance.from_records import FAILED_ITEM, YEAR, counting_slip, current, live_inspection
-from server.services.compliance.rules import order_status_after, waste_window
+from server.services.compliance.rules import COUNTING_SLIP_STATUSES, order_status_after, waste_window
 from server.services.compliance.stored import utc_text
 
 
@@ -103,7 +107,7 @@ def summarise(session, shop_ids, now=None):
                 [order_status_after(action) == "open", deadline.isoformat()])
     for row in rows.values():
         row["lists"] = json.dumps(row["lists"], separators=(",", ":")) if any(row["lists"].values()) else None
-        row["recent_waste"] = json.dumps(row["recent_waste"], separators=(",", ":"))
+        row["recent_waste"] = _in_order(row["recent_waste"])
     return rows
 
 
@@ -133,8 +137,20 @@ def _slip_facts(session, shop_ids, rows, now):
                    Handover.handed_over_at >= start_of_day(waste_window(to_shanghai(now).date())),
                    or_(Handover.weighed_kg.is_not(None), Handover.declared_kg.is_not(None), Handover.bins.is_not(None)))
             .order_by(Handover.shop_id, Handover.handed_over_at, Handover.id)):
-        kg = weighed if weighed is not None else declared
-        rows[shop_id]["recent_waste"].append([utc_text(at), None if kg is None else float(kg), bins if kg is None else None])
+        rows[shop_id]["recent_waste"].append(_waste_entry(at, weighed, declared, bins))
+
+
+def _waste_entry(at, weighed, declared, bins):
+    """A counted kitchen-waste slip as ``recent_waste`` keeps it: [handed over, weighed or declared kg, bins]."""
+    kg = weighed if weighed is not None else declared
+    return [utc_text(at), None if kg is None else float(kg), bins if kg is None else None]
+
+
+def _in_order(entries):
+    """``recent_waste`` as stored: by time, then by what each slip says (not by id, which the entries do
+    not keep), so that a slip added by :func:`bring_in_answers` lands where :func:`summarise` puts it."""
+    entries.sort(key=lambda e: (e[0], e[1] is None, e[1] or 0.0, e[2] or 0))
+    return json.dumps(entries, separators=(",", ":"))
 
 
 def _move_rows(session, values_by_shop, now, raised=()):
@@ -188,5 +204,48 @@ def resummarise_slips(session, shop_ids):
                       "valid_from": now} for shop_id in shop_ids}
     _slip_facts(session, list(shop_ids), rows, now)
     for row in rows.values():
-        row["recent_waste"] = json.dumps(row["recent_waste"], separators=(",", ":"))
+        row["recent_waste"] = _in_order(row["recent_waste"])
     return _move_rows(session, rows, now)
+
+
+def bring_in_answers(session, answered):
+    """Move each shop's row by answers to its slips: ``{shop_id: [(handed_over_at, status, waste_type,
+    weighed_kg, declared_kg, bins, answered_at), ...]}``, each slip in force and unanswered until this
+    transaction; returns the shops whose row could not be moved (to be summarised whole)."""
+    now = utcnow()
+    window = utc_text(start_of_day(waste_window(to_shanghai(now).date())))
+    stored = {shop_id: (counted, pending, waste) for shop_id, counted, pending, waste
+              in _slip_columns(session, ids=sorted(answered))}
+    values_by_shop, whole = {}, set()
+    for shop_id, slips in answered.items():
+        if stored.get(shop_id, (None, None, None))[2] is None:  # no row, or one from before recent_waste
+            whole.add(shop_id)
+            continue
+        counted, pending, waste = stored[shop_id]
+        waste = json.loads(waste)
+        for at, status, waste_type, weighed, declared, bins, _answered_at in slips:
+            if status in COUNTING_SLIP_STATUSES:
+                counted = at if counted is None else max(counted, at)
+                entry = _waste_entry(at, weighed, declared, bins)
+                if waste_type == "kitchen_waste" and entry[0] >= window and (entry[1], entry[2]) != (None, None):
+                    waste.append(entry)
+        if pending is not None and any(slip[0] >= pending for slip in slips):  # it was the last pending slip
+            pending = _last_pending(session, the_shop=shop_id).scalar()
+        values_by_shop[shop_id] = {"last_counted_slip_at": counted, "last_pending_slip_at": pending,
+                                   "recent_waste": _in_order(waste),
+                                   "valid_from": max(now, *(m for slip in slips for m in (slip[0], slip[6])))}
+    return whole | _move_rows(session, values_by_shop, now)
+
+
+@prepared
+def _slip_columns(dialect):
+    return select(ShopFacts.shop_id, ShopFacts.last_counted_slip_at, ShopFacts.last_pending_slip_at,
+                  ShopFacts.recent_waste).where(id_in(ShopFacts.shop_id, ids_param(), dialect))
+
+
+@prepared
+def _last_pending(_dialect):
+    """A shop's last pending slip in force: read backwards along ix_handovers_shop_facts."""
+    return (select(Handover.handed_over_at)
+            .where(Handover.shop_id == bindparam("the_shop"), current(Handover), Handover.answered_at.is_(None))
+            .order_by(Handover.handed_over_at.desc()).limit(1))

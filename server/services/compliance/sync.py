@@ -7,12 +7,13 @@ stale shops' rows are rewritten from their records by set-based SQL, in the same
 (bulk loads, retention) call :func:`mark_stale` or :func:`refresh_all` themselves.
 
 Some changes are cheaper to bring in (see :mod:`.summary`): new unanswered slips and new cleanings
-move the row by one ``UPDATE``; other changes to slips only rewrite the slip columns.  Any other
-change to the shop in the same transaction summarises it whole.
+move the row by one ``UPDATE``, and so do answers to slips (after reading the row); other changes to
+slips only rewrite the slip columns.  Any other change to the shop in the same transaction summarises
+it whole.
 """
 from itertools import chain
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from server.clock import today
 from server.database import in_ids, upsert
@@ -22,7 +23,8 @@ from server.models.shop import Contract, Shop, ShopStatusChange
 from server.models.shop_facts import ShopFacts
 from server.services.compliance.from_records import facts_bulk
 from server.services.compliance.stored import STALE, read, stored_rows
-from server.services.compliance.summary import bring_in_new_records, resummarise_slips, summarise
+from server.services.compliance.summary import (bring_in_answers, bring_in_new_records, resummarise_slips,
+                                               summarise)
 
 __all__ = ["BY_SHOP", "check_all", "forget", "mark_stale", "note_changes", "refresh", "refresh_all",
            "refresh_stale", "summarise"]
@@ -49,10 +51,13 @@ def _shop_of(session, obj):
 
 
 # Session-info keys beside STALE (every shop touched, which the reader takes from its records until
-# the commit): the shops to summarise whole, the shops whose only changes are to their slips, and
+# the commit): the shops to summarise whole, the shops whose only changes are to their slips,
 # {shop_id: {column: latest value..., "moment": latest time}} of the shops whose only changes are new
-# records that can only raise a last-time column (see summary.bring_in_new_records).
-WHOLE, SLIPS, NEW = "shop_facts_whole", "shop_facts_slips", "shop_facts_new"
+# records that can only raise a last-time column (see summary.bring_in_new_records), and
+# {shop_id: [answer, ...]} of the shops whose only changes are answers (see summary.bring_in_answers).
+WHOLE, SLIPS, NEW, ANSWERED = "shop_facts_whole", "shop_facts_slips", "shop_facts_new", "shop_facts_answered"
+# What answering a slip may change (handovers.confirm / reject); a change to anything else is no answer.
+ANSWER_COLUMNS = frozenset({"status", "answered_by_id", "answered_at", "weighed_kg", "declared_kg", "reject_reason"})
 
 
 def mark_stale(session, shop_ids):
@@ -75,6 +80,19 @@ def _raises_a_last_time(session, obj):
     return None
 
 
+def _answer(obj):
+    """``(handed_over_at, status, waste_type, weighed_kg, declared_kg, bins, answered_at)`` when this
+    flush answers a slip in force that was pending and changes nothing else of it; else None."""
+    state = inspect(obj)
+    if set(state.mapper.column_attrs.keys()) - state.unmodified - ANSWER_COLUMNS \
+            or obj.superseded_at is not None or obj.superseded_by_id is not None \
+            or state.attrs.answered_at.history.deleted != [None] or obj.answered_at is None \
+            or state.attrs.status.history.deleted != ["pending"]:
+        return None
+    return (obj.handed_over_at, obj.status, obj.waste_type, obj.weighed_kg, obj.declared_kg, obj.bins,
+            obj.answered_at)
+
+
 def note_changes(session, _context):
     """(after_flush) The shops whose records this flush touched are stale."""
     with session.no_autoflush:
@@ -86,6 +104,9 @@ def note_changes(session, _context):
                 found = session.info.setdefault(NEW, {}).setdefault(obj.shop_id, {})
                 found[column] = max(found.get(column, value), value)
                 found["moment"] = max(m for m in (found.get("moment"), *moments) if m is not None)
+            elif isinstance(obj, Handover) and obj not in session.new and obj not in session.deleted \
+                    and (answer := _answer(obj)):
+                session.info.setdefault(ANSWERED, {}).setdefault(obj.shop_id, []).append(answer)
             elif isinstance(obj, Handover) and obj not in session.deleted:
                 session.info.setdefault(SLIPS, set()).add(obj.shop_id)
             else:
@@ -100,13 +121,17 @@ def refresh_stale(session):
     session.flush()
     stale, whole = session.info.pop(STALE, set()), session.info.pop(WHOLE, set())
     slips, new = session.info.pop(SLIPS, set()) - whole, session.info.pop(NEW, {})
+    answered = session.info.pop(ANSWERED, {})
+    slips |= set(answered) & set(new)  # a new slip and an answer: the slip columns re-read
     whole |= {shop_id for shop_id in slips if "last_cleaned_on" in new.get(shop_id, {})}  # a cleaning too
     slips -= whole
     new = {shop_id: found for shop_id, found in new.items() if shop_id not in whole | slips}  # slips: re-read
-    whole |= stale - slips - set(new)
-    if slips or new:
-        _lock(session, sorted(slips | set(new) | whole))
+    answered = {shop_id: found for shop_id, found in answered.items() if shop_id not in whole | slips}
+    whole |= stale - slips - set(new) - set(answered)
+    if slips or new or answered:
+        _lock(session, sorted(slips | set(new) | set(answered) | whole))
         whole |= bring_in_new_records(session, new) if new else set()
+        whole |= bring_in_answers(session, answered) if answered else set()
         whole |= resummarise_slips(session, slips) if slips else set()
     if whole:
         refresh(session, sorted(whole))
@@ -115,12 +140,12 @@ def refresh_stale(session):
 def forget(session, transaction):
     """(after_transaction_end) A transaction's marks end with it."""
     if transaction.parent is None:
-        for key in (STALE, WHOLE, SLIPS, NEW):
+        for key in (STALE, WHOLE, SLIPS, NEW, ANSWERED):
             session.info.pop(key, None)
     elif transaction.nested:
         # A savepoint's end keeps the outer transaction's marks; if it was rolled back, new records noted
         # in it may be gone, so their shops are summarised whole instead.
-        mark_stale(session, list(session.info.pop(NEW, {})))
+        mark_stale(session, [*session.info.pop(NEW, {}), *session.info.pop(ANSWERED, {})])
 
 
 def _lock(session, shop_ids):
