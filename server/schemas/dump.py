@@ -44,8 +44,10 @@ def preload(kind, keys, load, default=None):
 
 def cached(kind, key, load, default=None):
     """The value of ``kind`` for ``key`` (loaded alone when no page preloaded it)."""
-    preload(kind, [key], load, default)
-    return _cache(kind)[key]
+    cache = _cache(kind)
+    if key not in cache:  # (a field of every row of a page: the usual case is the first line only)
+        preload(kind, [key], load, default)
+    return cache[key]
 
 
 def objects(data, many):
