@@ -10,6 +10,7 @@ set (``rules.evaluate``), so the rules live in one module that imports no databa
     standing      what lists filter and rank by (grade, statuses, flags, priority), and ``matches``
     from_records  the facts from the records: per shop (Python) and in bulk (SQL)
     stored        the facts from ``shop_facts``
+    summary       a shop's ``shop_facts`` row from its records, whole or by the change a write made
     sync          keeping ``shop_facts`` in step with the records (a commit step)
     peers         the peer medians of kitchen waste behind the ``waste_low`` flag
 
