@@ -222,18 +222,19 @@ def bring_in_answers(session, answered):
             whole.add(shop_id)
             continue
         counted, pending, waste = stored[shop_id]
-        waste = json.loads(waste)
-        for at, status, waste_type, weighed, declared, bins, _answered_at in slips:
+        waste, latest, was_last_pending = json.loads(waste), now, False
+        for at, status, waste_type, weighed, declared, bins, answered_at in slips:
+            latest = max(latest, at, answered_at)
+            was_last_pending = was_last_pending or (pending is not None and at >= pending)
             if status in COUNTING_SLIP_STATUSES:
                 counted = at if counted is None else max(counted, at)
                 entry = _waste_entry(at, weighed, declared, bins)
                 if waste_type == "kitchen_waste" and entry[0] >= window and (entry[1], entry[2]) != (None, None):
                     waste.append(entry)
-        if pending is not None and any(slip[0] >= pending for slip in slips):  # it was the last pending slip
+        if was_last_pending:
             pending = _last_pending(session, the_shop=shop_id).scalar()
         values_by_shop[shop_id] = {"last_counted_slip_at": counted, "last_pending_slip_at": pending,
-                                   "recent_waste": _in_order(waste),
-                                   "valid_from": max(now, *(m for slip in slips for m in (slip[0], slip[6])))}
+                                   "recent_waste": _in_order(waste), "valid_from": latest}
     return whole | _move_rows(session, values_by_shop, now)
 
 
