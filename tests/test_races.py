@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from server.clock import SHANGHAI
 from server.extensions import db
-from server.models import (AuditEntry, Case, Cleaning, Handover, Invitation, Rectification, ShopChangeRequest,
-                           ShopMember, User)
+from server.models import (AuditEntry, Case, Cleaning, Complaint, Handover, Invitation, Rectification,
+                           ShopChangeRequest, ShopMember, User)
 from tests.helpers import gunicorn_serving, upload_photo
 from tests.test_inspections import NEAR, items
 
@@ -260,4 +260,55 @@ def test_one_photo_attached_to_two_records_at_once_backs_one(app, client, make_s
               for n in range(2)]
     url = f"{server}/shops/{made.shop_id}/cleanings"
     one_wins(race(("POST", url, made.owner, bodies[0]), ("POST", url, made.owner, bodies[1])), lost=(422,))
+    all_checks_pass(app)
+
+
+def test_one_hotline_ticket_entered_at_once_from_several_desks_makes_one_case(app, client, login_as, server):
+    desks = [login_as("regulator", jurisdiction=["370811"])[1] for _ in range(4)]  # one desk each: no shared token
+    for round_ in range(6):
+        number = f"12345-RACE-{round_}"
+        body = {"source": "hotline", "external_case_no": number, "district_code": "370811",
+                "received_at": now_text(), "summary": "市民反映油烟直排", "note": "12345 派单"}
+        one_wins(race(*[("POST", f"{server}/cases", headers, body) for headers in desks * 2]))
+        db.session.remove()
+        assert db.session.scalar(select(func.count()).select_from(Case).where(
+            Case.source == "hotline", Case.external_case_no == number)) == 1
+    all_checks_pass(app)
+
+
+def test_twenty_complaints_from_one_citizen_at_once_store_the_daily_ten(app, client, make_shop, login_as, server):
+    make_shop()
+    citizen, headers = login_as()
+    citizen_id = citizen.id
+    body = {"category": "fume", "description": "油烟直排", "lat": 35.4151, "lng": 116.5872}
+    responses = race(*[("POST", f"{server}/complaints", headers, body)] * 20)
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] * 10 + [429] * 10, [r.text for r in responses if r.status_code not in (201, 429)]
+    db.session.remove()
+    assert db.session.scalar(select(func.count()).select_from(Complaint).where(Complaint.user_id == citizen_id)) == 10
+
+
+def test_two_complaints_marked_duplicates_of_each_other_at_once(app, client, make_shop, login_as, server):
+    make_shop()
+    _citizen, citizen = login_as()
+    desks = [login_as("inspector", jurisdiction=["370811"])[1] for _ in range(2)]
+    ids = []
+    for offset in (0, 0.0002):
+        filed = client.post("/api/v1/complaints", headers=citizen, json={
+            "category": "fume", "description": "油烟直排", "lat": 35.4151 + offset, "lng": 116.5872})
+        ids.append(filed.get_json()["id"])
+    a, b = ids
+    for _round in range(4):  # crosswise, at once: one marks, the other finds it done (never 503, never both)
+        responses = race(("POST", f"{server}/complaints/{a}/triage", desks[0], {"action": "duplicate", "duplicate_of": b}),
+                         ("POST", f"{server}/complaints/{b}/triage", desks[1], {"action": "duplicate", "duplicate_of": a}))
+        one_wins(responses, lost=(409, 422))
+        db.session.remove()
+        rows = db.session.scalars(select(Complaint).where(Complaint.id.in_(ids))).all()
+        assert sorted(row.status for row in rows) == ["duplicate", "open"]
+        (copy,) = [row for row in rows if row.status == "duplicate"]
+        (root,) = [row for row in rows if row.status == "open"]
+        assert copy.duplicate_of_id == root.id
+        db.session.execute(Complaint.__table__.update().where(Complaint.id.in_(ids))
+                           .values(status="open", duplicate_of_id=None))
+        db.session.commit()
     all_checks_pass(app)

@@ -2,6 +2,7 @@
 review, overdue orders, cases and their transitions, complaints to triage."""
 from flask import render_template, request
 
+from server import clock
 from server.console.blueprint import bp
 from server.console.forms import load, submit
 from server.console.session import page, viewer
@@ -13,7 +14,7 @@ from server.schemas.records import HandoverQuerySchema, HandoverSchema
 from server.schemas.shops import ChangeRequestSchema, DecisionSchema
 from server.services import scope
 from server.services.enforcement import cases, complaints, rectifications
-from server.services.enforcement.cases import LABELS, TRANSITIONS
+from server.services.enforcement.cases import ENDED, LABELS, TRANSITIONS
 from server.services.records import handovers
 from server.services.roster import change_requests
 
@@ -80,13 +81,17 @@ def open_case():
 def case(case_id):
     found = scope.get_case_for(viewer(), case_id)
     return render_template("console/case.html", case=CaseSchema().dump(found), labels=LABELS,
-                           moves=_moves(found.status), form={}, errors={})
+                           moves=_moves(found), form={}, errors={})
 
 
-def _moves(status):
-    """The transitions open from ``status`` (as the service allows them), with 回退/延期 where they apply."""
-    moves = sorted(TRANSITIONS[status])
-    return moves + [m for m in ("sent_back", "extended") if status not in ("closed", "sent_back")]
+def _moves(case):
+    """The transitions open to ``case`` (as the service allows them): 回退/延期 for a hotline ticket
+    still running, 延期 once and only before its deadline."""
+    moves = sorted(TRANSITIONS[case.status])
+    if case.source != "hotline" or case.status in ENDED:
+        return moves
+    late = case.deadline is not None and clock.today() > case.deadline
+    return moves + ["sent_back"] + ([] if case.extended_days is not None or late else ["extended"])
 
 
 @bp.route("/cases/<int:case_id>/transitions", methods=["POST"])
@@ -95,7 +100,7 @@ def move_case(case_id):
     found = scope.get_case_for(viewer(), case_id)
     return submit(CaseTransitionSchema(), lambda v: cases.transition(viewer(), case_id, v),
                   template="console/_transition_form.html",
-                  context={"case": CaseSchema().dump(found), "moves": _moves(found.status), "labels": LABELS},
+                  context={"case": CaseSchema().dump(found), "moves": _moves(found), "labels": LABELS},
                   done=lambda r: f"案件 #{case_id} 已转为“{LABELS.get(r.status, r.status)}”")
 
 

@@ -102,7 +102,10 @@ class Case(Audited, db.Model):
 
     __tablename__ = "cases"
     __table_args__ = (Index("ix_cases_source", "source", "source_id"),
-                      Index("ix_cases_district_code", "district_code"))
+                      Index("ix_cases_district_code", "district_code"),
+                      # One case per 12345 ticket number, even when it is entered twice at once.
+                      Index("uq_cases_hotline_number", "source", "external_case_no", unique=True,
+                            sqlite_where=text("source = 'hotline'"), postgresql_where=text("source = 'hotline'")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id"), index=True)  # a hotline ticket may name none

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from server import database
 from server.clock import business_date, today, utcnow
 from server.errors import fail
 from server.extensions import db
@@ -101,7 +102,10 @@ def _create_hotline(user, data):
     if data["received_at"] > utcnow():
         fail(422, fields={"received_at": ["受理时间不能晚于当前时间"]})
     number = data["external_case_no"]
-    if db.session.scalar(scope.locked(select(Case.id).where(Case.source == "hotline", Case.external_case_no == number))):
+    # The row to lock does not exist yet: the number itself is locked (and unique in the table), so
+    # one ticket entered twice at once makes one case and one 409.
+    database.one_at_a_time(db.session, "hotline:" + number)
+    if db.session.scalar(select(Case.id).where(Case.source == "hotline", Case.external_case_no == number)):
         fail(409, f"工单 {number} 已受理")
     deadline, note = workdays.add(business_date(data["received_at"]), HOTLINE_DAYS)
     case = Case(source="hotline", source_id=None, shop_id=shop.id if shop else None, district_code=district,
@@ -154,6 +158,8 @@ def _extend(user, case, data):
     _hotline_only(case, "延期")
     if case.extended_days is not None:
         fail(409, f"该工单已延期过一次（{case.extended_days} 个工作日），不能再次延期")
+    if today() > case.deadline:  # a red card stays red: 延期 is asked for before the deadline
+        fail(409, f"办理期限 {case.deadline} 已过，不能再申请延期")
     before = case.deadline
     case.deadline, note = workdays.add(before, data["days"])
     case.extended_days, case.calendar_note = data["days"], note or case.calendar_note

@@ -11,8 +11,9 @@ Citizens see their own, with the status and staff's public reply — never staff
 import datetime as dt
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from server import database
 from server.clock import end_of_day, start_of_day, today, utcnow
 from server.errors import fail
 from server.extensions import db
@@ -51,6 +52,9 @@ def possible_duplicate(category, lat, lng, now):
 
 
 def _daily_limit(user):
+    # One citizen's filings are counted one at a time: parallel posts cannot all pass the count before
+    # any of them is stored (on SQLite every write transaction is one at a time already).
+    database.one_at_a_time(db.session, f"complaints-of:{user.id}")
     since = start_of_day(today())
     count = db.session.scalar(select(func.count()).select_from(Complaint).where(
         Complaint.user_id == user.id, Complaint.created_at >= since))
@@ -70,15 +74,19 @@ def file(data, *, user=None, partner=None):
     district = data.get("district_code")
     if district is not None:
         scope.check_district_codes([district], field="district_code")
-    if district is None:
-        if not near:
-            fail(422, fields={"district_code": ["附近 100 米内没有登记的店铺，无法确定区县，请选择所在区县"]})
-        district = near[0][1].district_code
     shop_id = data.get("shop_id")
     if shop_id is not None:
         shop = db.session.get(Shop, shop_id)
         if shop is None or shop.status != "active":
             fail(422, fields={"shop_id": ["店铺不存在或已停业"]})
+        # One rule: a complaint's shop lies in its district (whoever sees the shop's flag sees the complaint).
+        if district is not None and district != shop.district_code:
+            fail(422, fields={"shop_id": ["店铺不在所选区县，请核对店铺或区县"]})
+        district = shop.district_code
+    if district is None:
+        if not near:
+            fail(422, fields={"district_code": ["附近 100 米内没有登记的店铺，无法确定区县，请选择所在区县"]})
+        district = near[0][1].district_code
     now = utcnow()
     complaint = Complaint(
         user_id=user.id if user else None, partner_key_id=partner.id if partner else None, category=data["category"],
@@ -115,29 +123,63 @@ def get(user, complaint_id):
     return scope.get_complaint_for(user, complaint_id)
 
 
+def _shop_in_district(user, complaint, shop_id):
+    """A shop the caller sees, in the complaint's district (whoever sees its flag sees the complaint)."""
+    shop = scope.get_shop_for(user, shop_id)
+    if shop.district_code != complaint.district_code:
+        fail(422, fields={"shop_id": ["店铺须在投诉所在区县"]})
+    return shop
+
+
+def _load_for_duplicate(user, complaint_id, original_id):
+    """The complaint and the one it repeats, both locked.  Markings of duplicates go one at a time
+    (a marking may re-point others), and rows are locked in id order, so A→B and B→A at once
+    neither deadlock nor both succeed: the second finds the first done."""
+    if original_id == complaint_id:
+        scope.get_complaint_for(user, complaint_id)  # 404 before anything about it is said
+        fail(422, fields={"duplicate_of": ["不能标记为与自身重复"]})
+    database.one_at_a_time(db.session, "complaint-duplicates")
+    loaded = {}
+    for ident in sorted((complaint_id, original_id)):
+        loaded[ident] = scope.get_complaint_for(user, ident, lock=True)
+    return loaded[complaint_id], loaded[original_id]
+
+
+def _root(user, complaint, original):
+    """What ``complaint`` is a duplicate of: ``original``, or the complaint ``original`` repeats — a
+    root is never itself a duplicate, so nobody's matter is left without someone handling it."""
+    root = original
+    if original.status == "duplicate":
+        root = scope.get_complaint_for(user, original.duplicate_of_id, lock=True)
+    if root.id == complaint.id:
+        fail(422, fields={"duplicate_of": [f"投诉 #{original.id} 已被标记为与本投诉重复，不能互相标记"]})
+    return root
+
+
 def triage(user, complaint_id, data):
     """Staff of the district decide: ``{"complaint", "case_id"}``."""
     if not user.is_staff:
         fail(403, "只有执法与监管人员可以处理投诉")
-    complaint = scope.get_complaint_for(user, complaint_id, lock=True)
     action = data["action"]
+    if action == "duplicate":
+        complaint, original = _load_for_duplicate(user, complaint_id, data["duplicate_of"])
+    else:
+        complaint = scope.get_complaint_for(user, complaint_id, lock=True)
     if complaint.status in ENDED or (complaint.status == "case" and action != "close"):
         fail(409, "该投诉已处理" + ("，只能结案" if complaint.status == "case" else ""))
     if action == "link_shop":
-        shop = scope.get_shop_for(user, data["shop_id"])
-        if shop.district_code != complaint.district_code:
-            fail(422, fields={"shop_id": ["店铺须在投诉所在区县"]})
-        complaint.shop_id, complaint.status = shop.id, "linked"
+        complaint.shop_id, complaint.status = _shop_in_district(user, complaint, data["shop_id"]).id, "linked"
     elif action == "duplicate":
-        original = scope.get_complaint_for(user, data["duplicate_of"])
-        if original.id == complaint.id:
-            fail(422, fields={"duplicate_of": ["不能标记为与自身重复"]})
-        complaint.duplicate_of_id, complaint.status = original.id, "duplicate"
+        root = _root(user, complaint, original)
+        complaint.duplicate_of_id, complaint.status = root.id, "duplicate"
+        # Those that repeated this one now repeat its root.
+        db.session.execute(update(Complaint).where(Complaint.duplicate_of_id == complaint.id)
+                           .values(duplicate_of_id=root.id, updated_at=utcnow()))
     elif action == "not_ours":
         complaint.status, complaint.reason = "not_ours", data["reason"]
     elif action == "case":
         if data.get("shop_id"):
-            complaint.shop_id = scope.get_shop_for(user, data["shop_id"]).id
+            complaint.shop_id = _shop_in_district(user, complaint, data["shop_id"]).id
         complaint.case_id, complaint.status = _open_case(user, complaint), "case"
     else:
         complaint.status = "closed"
