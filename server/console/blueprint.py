@@ -8,6 +8,10 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from server.clock import to_shanghai
 
 csrf = CSRFProtect()
+# Why the login page is shown, by code: the page says only these, never text a link brings.
+LOGIN_REASONS = {"login": "请先登录", "expired": "登录已失效，请重新登录", "idle": "长时间未操作，请重新登录",
+                 "disabled": "账号已停用"}
+_REASON_OF = {message: code for code, message in LOGIN_REASONS.items()}
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 
 
@@ -72,7 +76,7 @@ def html_errors(response):
     error = (response.get_json(silent=True) or {}).get("error") or {}
     if response.status_code == 401:
         return redirect(url_for("console.login", next=request.full_path if request.method == "GET" else None,
-                                reason=error.get("message")))
+                                reason=_REASON_OF.get(error.get("message"), "login")))
     page = error_page(response.status_code, error.get("message") or "出错了")
     for name in ("Retry-After", "X-Request-Id"):
         if name in response.headers:

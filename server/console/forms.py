@@ -13,12 +13,26 @@ from server.messages import flatten_messages
 SHOWN_ON_FORM = (409, 422, 429)
 
 
-def safe_next(target):
-    """Only a path inside the console (no scheme, no host, no //evil.example); else the overview."""
-    parts = urlsplit(target or "")
-    if not target or parts.scheme or parts.netloc or target.startswith("//") or not parts.path.startswith("/console"):
-        return url_for("console.overview")
+def safe_next(target, default=None):
+    """Only a path inside the console (no scheme, no host, no //evil.example, no control character or
+    backslash a header could not carry); else ``default``, the overview unless given."""
+    try:
+        parts = urlsplit(target or "")
+    except ValueError:  # e.g. "//[" (an unclosed IPv6 host)
+        parts = urlsplit("")
+    if not target or parts.scheme or parts.netloc or target.startswith("//") or not parts.path.startswith("/console") \
+            or any(ord(c) < 32 or ord(c) == 127 or c == "\\" for c in target):
+        return url_for("console.overview") if default is None else default
     return target
+
+
+def own_filters(schema, *extra):
+    """The page's own filters in the query string — what its ``schema`` knows, and ``extra`` — without
+    the page number: what its pager and filter form carry on.  Anything else (``_anchor``,
+    ``_external``, ``_method`` that ``url_for`` would obey, or any stray parameter) is dropped."""
+    names = {field.data_key or name for name, field in schema.fields.items()} | set(extra)
+    return {key: value for key, value in request.args.items()
+            if key in names and key != "page" and not key.startswith("_") and value != ""}
 
 
 def fields_of(source, schema, *, drop_empty=True):

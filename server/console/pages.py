@@ -1,12 +1,15 @@
 """Reading pages: the overview map and today's numbers, the compliance list and its export, a
 shop's page, the statistics."""
+import re
+
 from flask import current_app, render_template, request
 
 from server import ratelimit
 from server.console.blueprint import bp
 from server.console.charts import bars
-from server.console.forms import load
+from server.console.forms import load, own_filters
 from server.console.session import page, viewer
+from server.errors import fail
 from server.pagination import page_of
 from server.roles import REGULATOR_ROLES, STAFF_ROLES
 from server.routes.exports import stream_file
@@ -30,6 +33,19 @@ def districts_in_view():
     return [d for d in reference.districts() if user.jurisdiction is None or d.code in user.jurisdiction]
 
 
+def district_asked():
+    """The ``district_code`` of the query string: None when not given, 400 when it is not a district
+    code at all, 404 when it is not one of the caller's districts."""
+    code = request.args.get("district_code", "")
+    if not code:
+        return None
+    if not re.fullmatch(r"[0-9]{6}", code):
+        fail(400, "区县代码格式有误，应为 6 位数字")
+    if code not in {d.code for d in districts_in_view()}:
+        fail(404, "区县不存在或不在您的辖区内")
+    return code
+
+
 def dumped(schema, value):
     return schema().dump(value)
 
@@ -37,7 +53,7 @@ def dumped(schema, value):
 @bp.route("/")
 @page()
 def overview():
-    district = request.args.get("district_code") or None
+    district = district_asked()
     data = overview_service.overview(viewer(), district)
     config = current_app.config
     return render_template("console/overview.html", numbers=data["numbers"], made_at=data["made_at"], district=district,
@@ -49,7 +65,7 @@ def overview():
 @bp.route("/map.json")
 @page()
 def map_data():
-    body = overview_service.map_json(viewer(), request.args.get("district_code") or None)
+    body = overview_service.map_json(viewer(), district_asked())
     response = current_app.response_class(body, mimetype="application/json")
     response.headers["Cache-Control"] = "private, max-age=30"
     return response
@@ -67,8 +83,8 @@ def shops():
     args, errors = load(ShopQuerySchema(), request.args)
     result = page_of(ShopSchema)().dump(listing.list_shops(viewer(), args)) if not errors else None
     template = "console/_shop_table.html" if request.headers.get("HX-Request") else "console/shops.html"
-    export_args = {k: v for k, v in request.args.items() if k in ExportQuerySchema().fields and v != ""}
-    return render_template(template, result=result, errors=errors, args=request.args, export_args=export_args,
+    return render_template(template, result=result, errors=errors, args=own_filters(ShopQuerySchema()),
+                           export_args=own_filters(ExportQuerySchema()),
                            districts=districts_in_view(),
                            district_names={d.code: d.name for d in reference.districts()}), 422 if errors else 200
 
@@ -131,5 +147,5 @@ def statistics():
                           {"餐厨垃圾 kg": [r["waste_kg"]["kitchen_waste"] for r in rows],
                            "废弃油脂 kg": [r["waste_kg"]["waste_oil"] for r in rows]},
                           colours={"餐厨垃圾 kg": "#6b8e23", "废弃油脂 kg": "#b8860b"}, unit="kg")}
-    return render_template("console/stats.html", result=result, errors=errors, args=request.args,
+    return render_template("console/stats.html", result=result, errors=errors, args=own_filters(PeriodSchema()),
                            charts=charts), 422 if errors else 200

@@ -5,7 +5,7 @@ from flask import render_template, request
 from sqlalchemy import func, select
 
 from server.console.blueprint import bp
-from server.console.forms import load, submit
+from server.console.forms import load, own_filters, submit
 from server.console.pages import districts_in_view
 from server.console.session import page, viewer
 from server.extensions import db
@@ -42,7 +42,7 @@ def people():
     args = load(UserQuerySchema(), request.args)[0] or UserQuerySchema().load({})
     users = page_of(UserSchema)().dump(staff.list_users(viewer(), args))
     companies = _companies()
-    return render_template("console/people.html", users=users, args=request.args,
+    return render_template("console/people.html", users=users, args=own_filters(UserQuerySchema()),
                            invitations=_open_invitations(viewer()), districts=districts_in_view(),
                            companies=CollectorCompanySchema(many=True).dump(companies),
                            district_names={d.code: d.name for d in reference.districts()},

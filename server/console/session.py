@@ -4,7 +4,7 @@ import functools
 from flask import flash, g, redirect, render_template, request, session, url_for
 
 from server.auth import admit, user_for_token
-from server.console.blueprint import bp
+from server.console.blueprint import LOGIN_REASONS, bp
 from server.console.forms import safe_next
 from server.errors import ApiError
 from server.roles import CONSOLE_ROLES
@@ -37,7 +37,7 @@ def viewer():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     username = request.form.get("username", "")
-    error = request.args.get("reason") if request.method == "GET" else None
+    error = LOGIN_REASONS.get(request.args.get("reason", "")) if request.method == "GET" else None
     status, retry = 200, None
     if request.method == "POST":
         password = request.form.get("password", "")
@@ -54,7 +54,7 @@ def login():
                 session["token"] = result["token"]
                 return redirect(safe_next(request.form.get("next")), 303)
     response = render_template("console/login.html", username=username, error=error,
-                               next=request.values.get("next", "")), status
+                               next=safe_next(request.values.get("next"), default="")), status
     if status == 429 and retry:
         return (*response, {"Retry-After": retry})
     return response

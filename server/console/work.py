@@ -4,7 +4,7 @@ from flask import render_template, request
 
 from server import clock
 from server.console.blueprint import bp
-from server.console.forms import load, submit
+from server.console.forms import load, own_filters, submit
 from server.console.session import page, viewer
 from server.pagination import PageArgs, page_of
 from server.schemas.complaints import ComplaintQuerySchema, ComplaintSchema, TriageSchema
@@ -49,8 +49,11 @@ def queues():
         tab = "changes"
     page_args = load(PageArgs(), {k: v for k, v in request.args.items() if k in ("page", "per_page")})[0]
     result = _tab(tab, page_args or PageArgs().load({}))
+    filters = {"tab": tab, **own_filters(PageArgs())}  # what the pager carries on
+    if tab == "cases" and request.args.get("status"):
+        filters["status"] = request.args["status"]
     return render_template("console/queues.html", tabs=TABS, tab=tab, result=result, labels=LABELS,
-                           transitions=TRANSITIONS)
+                           transitions=TRANSITIONS, filters=filters)
 
 
 @bp.route("/change-requests/<int:request_id>/decision", methods=["POST"])
@@ -117,7 +120,8 @@ def follow_up_case(case_id):
 def complaint_list():
     args, errors = load(ComplaintQuerySchema(), request.args)
     result = None if errors else page_of(ComplaintSchema)().dump(complaints.list_for(viewer(), args))
-    return render_template("console/complaints.html", result=result, errors=errors, args=request.args), \
+    return render_template("console/complaints.html", result=result, errors=errors,
+                           args=own_filters(ComplaintQuerySchema())), \
         422 if errors else 200
 
 
