@@ -1,6 +1,5 @@
 """Flask commands (``flask --app wsgi ...``)."""
 import getpass
-import json
 import os
 import secrets
 import sys
@@ -163,12 +162,9 @@ def exports_verify(file, receipt_file):
     given = None
     if receipt_file is not None:
         try:
-            given = json.load(receipt_file)
-        except ValueError:
-            click.echo("回执不是有效的 JSON", err=True)
-            sys.exit(2)
-        if not isinstance(given, dict):
-            click.echo("回执应为一个 JSON 对象", err=True)
+            given = receipts.read(receipt_file.read())
+        except ValueError as refused:
+            click.echo(f"核验失败：{refused}", err=True)
             sys.exit(2)
     found, problems = receipts.verify(iter(lambda: file.read(1 << 20), b""), given)
     db.session.rollback()

@@ -4,6 +4,8 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import textwrap
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -223,3 +225,38 @@ def test_the_geojson_takes_the_shops_filters(client, city, login_as):
     empty = client.get("/api/v1/exports/shops.geojson?q=没有这家店", headers=regulator)
     assert empty.get_json() == {"type": "FeatureCollection", "features": []}
     error_of(client.get("/api/v1/exports/shops.geojson?grade=D", headers=regulator), 422)
+
+
+def readme_recipe():
+    """The README's offline verification recipe, as a reader would copy it."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("**Verifying without this system**"):]
+    block = block[block.index("```python") + len("```python"):]
+    return textwrap.dedent(block[:block.index("```")])
+
+
+def test_a_receipt_with_a_key_given_twice_or_a_field_added_is_refused_by_verify_and_the_readme(
+        app, client, shops, login_as, tmp_path, monkeypatch):
+    _, regulator = login_as("regulator", jurisdiction=None)
+    path, receipt, receipt_path = export_to(tmp_path, client, regulator, name="compliance.csv")
+    public_key = client.get("/api/v1/exports/public-key").get_json()["public_key"]
+    recipe = readme_recipe()
+    monkeypatch.chdir(tmp_path)
+    exec(recipe, {"PUBLIC_KEY": public_key})  # the genuine receipt passes the recipe
+    raw = json.dumps(receipt, ensure_ascii=False)
+    forgeries = {
+        # A reader (and a viewer showing the first) sees 9999 rows; json.load keeps the last, which is signed.
+        "repeated": '{"rows": 9999, ' + raw[1:],
+        "repeated inside": raw.replace('"audit_head": {', '"audit_head": {"id": 1, ', 1),
+        "added": raw[:-1] + ', "note": "经审核无误"}',
+    }
+    for name, text in forgeries.items():
+        assert json.loads(text)["signature"] == receipt["signature"], name
+        forged = tmp_path / "receipt.json"
+        forged.write_text(text, encoding="utf-8")
+        result = run_verify(app, str(path), "--receipt", str(forged))
+        assert result.exit_code == 2 and "核验失败" in result.output, (name, result.output)
+        with pytest.raises(AssertionError):
+            exec(recipe, {"PUBLIC_KEY": public_key})
+    receipt_path.write_text(raw, encoding="utf-8")
+    assert run_verify(app, str(path), "--receipt", str(receipt_path)).exit_code == 0

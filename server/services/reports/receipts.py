@@ -68,6 +68,49 @@ def canonical(document):
     return json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+FIELDS = frozenset(("id", "kind", "format", "filters", "rows", "sha256", "bytes", "complete", "created_at",
+                    "exported_by", "audit_head", "key_id", "signature"))
+
+
+class _Repeated(ValueError):
+    pass
+
+
+def _once(pairs):
+    """A JSON object whose every key appears once (``json`` itself keeps the last of repeated keys,
+    while a person reading the file sees the first)."""
+    found = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Repeated(key)
+        found[key] = value
+    return found
+
+
+def _no_constant(name):
+    raise ValueError(name)
+
+
+def read(raw):
+    """A receipt from its JSON bytes, strictly: every key once at every level, exactly the receipt's
+    fields, no NaN/Infinity.  ValueError with the reason in Chinese otherwise — what is refused here
+    is never verified, so what a reader sees is what the signature covers."""
+    try:
+        found = json.loads(raw, object_pairs_hook=_once, parse_constant=_no_constant)
+    except _Repeated as repeated:
+        raise ValueError(f"回执中的字段“{repeated}”出现了不止一次：读到的内容与签名覆盖的可能不同，不予核验") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("回执不是有效的 JSON") from None
+    if not isinstance(found, dict):
+        raise ValueError("回执应为一个 JSON 对象")
+    missing, extra = sorted(FIELDS - found.keys()), sorted(found.keys() - FIELDS)
+    if missing or extra:
+        raise ValueError("回执的字段与本系统签发的不符：" + "；".join(
+            part for part in (f"缺少 {'、'.join(missing)}" if missing else "",
+                              f"多出 {'、'.join(extra)}" if extra else "") if part))
+    return found
+
+
 def document(receipt):
     """The receipt as served (and as signed, but for ``signature``)."""
     return {"id": receipt.id, "kind": receipt.kind, "format": receipt.format, "filters": json.loads(receipt.filters),
