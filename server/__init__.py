@@ -73,7 +73,7 @@ def register_extensions(app):
 def register_blueprints(app):
     watch_requests(app, db.session)  # first: every other hook's reads of a GET are already deferred
     routes.register_blueprints(app.extensions["smorest_api"])
-    app.register_blueprint(open311.blp)
+    open311.init_app(app)
     app.register_blueprint(get_swaggerui_blueprint(
         "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": app.config["API_TITLE"]}))
 

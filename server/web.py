@@ -96,6 +96,20 @@ def _assign_request_id():
     request_id()  # returns None: a before_request function that returned a value would answer
 
 
+def _refuse_nul():
+    """A NUL character in a query string or a form field is a 400 before any view sees it: no text
+    column can store it (PostgreSQL refuses it mid-query) and no person typed it."""
+    sources = [request.args]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        sources.append(request.form)
+    for source in sources:
+        for key, value in source.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                from server.errors import fail  # errors imports this module
+                fail(400, "请求中含有不允许的字符（NUL）")
+
+
 def init_app(app):
     app.before_request(_assign_request_id)
+    app.before_request(_refuse_nul)
     app.after_request(_headers)

@@ -454,3 +454,10 @@ def test_gunicorns_own_refusals_are_in_the_error_shape(app, app_config):
             head, _, body = answer.partition(b"\r\n\r\n")
             assert head.startswith(f"HTTP/1.1 {status}".encode()) and b"application/json" in head, head
             assert json.loads(body)["error"]["code"] == "bad_request", answer[:400]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/shops?q=%00", "/api/v1/shops?district_code=37%0011",
+                                 "/open311/v2/requests.json?service_code=fu%00me", "/console/login?next=%00"])
+def test_a_nul_in_a_query_string_is_400_before_any_view(client, owner, url):
+    response = client.get(url, headers=owner[1] if url.startswith("/api") else {})
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]

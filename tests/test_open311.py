@@ -114,3 +114,31 @@ def test_a_georeport_client_reads_our_endpoint(app, app_config, client, key):
         assert one["service_code"] == "fume" and set(one) == FIELDS
         with pytest.raises(requests.HTTPError):
             reader.get_service_request("424242")
+
+
+CRAFTED = ["/open311/v2/requests.json?page=99999999999999999999", "/open311/v2/requests.json?page=9223372036854775807",
+           "/open311/v2/requests.json?page=-5&page_size=abc", "/open311/v2/requests.json?page_size=1e400",
+           "/open311/v2/requests.json?end_date=0001-01-01T00:00:00Z",
+           "/open311/v2/requests.json?start_date=0001-01-01T00:00:00%2B08:00&end_date=0002-01-01T00:00:00%2B08:00",
+           "/open311/v2/requests.json?end_date=9999-12-31T23:59:59%2B08:00", "/open311/v2/requests.json?end_date=x",
+           "/open311/v2/requests.json?service_request_id=99999999999999999999,1",
+           "/open311/v2/requests.json?service_request_id=1,a", "/open311/v2/requests.json?status=pending",
+           "/open311/v2/requests/99999999999.json", "/open311/v2/requests/9223372036854775808.json",
+           "/open311/v2/requests/abc.json", "/open311/v2/requests/-1.json", "/open311/v2/requests/0.json",
+           "/open311/v2/nothing.json", "/open311/v2/requests.xml", "/open311/v2/", "/open311/v2"]
+
+
+def test_every_answer_under_open311_is_in_open311s_shape(client):
+    for url in CRAFTED:
+        response = client.get(url)
+        body = response.get_json()
+        if response.status_code == 200:
+            assert isinstance(body, list), url
+            continue
+        assert response.status_code in (400, 404), (url, response.status_code, body)
+        assert isinstance(body, list) and len(body) == 1 and set(body[0]) == {"code", "description"}, (url, body)
+        assert body[0]["code"] == response.status_code and body[0]["description"], url
+    posted = client.post("/open311/v2/requests.json", data={"api_key": "nope", "service_code": "fume"})
+    assert posted.status_code == 403 and posted.get_json()[0]["code"] == 403
+    assert client.get("/open311/v2/requests/99999999999.json").status_code == 404
+    assert client.get("/open311/v2/requests.json?page=99999999999999999999").status_code == 400

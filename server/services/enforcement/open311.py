@@ -25,6 +25,8 @@ DESCRIPTIONS = {"fume": "餐饮油烟直排、净化设施未开启或未清洗"
 CLOSED = ("closed", "duplicate", "not_ours")
 DEFAULT_DAYS, DEFAULT_ROWS, MAX_ROWS = 90, 1000, 1000
 URL = re.compile(r"^https?://[^\s]{1,490}$")
+EARLIEST, LATEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+MAX_ID, MAX_PAGE = 2**31 - 1, 100_000
 
 
 def _hash(key):
@@ -115,7 +117,8 @@ def _moment(text, name):
         fail(400, f"{name} 须为 W3C 日期时间，如 2024-03-22T09:30:00+08:00")
     if moment.tzinfo is None:
         fail(400, f"{name} 须带时区")
-    return moment
+    # No complaint lies outside 2000–2099: a date beyond asks for the same rows as the bound itself.
+    return min(max(moment, EARLIEST), LATEST)
 
 
 def _row(complaint):
@@ -135,6 +138,7 @@ def get_requests(args):
             ids = [int(part) for part in args["service_request_id"].split(",") if part.strip()][:MAX_ROWS]
         except ValueError:
             fail(400, "service_request_id 须为逗号分隔的编号")
+        ids = [ident for ident in ids if 0 < ident <= MAX_ID]  # no request has another number
         statement = statement.where(Complaint.id.in_(ids))
     else:  # the spec: without ids, the last 90 days (or the dates asked for), at most 1,000
         end = _moment(args["end_date"], "end_date") if args.get("end_date") else utcnow()
@@ -157,12 +161,14 @@ def get_requests(args):
         size = min(MAX_ROWS, max(1, int(args.get("page_size") or DEFAULT_ROWS)))
     except ValueError:
         fail(400, "page 与 page_size 须为正整数")
+    if page > MAX_PAGE:
+        fail(400, f"page 不能超过 {MAX_PAGE}")
     rows = db.session.scalars(statement.order_by(Complaint.id.desc()).limit(size).offset((page - 1) * size))
     return [_row(complaint) for complaint in rows]
 
 
 def get_request(request_id):
-    complaint = db.session.get(Complaint, request_id)
+    complaint = db.session.get(Complaint, request_id) if 0 < request_id <= MAX_ID else None
     if complaint is None:
         fail(404, "请求不存在")
     return [_row(complaint)]
