@@ -409,3 +409,73 @@ def test_a_claim_of_only_unsendable_messages_does_not_stop_the_run(app, city, ma
     db.session.commit()
     counts = reminders.run()
     assert counts["no_quota"] == reminders.outbox.CLAIM and counts["sent"] == 1, counts
+
+
+def test_every_reminder_kind_names_the_shop_by_its_real_name(app, city, make_user, fake_wechat, frozen_clock):
+    """The cleaning reminder once read a stored-facts column as the name (``[]`` in the text and the
+    subscribe message's ``thing``): every kind's text and its shop_name keyword carry the name."""
+    frozen_clock.set(at(2024, 3, 26, 9, 30))
+    shop = city.shop(1)
+    shop.name = "老王烧烤古槐路店"
+    city.cleaning(shop, dt.date(2024, 1, 27), received=at(2024, 1, 27))  # due 2024-03-27: due soon
+    inspection = city.inspection(shop, at(2024, 3, 20, 10, 0), fails=("P1",))
+    order = inspection.rectification
+    order.deadline = dt.date(2024, 3, 27)  # an open order with a day left
+    inspector = db.session.get(User, inspection.inspector_id)
+    owner, handler = make_user(), make_user("inspector", jurisdiction=["370811"])
+    member(shop, owner)
+    company = db.session.scalar(sa.select(CollectorCompany))
+    driver = make_user("collector", company=company)
+    city.slip(shop, at(2024, 3, 26, 7, 0), status="pending", received=at(2024, 3, 26, 7, 0))
+    db.session.add(RectificationEvent(rectification_id=order.id, action="responded", actor_id=owner.id,
+                                      at=at(2024, 3, 26, 9, 0), note="已清洗"))
+    case = Case(shop_id=shop.id, source="rectification", source_id=order.id, status="assigned",
+                assignee_id=handler.id, created_by_id=inspector.id, deadline=dt.date(2024, 4, 5))
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseEvent(case_id=case.id, from_status="accepted", to_status="assigned", actor_id=inspector.id,
+                             at=at(2024, 3, 26, 9, 10), assignee_id=handler.id))
+    audit.record("test.fixture", "case", case.id)
+    db.session.commit()
+    for user in (owner, driver, handler):
+        for kind in TEMPLATES.values():
+            grant(user, kind["id"], quota=5, long_term=kind["long_term"])
+    reminders.run()
+    made = {n.kind: n for n in notes()}
+    assert set(made) == {"cleaning_due", "rectification_deadline", "handover_to_confirm", "rectification_answered",
+                         "case_assigned"}, sorted(made)
+    for kind, note in made.items():
+        assert "老王烧烤古槐路店" in note.body and "[]" not in note.body, (kind, note.body)
+        assert note.values["shop_name"] == "老王烧烤古槐路店", (kind, note.values)
+    messages = {m["template_id"]: m["data"] for m in sent(fake_wechat)}
+    assert set(messages) == {"TPL-CLEAN", "TPL-RECT", "TPL-SLIP", "TPL-CASE"}, sorted(messages)
+    for template_id, field in (("TPL-CLEAN", "thing1"), ("TPL-RECT", "thing1"), ("TPL-SLIP", "thing2"),
+                               ("TPL-CASE", "thing2")):
+        assert messages[template_id][field]["value"] == "老王烧烤古槐路店", (template_id, messages[template_id])
+
+
+def test_cleaning_reminders_stored_with_the_wrong_name_are_repaired_by_migration_0028(app, city, make_user):
+    import importlib.util
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    shop = city.shop(1)
+    owner = make_user()
+    wrong = Notification(user_id=owner.id, kind="cleaning_due", occasion=f"cleaning_due:{shop.id}:x", title="t",
+                         body="[]的油烟净化设施应于 2024-03-27 前清洗。", object_type="shop", object_id=shop.id,
+                         wechat="pending", values={"shop_name": "[]", "date": "2024-03-27"})
+    right = Notification(user_id=owner.id, kind="cleaning_due", occasion=f"cleaning_due:{shop.id}:y", title="t",
+                         body="[]之外的正文", object_type="case", object_id=shop.id, wechat="sent", values=None)
+    db.session.add_all([wrong, right])
+    db.session.commit()
+    path = ROOT / "migrations" / "versions" / "20261207_0028_cleaning_reminder_names.py"
+    spec = importlib.util.spec_from_file_location("migration_0028", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with db.engine.begin() as connection, Operations.context(MigrationContext.configure(connection)):
+        migration.upgrade()
+    db.session.expire_all()
+    assert wrong.body == "店1的油烟净化设施应于 2024-03-27 前清洗。"
+    assert wrong.values == {"shop_name": "店1", "date": "2024-03-27"}
+    assert right.body == "[]之外的正文"  # another kind of object: untouched

@@ -61,10 +61,11 @@ def cleaning_due(on):
     """The purifier is ``due_soon`` (once per due date) and once more when ``overdue``."""
     due = []
     statement = select(*SHOP_COLUMNS, Shop.name).where(Shop.status == "active")
+    name_at = len(SHOP_COLUMNS)  # the caller's columns follow SHOP_COLUMNS; the stored facts come after them
     for row, graded in compliance.graded(statement, on):
         purifier = graded["purifier"]
         if graded["active"] and purifier["status"] in ("due_soon", "overdue"):
-            due.append((row[0], row[-1], purifier["status"], purifier["due_on"]))
+            due.append((row[0], row[name_at], purifier["status"], purifier["due_on"]))
     members = _members([shop_id for shop_id, *_ in due])
     for shop_id, name, status, due_on in due:
         if shop_id not in members:
