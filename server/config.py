@@ -134,6 +134,9 @@ def load_config(overrides=None, environ=None):
         # fully offline), its attribution, and whether its tiles are in GCJ-02 (高德/腾讯) rather than
         # WGS-84; how long the overview's graded pass is kept per jurisdiction (0 = not kept).
         "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
+        # The claim sheet's QR codes hold <prefix>?code=<claim code> (the address registered in the
+        # mini-program's admin for 扫普通链接二维码打开小程序), unset: the claim code itself.
+        "CLAIM_QR_URL_PREFIX": env.get("CLAIM_QR_URL_PREFIX") or None,
         "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION") or "",
         "MAP_TILE_GCJ02": (env.get("MAP_TILE_GCJ02") or "").lower() in ("1", "true", "yes", "on"),
         "OVERVIEW_CACHE_SECONDS": _int(env, "OVERVIEW_CACHE_SECONDS", 60),
@@ -219,6 +222,10 @@ def load_config(overrides=None, environ=None):
         if len(raw) != 32:
             raise ConfigError("EXPORT_SIGNING_KEY must be the base64 of a raw 32-byte Ed25519 private key, e.g. the "
                               "output of `python -c \"import base64, os; print(base64.b64encode(os.urandom(32)).decode())\"`.")
+    prefix = config["CLAIM_QR_URL_PREFIX"]
+    if prefix and (not prefix.startswith(("https://", "http://")) or any(c.isspace() for c in prefix)):
+        raise ConfigError(f"CLAIM_QR_URL_PREFIX must be an http(s) address like https://bureau.example.cn/claim, "
+                          f"got {prefix!r}")
     if config["MAP_TILE_URL"] and not config["MAP_TILE_URL"].startswith("https://") \
             and not config["MAP_TILE_URL"].startswith("http://"):
         raise ConfigError(f"MAP_TILE_URL must be an http(s) URL template like https://tiles.example.cn/{{z}}/{{x}}/{{y}}.png, "

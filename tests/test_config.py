@@ -104,3 +104,20 @@ def test_gunicorn_workers_fix_the_mmap_threshold(monkeypatch):
     monkeypatch.undo()
     assert malloc.fix_mmap_threshold() is (os.path.exists("/lib/x86_64-linux-gnu/libc.so.6")
                                            or os.path.exists("/lib/aarch64-linux-gnu/libc.so.6"))
+
+
+@pytest.mark.parametrize("prefix", ["jn-cg.example.cn/claim", "https://jn-cg.example.cn/ claim", "ftp://x"])
+def test_a_claim_qr_prefix_must_be_an_http_address(prefix):
+    with pytest.raises(ConfigError, match="CLAIM_QR_URL_PREFIX"):
+        load_config(environ={"CLAIM_QR_URL_PREFIX": prefix})
+
+
+@pytest.mark.parametrize("prefix, held", [
+    (None, "AB12CD34"), ("https://jn.example.cn/claim", "https://jn.example.cn/claim?code=AB12CD34"),
+    ("https://jn.example.cn/m?from=sheet", "https://jn.example.cn/m?from=sheet&code=AB12CD34")])
+def test_the_claim_qr_holds_the_code_under_the_configured_prefix(make_app, app_config, prefix, held):
+    from server.console.admin import claim_qr_content
+
+    app = make_app({**app_config, "CLAIM_QR_URL_PREFIX": prefix})
+    with app.app_context():
+        assert claim_qr_content("AB12CD34") == held

@@ -10,12 +10,15 @@ import time
 from pathlib import Path
 
 import pytest
+import zxingcpp
+from PIL import Image
 
 from server.extensions import db
 from tests.console_city import PASSWORD, build
 from tests.helpers import credit_code, gunicorn_serving
 
 SCREENSHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS") or Path(__file__).parent.parent / "build" / "console-screenshots")
+CLAIM_PREFIX = "https://jn-cg.example.cn/mp/claim"  # as registered for 扫普通链接二维码打开小程序
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -43,7 +46,8 @@ def browser():
 def served(app_config, client, make_user, make_shop, login):
     city = build(client, make_user, make_shop, login)
     db.session.remove()  # the test's app context outlives its requests: let go of SQLite's write lock
-    with gunicorn_serving(app_config, log_path=os.environ.get("CONSOLE_GUNICORN_LOG"), OVERVIEW_CACHE_SECONDS="0") as api:
+    with gunicorn_serving(app_config, log_path=os.environ.get("CONSOLE_GUNICORN_LOG"), OVERVIEW_CACHE_SECONDS="0",
+                          CLAIM_QR_URL_PREFIX=CLAIM_PREFIX) as api:
         yield city, api.removesuffix("/api/v1")
 
 
@@ -163,6 +167,13 @@ def test_import_then_print_the_claim_code_sheet(desk, tmp_path):
     page.wait_for_selector(".codes article")
     assert page.locator(".codes article").count() == waiting >= 1
     assert page.locator(".codes article svg").count() == waiting
+    assert "李监管" in page.inner_text(".sheet-head") and "任城区" in page.inner_text(".sheet-head")
+    for article in page.locator(".codes article").all():  # what a phone's camera sees, read back
+        code = article.locator(".code-text").inner_text().removeprefix("认领码").strip()
+        (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(article.locator("svg").screenshot())))
+        assert found.format == zxingcpp.BarcodeFormat.QRCode, found.format  # not Micro QR
+        assert found.text == f"{CLAIM_PREFIX}?code={code}"
+    page.screenshot(path=str(SCREENSHOTS / "claim-sheet.png"), full_page=True)
     page.emulate_media(media="print")
     assert not page.is_visible(".no-print")
     page.pdf(path=str(SCREENSHOTS / "claim-codes.pdf"), format="A4")

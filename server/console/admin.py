@@ -1,8 +1,11 @@
 """The roster: importing it with a readable report, and the printable claim-code sheet."""
+from urllib.parse import urlencode
+
 import segno
-from flask import render_template, request
+from flask import current_app, render_template, request
 from sqlalchemy import func
 
+from server import clock
 from server.console.blueprint import bp
 from server.console.forms import attempt
 from server.console.pages import districts_in_view
@@ -27,9 +30,19 @@ def roster_import():
                            headers=list(importing.HEADERS)), 422 if errors else 200
 
 
+def claim_qr_content(code):
+    """What a claim sheet's QR holds: ``CLAIM_QR_URL_PREFIX?code=<code>`` — WeChat's own scanner then
+    opens the mini-program at its claim page (扫普通链接二维码打开小程序) — or, unset, the code itself."""
+    prefix = current_app.config["CLAIM_QR_URL_PREFIX"]
+    if not prefix:
+        return code
+    return f"{prefix}{'&' if '?' in prefix else '?'}{urlencode({'code': code})}"
+
+
 def qr_svg(code):
-    """The claim code as an inline SVG QR code (segno), sized for a 3 cm square on paper."""
-    return segno.make(code, error="m").svg_inline(scale=4, border=2, omitsize=True)
+    """The claim QR as an inline SVG, sized for a 3 cm square on paper.  Always a standard QR code:
+    segno picks Micro QR for short content unless told not to, and WeChat does not read Micro QR."""
+    return segno.make(claim_qr_content(code), error="m", micro=False).svg_inline(scale=4, border=4, omitsize=True)
 
 
 @bp.route("/claim-codes", methods=["GET", "POST"])
@@ -46,6 +59,9 @@ def claim_codes():
     if request.method == "POST" and district and not errors:
         sheet = [dict(entry, qr=qr_svg(entry["code"])) for entry in members.issue_claim_codes(viewer(), district, offset)]
     template = "console/claim_sheet.html" if sheet is not None else "console/claim_codes.html"
+    names = {d.code: d.name for d in districts_in_view()}
     return render_template(template, district=district, districts=districts_in_view(), waiting=waiting,
-                           sheet=sheet, offset=offset, per_sheet=members.SHEET_MAX, errors=errors), \
+                           district_name=names.get(district, district), issuer=viewer().display_name,
+                           issued_on=clock.today(), sheet=sheet, offset=offset, per_sheet=members.SHEET_MAX,
+                           errors=errors), \
         422 if errors else 200
