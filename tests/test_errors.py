@@ -93,7 +93,10 @@ def test_raised_errors_keep_their_message(client, status, code):
 
 def test_unknown_path_is_404_json(client):
     assert error_of(client.get("/api/v1/no-such-path"), 404)["code"] == "not_found"
-    assert error_of(client.get("/"), 404)["code"] == "not_found"
+    assert error_of(client.get("/no-such-page"), 404)["code"] == "not_found"
+    assert client.get("/").headers["Location"].endswith("/console/")  # a person typing the address
+    with client.get("/favicon.ico", follow_redirects=True) as icon:
+        assert icon.mimetype == "image/svg+xml"
 
 
 def test_wrong_method_is_405_with_allow(client):

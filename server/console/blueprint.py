@@ -42,6 +42,11 @@ def init_app(app):
     app.before_request(_forget_csrf_token)
     app.register_blueprint(bp)
     app.after_request(html_errors)
+    # A person who types the bare address lands on the console; a browser asking for /favicon.ico
+    # gets the console's icon.
+    app.add_url_rule("/", "root", lambda: redirect(url_for("console.overview")))
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: redirect(url_for("static", filename="console/favicon.svg"), 301))
 
 
 def _forget_csrf_token():
