@@ -13,6 +13,7 @@ import uuid
 from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context, request
+from werkzeug.exceptions import BadRequest
 
 from server.security import for_log
 
@@ -105,8 +106,9 @@ def _refuse_nul():
     for source in sources:
         for key, value in source.items(multi=True):
             if "\x00" in key or "\x00" in value:
-                from server.errors import fail  # errors imports this module
-                fail(400, "请求中含有不允许的字符（NUL）")
+                refused = BadRequest()
+                refused.data = {"message": "请求中含有不允许的字符（NUL）"}  # the one error shape's message
+                raise refused
 
 
 def init_app(app):

@@ -118,7 +118,7 @@ def test_the_list_filters_sorts_and_exports_what_it_shows(desk, city):
 
 def test_deciding_a_change_request_goes_through_the_service_and_its_audit(desk, city):
     html = page(desk, "/console/queues?tab=changes")
-    assert f"申请 #{city.change_request_id}" in html
+    assert "老王烧烤古槐路店" in html and "任城区" in html and "基准灶头数" in html and "店铺 #" not in html
     url = f"/console/change-requests/{city.change_request_id}/decision"
     response = desk.post(url, data={"approved": "true", "note": "核实无误", "csrf_token": csrf_of(html)},
                          headers={"HX-Request": "true"})

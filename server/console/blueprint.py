@@ -1,18 +1,48 @@
 """The console's blueprint, its CSRF protection, session cookie and HTML error pages."""
 import datetime as dt
+import logging
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from server import labels
 from server.clock import to_shanghai
+from server.services.roster import reference
 
+log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 # Why the login page is shown, by code: the page says only these, never text a link brings.
 LOGIN_REASONS = {"login": "请先登录", "expired": "登录已失效，请重新登录", "idle": "长时间未操作，请重新登录",
                  "disabled": "账号已停用"}
 _REASON_OF = {message: code for code, message in LOGIN_REASONS.items()}
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+
+
+@bp.app_template_filter("label")
+def label_filter(code, kind):
+    """``{{ status | label('handover_status') }}``: the word from the one label table.  An unknown
+    code fails under test; in service it is logged and shown as it is rather than break the page."""
+    try:
+        return labels.label(kind, code)
+    except labels.Unlabelled:
+        if current_app.testing:
+            raise
+        log.error("no label for %s=%r", kind, code)
+        return code
+
+
+@bp.app_template_filter("checklist_item")
+def checklist_item_text(code):
+    """A checklist item's text by its code (every published version's; the newest text wins)."""
+    texts = g.get("checklist_texts")
+    if texts is None:
+        texts = g.checklist_texts = reference.checklist_texts()
+    if code not in texts:
+        if current_app.testing:
+            raise labels.Unlabelled(f"no checklist item {code!r}")
+        return code
+    return texts[code]
 
 
 @bp.app_template_filter("shanghai")

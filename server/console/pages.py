@@ -5,6 +5,7 @@ import re
 from flask import current_app, render_template, request
 
 from server import ratelimit
+from server.console import present
 from server.console.blueprint import bp
 from server.console.charts import bars
 from server.console.forms import load, own_filters
@@ -126,7 +127,9 @@ def shop(shop_id):
     }
     if user.role in STAFF_ROLES:
         sections["history"] = dumped(page_of(HistoryEntrySchema), listing.history(user, shop_id, recent))
-    return render_template("console/shop.html", **sections)
+    people = {i["inspector_id"] for i in sections["inspections"]["items"]}
+    return render_template("console/shop.html", **sections, people=present.people_names(people),
+                           districts=present.district_names())
 
 
 @bp.route("/stats")

@@ -9,6 +9,7 @@ from server.console.forms import load, own_filters, submit
 from server.console.pages import districts_in_view
 from server.console.session import page, viewer
 from server.extensions import db
+from server.labels import label
 from server.models.invitation import Invitation
 from server.pagination import page_of
 from server.roles import REGULATOR_ROLES, STAFF_ROLES
@@ -19,8 +20,9 @@ from server.services import scope
 from server.services.people import invitations, staff
 from server.services.roster import collectors, reference
 
-ROLE_NAMES = {"inspector": "执法人员", "regulator": "监管人员", "admin": "管理员", "collector": "收运人员",
-              "collector_manager": "收运单位负责人", "user": "普通用户（撤销工作人员身份）"}
+ROLE_NAMES = {**{role: label("role", role) for role in ("inspector", "regulator", "admin", "collector",
+                                                      "collector_manager")},
+              "user": label("role", "user") + "（撤销工作人员身份）"}
 
 
 def _open_invitations(user):

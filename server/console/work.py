@@ -3,6 +3,7 @@ review, overdue orders, cases and their transitions, complaints to triage."""
 from flask import render_template, request
 
 from server import clock
+from server.console import present
 from server.console.blueprint import bp
 from server.console.forms import load, own_filters, submit
 from server.console.session import page, viewer
@@ -14,10 +15,12 @@ from server.schemas.records import HandoverQuerySchema, HandoverSchema
 from server.schemas.shops import ChangeRequestSchema, DecisionSchema
 from server.services import scope
 from server.services.enforcement import cases, complaints, rectifications
-from server.services.enforcement.cases import ENDED, LABELS, TRANSITIONS
+from server.labels import label
+from server.services.enforcement.cases import ENDED, TRANSITIONS
 from server.services.records import handovers
 from server.services.roster import change_requests
 
+CASE_FILTERS = ("accepted", "assigned", "handled", "returned", "closed", "sent_back", "overdue")
 TABS = {"changes": "变更申请", "disputed": "有争议联单", "review": "待审核整改", "overdue": "逾期整改",
         "cases": "案件", "complaints": "待分办投诉"}
 
@@ -52,8 +55,13 @@ def queues():
     filters = {"tab": tab, **own_filters(PageArgs())}  # what the pager carries on
     if tab == "cases" and request.args.get("status"):
         filters["status"] = request.args["status"]
-    return render_template("console/queues.html", tabs=TABS, tab=tab, result=result, labels=LABELS,
-                           transitions=TRANSITIONS, filters=filters)
+    rows = result["items"]
+    inspections = present.inspections_of(r.get("inspection_id") for r in rows) if tab in ("review", "overdue") else {}
+    return render_template("console/queues.html", tabs=TABS, tab=tab, result=result, filters=filters,
+                           inspections=inspections,
+                           case_statuses=CASE_FILTERS, names=present.shop_names(r.get("shop_id") for r in rows),
+                           people=present.people_names(r.get("assignee_id") for r in rows),
+                           districts=present.district_names())
 
 
 @bp.route("/change-requests/<int:request_id>/decision", methods=["POST"])
@@ -79,12 +87,19 @@ def open_case():
                   done=lambda r: f"已立案 #{r.id}")
 
 
+def _case_page(found):
+    """What the case page and its transition form show beside the case."""
+    dumped = CaseSchema().dump(found)
+    people = {e["actor_id"] for e in dumped["events"]} | {found.assignee_id}
+    return {"case": dumped, "moves": _moves(found), "assignees": present.assignees(found.district_code),
+            "names": present.shop_names([found.shop_id]), "people": present.people_names(people)}
+
+
 @bp.route("/cases/<int:case_id>")
 @page()
 def case(case_id):
     found = scope.get_case_for(viewer(), case_id)
-    return render_template("console/case.html", case=CaseSchema().dump(found), labels=LABELS,
-                           moves=_moves(found), form={}, errors={})
+    return render_template("console/case.html", **_case_page(found), form={}, errors={})
 
 
 def _moves(case):
@@ -102,9 +117,8 @@ def _moves(case):
 def move_case(case_id):
     found = scope.get_case_for(viewer(), case_id)
     return submit(CaseTransitionSchema(), lambda v: cases.transition(viewer(), case_id, v),
-                  template="console/_transition_form.html",
-                  context={"case": CaseSchema().dump(found), "moves": _moves(found), "labels": LABELS},
-                  done=lambda r: f"案件 #{case_id} 已转为“{LABELS.get(r.status, r.status)}”")
+                  template="console/_transition_form.html", context=_case_page(found),
+                  done=lambda r: f"案件 {case_id} 已转为“{label('case_status', r.status)}”")
 
 
 @bp.route("/cases/<int:case_id>/follow-up", methods=["POST"])
@@ -120,7 +134,8 @@ def follow_up_case(case_id):
 def complaint_list():
     args, errors = load(ComplaintQuerySchema(), request.args)
     result = None if errors else page_of(ComplaintSchema)().dump(complaints.list_for(viewer(), args))
-    return render_template("console/complaints.html", result=result, errors=errors,
+    names = present.shop_names(p.get("shop_id") for p in result["items"]) if result else {}
+    return render_template("console/complaints.html", result=result, errors=errors, names=names,
                            args=own_filters(ComplaintQuerySchema())), \
         422 if errors else 200
 

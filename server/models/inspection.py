@@ -10,6 +10,7 @@ from server.models.base import Audited
 
 RESULTS = ("pass", "fail", "na", "not_checked")
 CASE_STATUSES = ("accepted", "assigned", "handled", "returned", "closed", "sent_back")
+CASE_ENDED = ("closed", "sent_back")  # a case in neither is open
 
 
 class Inspection(Audited, db.Model):

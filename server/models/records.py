@@ -68,8 +68,8 @@ class Handover(VersionedRecord, Audited, db.Model):
               sqlite_where=text("superseded_by_id IS NULL"), postgresql_where=text("superseded_by_id IS NULL")),
         # The city's kitchen waste of the last 30 days (the peers' medians behind waste_low) is one
         # range of this index (queries must state its conditions literally for the planner to pick it).
-        Index("ix_handovers_waste_window", "handed_over_at", "shop_id", "weighed_kg", "declared_kg", "bins",
-              "answered_at", sqlite_where=text(WASTE_WINDOW_ROWS), postgresql_where=text(WASTE_WINDOW_ROWS)),
+        Index("ix_handovers_waste_window", "handed_over_at", "shop_id", "settled_kg", "weighed_kg", "declared_kg",
+              "bins", "answered_at", sqlite_where=text(WASTE_WINDOW_ROWS), postgresql_where=text(WASTE_WINDOW_ROWS)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,5 +91,10 @@ class Handover(VersionedRecord, Audited, db.Model):
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answered_at: Mapped[dt.datetime | None]
     reject_reason: Mapped[str | None] = mapped_column(String(500))
+    # A disputed slip settled by staff: the figure accepted (declared or weighed) is what counts.
+    settled_kg: Mapped[float | None] = mapped_column(Numeric(10, 2, asdecimal=False), active_history=True)
+    settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    settled_at: Mapped[dt.datetime | None]
+    settle_reason: Mapped[str | None] = mapped_column(String(500))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"))
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"), index=True, active_history=True)

@@ -2,7 +2,7 @@ from server.api import Blueprint
 from server.auth import current_user, login_required
 from server.pagination import page_of
 from server.schemas.records import (ConfirmSchema, HandoverCorrectionSchema, HandoverInSchema,
-                                    HandoverQuerySchema, HandoverSchema, RejectSchema)
+                                    HandoverQuerySchema, HandoverSchema, RejectSchema, SettleSchema)
 from server.services.records import handovers
 
 blp = Blueprint("handovers", __name__, url_prefix="", description="收运联单")
@@ -51,6 +51,15 @@ def confirm_handover(body, handover_id):
 def reject_handover(body, handover_id):
     """另一方拒绝联单（须说明原因）."""
     return handovers.reject(current_user(), handover_id, body["reason"])
+
+
+@blp.route("/handovers/<int:handover_id>/settle", methods=["POST"])
+@login_required
+@blp.arguments(SettleSchema)
+@blp.response(200, HandoverSchema)
+def settle_handover(body, handover_id):
+    """监管人员裁定争议联单：采信申报或称重数量（须说明理由），联单转为已确认，按采信数量计入."""
+    return handovers.settle(current_user(), handover_id, body)
 
 
 @blp.route("/handovers/<int:handover_id>/corrections", methods=["POST"])

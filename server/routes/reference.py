@@ -1,5 +1,6 @@
 from server.api import Blueprint
-from server.schemas.reference import ChecklistSchema, DistrictSchema
+from server.auth import roles_required
+from server.schemas.reference import ChecklistSchema, DistrictSchema, LabelsSchema
 from server.services.roster import reference
 
 blp = Blueprint("reference", __name__, url_prefix="", description="基础数据：区县与检查清单")
@@ -17,3 +18,11 @@ def districts():
 def checklist():
     """当前版本的一店三查检查清单."""
     return reference.current_checklist()
+
+
+@blp.route("/labels")
+@roles_required()
+@blp.response(200, LabelsSchema)
+def labels():
+    """每一种代码值的中文名称（状态、部件、废弃物类型、检查项、审计动作……），控制台、导出与小程序共用."""
+    return reference.labels()

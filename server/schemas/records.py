@@ -96,6 +96,12 @@ class RejectSchema(StrictSchema):
     reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=500), single_line])
 
 
+class SettleSchema(StrictSchema):
+    accept = ma.fields.String(required=True, validate=ma.validate.OneOf(["declared", "weighed"]),
+                              metadata={"description": "the figure that counts: the shop's declared or the weighed kg"})
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=500), single_line])
+
+
 class HandoverSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     serial = ma.fields.String(required=True, metadata={"example": "JN20240322-000123"})
@@ -115,6 +121,10 @@ class HandoverSchema(ma.Schema):
     answered_by_id = ma.fields.Integer(allow_none=True)
     answered_at = ShanghaiDateTime(allow_none=True)
     reject_reason = ma.fields.String(allow_none=True)
+    settled_kg = ma.fields.Float(allow_none=True, metadata={"description": "the figure a disputed slip was settled on"})
+    settled_by = ma.fields.Integer(attribute="settled_by_id", allow_none=True)
+    settled_at = ShanghaiDateTime(allow_none=True)
+    settle_reason = ma.fields.String(allow_none=True)
     received_at = ShanghaiDateTime(required=True)
     late_entry = ma.fields.Boolean(required=True)
     supersedes_id = ma.fields.Integer(allow_none=True)

@@ -1,5 +1,7 @@
 import marshmallow as ma
 
+from server.labels import LABELS
+
 
 class DistrictSchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"example": "370811"})
@@ -20,3 +22,15 @@ class ChecklistSchema(ma.Schema):
 class HealthSchema(ma.Schema):
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(["ok", "unavailable"]))
     database = ma.fields.String(required=True, validate=ma.validate.OneOf(["ok", "unavailable"]))
+
+
+def _label_map(description):
+    return ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True,
+                          metadata={"description": description})
+
+
+# One field per kind of coded value: {code: 中文}.
+LabelsSchema = ma.Schema.from_dict(
+    {**{kind: _label_map(f"{kind} 的中文名称") for kind in LABELS},
+     "checklist_item": _label_map("检查项代码 → 检查项内容（历次版本）"),
+     "district": _label_map("区县代码 → 名称")}, name="Labels")

@@ -59,7 +59,7 @@ def facts_one(shop, as_of):
 
     # Plausibility: kitchen waste confirmed (or disputed) by the cutoff, handed over in the window.
     since, kg_per_bin = start_of_day(waste_window(as_of)), current_settings()["kg_per_bin"]
-    quantities = [slip_kg(h.weighed_kg, h.declared_kg, h.bins, kg_per_bin) for h in all_slips
+    quantities = [slip_kg(h.weighed_kg, h.declared_kg, h.bins, kg_per_bin, h.settled_kg) for h in all_slips
                   if known(h) and h.waste_type == "kitchen_waste" and since <= h.handed_over_at <= moment
                   and h.answered_at is not None and h.answered_at < cutoff and h.status in COUNTING_SLIP_STATUSES]
     quantities = [kg for kg in quantities if kg is not None]
@@ -126,7 +126,7 @@ def live_inspection(cutoff=None, moment=None):
 
 
 def waste_kg_sql(kg_per_bin):
-    return func.coalesce(Handover.weighed_kg, Handover.declared_kg, Handover.bins * kg_per_bin)
+    return func.coalesce(Handover.settled_kg, Handover.weighed_kg, Handover.declared_kg, Handover.bins * kg_per_bin)
 
 
 # Stated literally, as ix_handovers_waste_window's condition, so the planner may use that index.

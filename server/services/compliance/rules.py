@@ -113,9 +113,10 @@ def waste_window(as_of):
     return as_of - dt.timedelta(days=WASTE_WINDOW_DAYS - 1)
 
 
-def slip_kg(weighed, declared, bins, kg_per_bin):
-    """A slip's kg: weighed, else declared, else its bins at the configured kg a bin (None: no quantity)."""
-    for kg in (weighed, declared):
+def slip_kg(weighed, declared, bins, kg_per_bin, settled=None):
+    """A slip's kg: the figure staff settled a dispute on, else weighed, else declared, else its bins at
+    the configured kg a bin (None: no quantity)."""
+    for kg in (settled, weighed, declared):
         if kg is not None:
             return float(kg)
     return bins * kg_per_bin if bins is not None else None

@@ -130,14 +130,16 @@ def _slip_facts(session, shop_ids, rows, now):
         _later(rows[shop_id], received, superseded, answered_at, counted, pending)
     # The plausibility window's kitchen waste (from the window's first day on the refresh's day: any
     # later window is covered, as a slip that starts counting rewrites these columns).
-    for shop_id, at, weighed, declared, bins in session.execute(
-            select(Handover.shop_id, Handover.handed_over_at, Handover.weighed_kg, Handover.declared_kg, Handover.bins)
+    for shop_id, at, settled, weighed, declared, bins in session.execute(
+            select(Handover.shop_id, Handover.handed_over_at, Handover.settled_kg, Handover.weighed_kg,
+                   Handover.declared_kg, Handover.bins)
             .where(in_ids(Handover.shop_id, shop_ids, session), in_force, counting_slip(answered),
                    Handover.waste_type == "kitchen_waste",
                    Handover.handed_over_at >= start_of_day(waste_window(to_shanghai(now).date())),
                    or_(Handover.weighed_kg.is_not(None), Handover.declared_kg.is_not(None), Handover.bins.is_not(None)))
             .order_by(Handover.shop_id, Handover.handed_over_at, Handover.id)):
-        rows[shop_id]["recent_waste"].append(_waste_entry(at, weighed, declared, bins))
+        rows[shop_id]["recent_waste"].append(_waste_entry(at, settled if settled is not None else weighed, declared,
+                                                          bins))
 
 
 def _waste_entry(at, weighed, declared, bins):

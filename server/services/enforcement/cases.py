@@ -23,7 +23,7 @@ from server.clock import business_date, today, utcnow
 from server.errors import fail
 from server.extensions import db
 from server.models.complaint import Complaint
-from server.models.inspection import Case, CaseEvent, Rectification
+from server.models.inspection import CASE_ENDED, Case, CaseEvent, Rectification
 from server.models.records import Handover
 from server.models.shop import Shop
 from server.models.user import User
@@ -36,7 +36,7 @@ TRANSITIONS = {"accepted": {"assigned"}, "assigned": {"handled"}, "handled": {"r
                "returned": {"assigned"}, "closed": set(), "sent_back": set()}
 LABELS = {"accepted": "受理", "assigned": "转办", "handled": "处置", "returned": "退回重办", "closed": "结案",
           "sent_back": "回退"}
-ENDED = ("closed", "sent_back")
+ENDED = CASE_ENDED
 HOTLINE_DAYS, SEND_BACK_WITHIN, MAX_EXTENSION = 5, 2, 10
 
 

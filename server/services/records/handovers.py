@@ -14,11 +14,12 @@ from server.database import commit_last
 from server.errors import fail
 from server.extensions import db
 from server.models.collector import CollectorCompany
+from server.models.inspection import CASE_ENDED, Case
 from server.models.records import Handover
 from server.models.shop import Contract, Shop
 from server.models.user import User
 from server.pagination import paginate
-from server.roles import COLLECTOR_ROLES
+from server.roles import COLLECTOR_ROLES, REGULATOR_ROLES
 from server.services import audit, photos, records, scope
 from server.services.records import sequences
 
@@ -149,6 +150,39 @@ def reject(user, handover_id, reason):
     handover.status, handover.reject_reason = "rejected", reason
     handover.answered_by_id, handover.answered_at = user.id, utcnow()
     audit.record("handover.reject", "handover", handover.id, f"拒绝联单 {handover.serial}：{reason}", shop_id=shop.id)
+    commit_last(db.session)
+    return handover
+
+
+def _kg(value):
+    return "—" if value is None else f"{float(value):g}"
+
+
+def settle(user, handover_id, data):
+    """A regulator of the shop's district settles a disputed slip: the declared or the weighed figure
+    counts from now on (``settled_kg``), with a reason; the slip is confirmed.  A slip already made a
+    case is settled in the case, not here."""
+    handover, shop = _load(user, handover_id)
+    if user.role not in REGULATOR_ROLES or not user.covers(shop.district_code):
+        fail(403, "只有本辖区的监管人员可以裁定争议联单")
+    if handover.superseded_by_id is not None:
+        fail(409, "该联单已被更正，请处理最新版本")
+    if handover.status != "disputed":
+        fail(409, "只有有争议的联单可以裁定")
+    case_id = db.session.scalar(select(Case.id).where(Case.source == "handover", Case.source_id == handover.id,
+                                                      Case.status.not_in(CASE_ENDED)))
+    if case_id:
+        fail(409, f"该联单已立案（案件 {case_id}），请在案件中处理")
+    accepted = handover.declared_kg if data["accept"] == "declared" else handover.weighed_kg
+    if accepted is None:
+        fail(422, fields={"accept": ["该联单没有这一数量"]})
+    handover.settled_kg, handover.settled_by_id, handover.settled_at = accepted, user.id, utcnow()
+    handover.settle_reason, handover.status = data["reason"], "confirmed"
+    audit.record("handover.settle", "handover", handover.id,
+                 f"裁定争议联单 {handover.serial}：采信{'申报' if data['accept'] == 'declared' else '称重'}数量 "
+                 f"{_kg(accepted)} kg（申报 {_kg(handover.declared_kg)} kg，称重 {_kg(handover.weighed_kg)} kg）："
+                 f"{data['reason']}",
+                 shop_id=shop.id)
     commit_last(db.session)
     return handover
 

@@ -21,12 +21,12 @@ from server.models.tallies import WasteTally
 
 DELTAS, MOVES = "waste_tally_deltas", "waste_tally_moves"
 KEY = ("day", "collector_company_id", "waste_type", "status")
-TALLIED = ("shop_id", "handed_over_at", "collector_company_id", "waste_type", "status", "weighed_kg",
+TALLIED = ("shop_id", "handed_over_at", "collector_company_id", "waste_type", "status", "settled_kg", "weighed_kg",
            "declared_kg", "superseded_by_id")
 
 
 def _centi(slip):
-    kg = slip["weighed_kg"] if slip["weighed_kg"] is not None else slip["declared_kg"]
+    kg = next((slip[name] for name in ("settled_kg", "weighed_kg", "declared_kg") if slip[name] is not None), 0)
     return round(float(kg or 0) * 100)
 
 
@@ -134,7 +134,8 @@ def _grouped(session, *where, by_district=True):
     day = business_day(Handover.handed_over_at, session)
     keys = [Shop.district_code] if by_district else []
     keys += [day, Handover.collector_company_id, Handover.waste_type, Handover.status]
-    centi = func.sum(cast(func.round(func.coalesce(Handover.weighed_kg, Handover.declared_kg, 0) * 100), BigInteger))
+    counted = func.coalesce(Handover.settled_kg, Handover.weighed_kg, Handover.declared_kg, 0)
+    centi = func.sum(cast(func.round(counted * 100), BigInteger))
     statement = (select(*keys, func.count(Handover.id), centi).join(Shop, Shop.id == Handover.shop_id)
                  .where(Handover.superseded_by_id.is_(None), *where).group_by(*keys))
     grouped = []
