@@ -47,7 +47,8 @@ LABELS = {
     "rectification_action": {"created": "下达整改通知", "acknowledged": "店铺已签收", "responded": "店铺已答复",
                              "accepted": "复查通过", "rejected": "复查未通过"},
     "case_status": {"accepted": "受理", "assigned": "转办", "handled": "处置", "returned": "退回重办",
-                    "closed": "结案", "sent_back": "回退", "overdue": "逾期", "extended": "延期"},
+                    "closed": "结案", "sent_back": "回退", "overdue": "逾期", "extended": "延期",
+                    "open": "办理中"},
     "case_source": {"rectification": "整改逾期", "handover": "联单争议", "hotline": "12345 热线",
                     "complaint": "市民投诉"},
     "card": {"yellow": "黄牌（即将到期）", "red": "红牌（已超期）"},
@@ -99,6 +100,26 @@ LABELS = {
         "test.fixture": "测试数据",
     },
 }
+
+
+def value_text(field, value):
+    """A shop field's value as a person reads it (a purifier is a group of fields)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dict):
+        return "，".join(f"{label('shop_field', k)} {value_text(k, v)}" for k, v in value.items())
+    if field in ("rated_efficiency", "purifier_rated_efficiency"):
+        return f"{value:g}%" if isinstance(value, (int, float)) else f"{value}%"
+    return str(value)
+
+
+def changes_text(changes, previous):
+    """``基准灶头数：3 → 6；…`` for an audit summary (a phone number is never written out)."""
+    def shown(field, value):
+        return "***" if field == "contact_phone" else value_text(field, value)
+    return "；".join(f"{label('shop_field', k)}：{shown(k, previous.get(k))} → {shown(k, v)}" for k, v in changes.items())
 
 
 class Unlabelled(KeyError):

@@ -11,6 +11,13 @@ MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 
 
+class AreaArgs(StrictSchema):
+    """A work queue's area: a district and, within it, a street (the shop's)."""
+
+    district_code = ma.fields.String(validate=ma.validate.Regexp(r"^[0-9]{6}$", error="区县代码应为 6 位数字"))
+    street = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
+
+
 class PageArgs(StrictSchema):
     """Query arguments of every list; filters subclass this."""
 

@@ -45,6 +45,12 @@ def checklist_item_text(code):
     return texts[code]
 
 
+@bp.app_template_filter("as_date")
+def as_date(value):
+    """An ISO date as the API dumps it, as a date (for day arithmetic in a template)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
 @bp.app_template_filter("shanghai")
 def shanghai_time(moment, format="%Y-%m-%d %H:%M"):
     """A stored time as a desk in Jining reads it (Asia/Shanghai)."""

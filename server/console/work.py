@@ -1,67 +1,88 @@
 """Work queues and their action forms: change requests to decide, disputed slips, answered orders to
 review, overdue orders, cases and their transitions, complaints to triage."""
+import marshmallow as ma
 from flask import render_template, request
 
 from server import clock
 from server.console import present
 from server.console.blueprint import bp
 from server.console.forms import load, own_filters, submit
+from server.console.pages import districts_in_view
 from server.console.session import page, viewer
-from server.pagination import PageArgs, page_of
+from server.errors import fail
+from server.pagination import AreaArgs, PageArgs, page_of
 from server.schemas.complaints import ComplaintQuerySchema, ComplaintSchema, TriageSchema
 from server.schemas.inspections import (CaseInSchema, CaseQuerySchema, CaseSchema, CaseTransitionSchema,
                                         FollowUpSchema, RectificationQuerySchema, RectificationSchema, ReviewInSchema)
-from server.schemas.records import HandoverQuerySchema, HandoverSchema
+from server.schemas.records import HandoverQuerySchema, HandoverSchema, SettleSchema
 from server.schemas.shops import ChangeRequestSchema, DecisionSchema
 from server.services import scope
-from server.services.enforcement import cases, complaints, rectifications
 from server.labels import label
+from server.services.enforcement import cases, complaints, rectifications
 from server.services.enforcement.cases import ENDED, TRANSITIONS
 from server.services.records import handovers
 from server.services.roster import change_requests
 
-CASE_FILTERS = ("accepted", "assigned", "handled", "returned", "closed", "sent_back", "overdue")
+CASE_FILTERS = ("open", "overdue", "accepted", "assigned", "handled", "returned", "closed", "sent_back")
 TABS = {"changes": "变更申请", "disputed": "有争议联单", "review": "待审核整改", "overdue": "逾期整改",
         "cases": "案件", "complaints": "待分办投诉"}
+# Each queue: its list (the API's own service, scoped to the caller), oldest or nearest deadline first,
+# holding only what still waits for someone — a handled item leaves it.
+QUEUES = {
+    "changes": (ChangeRequestSchema, lambda user, args: change_requests.pending(user, args)),
+    "disputed": (HandoverSchema, lambda user, args: handovers.list_handovers(user, HandoverQuerySchema().load(
+        {**args, "status": "disputed", "has_open_case": False, "sort": "handed_over_at"}))),
+    "review": (RectificationSchema, lambda user, args: rectifications.list_for(
+        user, RectificationQuerySchema().load({**args, "status": "submitted"}))),
+    "overdue": (RectificationSchema, lambda user, args: rectifications.list_for(
+        user, RectificationQuerySchema().load({**args, "status": "overdue"}))),
+    "cases": (CaseSchema, lambda user, args: cases.list_for(user, CaseQuerySchema().load(
+        {"status": "open", **args, "sort": "deadline"}))),
+    "complaints": (ComplaintSchema, lambda user, args: complaints.list_for(user, ComplaintQuerySchema().load(
+        {**args, "status": "open", "sort": "id"}))),
+}
 
 
-def _tab(tab, page_args):
-    user = viewer()
-    if tab == "changes":
-        return page_of(ChangeRequestSchema)().dump(change_requests.pending(user, page_args))
-    if tab == "disputed":
-        return page_of(HandoverSchema)().dump(handovers.list_handovers(
-            user, HandoverQuerySchema().load({**page_args, "status": "disputed"})))
-    if tab in ("review", "overdue"):
-        status = "submitted" if tab == "review" else "overdue"
-        return page_of(RectificationSchema)().dump(rectifications.list_for(
-            user, RectificationQuerySchema().load({**page_args, "status": status})))
-    if tab == "cases":
-        query = {**page_args, **({"status": request.args["status"]} if request.args.get("status") else {})}
-        args = load(CaseQuerySchema(), query)[0] or CaseQuerySchema().load(page_args)
-        return page_of(CaseSchema)().dump(cases.list_for(user, args))
-    return page_of(ComplaintSchema)().dump(complaints.list_for(
-        user, ComplaintQuerySchema().load({**page_args, "status": "open"})))
+class QueueArgs(PageArgs, AreaArgs):
+    status = ma.fields.String(validate=ma.validate.OneOf(CASE_FILTERS))  # the cases tab's
 
 
 @bp.route("/queues")
 @page()
 def queues():
+    user = viewer()
     tab = request.args.get("tab", "changes")
     if tab not in TABS:
         tab = "changes"
-    page_args = load(PageArgs(), {k: v for k, v in request.args.items() if k in ("page", "per_page")})[0]
-    result = _tab(tab, page_args or PageArgs().load({}))
-    filters = {"tab": tab, **own_filters(PageArgs())}  # what the pager carries on
-    if tab == "cases" and request.args.get("status"):
-        filters["status"] = request.args["status"]
+    args, errors = load(QueueArgs(), {k: v for k, v in request.args.items() if k != "tab"})
+    if errors:
+        args = QueueArgs().load({})
+    area = {k: args[k] for k in ("district_code", "street") if args.get(k)}
+    if area.get("district_code") and area["district_code"] not in {d.code for d in districts_in_view()}:
+        fail(404, "区县不存在或不在您的辖区内")
+    if tab != "cases":
+        args.pop("status", None)
+    schema, listing = QUEUES[tab]
+    result = page_of(schema)().dump(listing(user, args))
+    counts = {key: result["total"] if key == tab else listing_(user, {**area, "page": 1, "per_page": 1})["total"]
+              for key, (_schema, listing_) in QUEUES.items()}
+    filters = {"tab": tab, **{k: v for k, v in args.items() if k not in ("page",) and v is not None}}
     rows = result["items"]
     inspections = present.inspections_of(r.get("inspection_id") for r in rows) if tab in ("review", "overdue") else {}
-    return render_template("console/queues.html", tabs=TABS, tab=tab, result=result, filters=filters,
-                           inspections=inspections,
-                           case_statuses=CASE_FILTERS, names=present.shop_names(r.get("shop_id") for r in rows),
+    return render_template("console/queues.html", tabs=TABS, tab=tab, result=result, filters=filters, counts=counts,
+                           errors=errors, area=area, today=clock.today(), districts_in_view=districts_in_view(),
+                           inspections=inspections, case_statuses=CASE_FILTERS,
+                           names=present.shop_names(r.get("shop_id") for r in rows),
                            people=present.people_names(r.get("assignee_id") for r in rows),
                            districts=present.district_names())
+
+
+@bp.route("/handovers/<int:handover_id>/settle", methods=["POST"])
+@page()
+def settle_handover(handover_id):
+    return submit(SettleSchema(), lambda v: handovers.settle(viewer(), handover_id, v),
+                  template="console/_settle_form.html", context={"handover_id": handover_id},
+                  done=lambda r: f"联单 {r.serial} 已裁定：按 {r.settled_kg:g} kg 计入")
 
 
 @bp.route("/change-requests/<int:request_id>/decision", methods=["POST"])

@@ -2,7 +2,7 @@
 import marshmallow as ma
 
 from server.models.complaint import CATEGORIES, COMPLAINT_STATUSES
-from server.pagination import PageArgs
+from server.pagination import AreaArgs, PageArgs
 from server.schemas import dump
 from server.schemas.base import ShanghaiDateTime, StrictSchema, derived
 from server.schemas.photos import AttachedPhotos, preload_attached
@@ -70,9 +70,11 @@ class ComplaintCreatedSchema(ComplaintSchema):
     nearby_shops = ma.fields.List(ma.fields.Nested(NearbyShopSchema), attribute="nearby", required=True)
 
 
-class ComplaintQuerySchema(PageArgs):
+class ComplaintQuerySchema(PageArgs, AreaArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(COMPLAINT_STATUSES))
     district_code = DISTRICT
+    sort = ma.fields.String(validate=ma.validate.OneOf(["-id", "id"]),
+                            metadata={"description": "newest first (default) or oldest first (a work queue)"})
     category = ma.fields.String(validate=ma.validate.OneOf(list(CATEGORIES)))
     shop_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID),
                                 metadata={"description": "a shop's complaints (its page)"})

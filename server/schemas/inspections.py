@@ -3,7 +3,7 @@ import marshmallow as ma
 
 from server.clock import today
 from server.models.inspection import CASE_STATUSES, RESULTS
-from server.pagination import PageArgs
+from server.pagination import AreaArgs, PageArgs
 from server.schemas import dump
 from server.schemas.base import DateRangeArgs, Day, ShanghaiDateTime, StrictSchema, derived
 from server.schemas.photos import AttachedPhotos, preload_attached
@@ -117,7 +117,7 @@ class InspectionQuerySchema(PageArgs, DateRangeArgs):
     district_code = ma.fields.String(validate=ma.validate.Length(max=16))
 
 
-class RectificationQuerySchema(PageArgs):
+class RectificationQuerySchema(PageArgs, AreaArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(["open", "submitted", "overdue", "closed"]))
     shop_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID), metadata={"description": "one shop's"})
 
@@ -226,6 +226,9 @@ class CaseSchema(ma.Schema):
     events = ma.fields.List(ma.fields.Nested(CaseEventSchema), required=True)
 
 
-class CaseQuerySchema(PageArgs):
-    status = ma.fields.String(validate=ma.validate.OneOf(list(CASE_STATUSES) + ["overdue"]))
+class CaseQuerySchema(PageArgs, AreaArgs):
+    status = ma.fields.String(validate=ma.validate.OneOf(list(CASE_STATUSES) + ["overdue", "open"]),
+                              metadata={"description": "a stored status, overdue, or open (not ended)"})
+    sort = ma.fields.String(validate=ma.validate.OneOf(["-id", "deadline"]),
+                            metadata={"description": "newest first (default) or nearest deadline first (a work queue)"})
     shop_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID), metadata={"description": "one shop's"})

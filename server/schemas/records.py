@@ -2,7 +2,7 @@
 import marshmallow as ma
 
 from server.models.records import CLEANING_PARTS, HANDOVER_STATUSES, WASTE_TYPES
-from server.pagination import PageArgs
+from server.pagination import AreaArgs, PageArgs
 from server.schemas import dump
 from server.schemas.base import Day, ShanghaiDateTime, StrictSchema
 from server.schemas.photos import AttachedPhotos, preload_attached
@@ -137,6 +137,9 @@ class HandoverSchema(ma.Schema):
         return data
 
 
-class HandoverQuerySchema(RecordListArgs):
+class HandoverQuerySchema(RecordListArgs, AreaArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(HANDOVER_STATUSES))
+    sort = ma.fields.String(validate=ma.validate.OneOf(["-handed_over_at", "handed_over_at"]),
+                            metadata={"description": "newest first (default) or oldest first (a work queue)"})
+    has_open_case = ma.fields.Boolean(metadata={"description": "false: only slips not (yet) made a case"})
     company_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))

@@ -135,6 +135,8 @@ class ShopSchema(ma.Schema):
 class ReasonSchema(ma.Schema):
     code = ma.fields.String(required=True)
     message = ma.fields.String(required=True)
+    checklist_items = ma.fields.List(ma.fields.String(), metadata={
+        "description": "the checklist items behind an inspection reason (their text: GET /labels checklist_item)"})
 
 
 class PurifierStatusSchema(ma.Schema):

@@ -249,11 +249,12 @@ def evaluate(facts, as_of, settings=None, moment=None, peers=NO_PEERS):
     failures = facts.failures
     if failures:
         repeated = sorted(code for code, count in failures.items() if count >= 2)
+        # The items by code (their text is reference data: GET /labels' checklist_item names them).
         if repeated:
-            c_reasons.append({"code": "repeat_failure",
-                              "message": "12 个月内同一检查项重复不合格：" + "、".join(repeated)})
-        b_reasons.append({"code": "recent_failure",
-                          "message": "12 个月内检查有不合格项：" + "、".join(sorted(failures))})
+            c_reasons.append({"code": "repeat_failure", "checklist_items": repeated,
+                              "message": f"12 个月内有 {len(repeated)} 个检查项重复不合格"})
+        b_reasons.append({"code": "recent_failure", "checklist_items": sorted(failures),
+                          "message": f"12 个月内检查有 {len(failures)} 个不合格项"})
 
     grade = "C" if c_reasons else "B" if b_reasons else "A"
     if facts.last_inspected_at is None:

@@ -222,7 +222,12 @@ def transition(user, case_id, data):
 
 
 def list_for(user, args):
-    statement = by_status(scope.cases_visible_to(user), Case, args.get("status"), case_overdue)
+    if args.get("status") == "open":
+        statement = scope.cases_visible_to(user).where(Case.status.not_in(ENDED))
+    else:
+        statement = by_status(scope.cases_visible_to(user), Case, args.get("status"), case_overdue)
     if "shop_id" in args:
         statement = statement.where(Case.shop_id == args["shop_id"])
-    return paginate(statement.options(selectinload(Case.events)).order_by(Case.id.desc()), args)
+    statement = scope.in_area(statement, Case.shop_id, args, district_column=Case.district_code)
+    order = (Case.deadline.is_(None), Case.deadline, Case.id) if args.get("sort") == "deadline" else (Case.id.desc(),)
+    return paginate(statement.options(selectinload(Case.events)).order_by(*order), args)

@@ -116,7 +116,8 @@ def list_for(user, args):
                         (Complaint.category, "category"), (Complaint.shop_id, "shop_id")):
         if args.get(key):
             statement = statement.where(column == args[key])
-    return paginate(statement.order_by(Complaint.id.desc()), args)
+    statement = scope.in_area(statement, Complaint.shop_id, {"street": args.get("street")})
+    return paginate(statement.order_by(Complaint.id if args.get("sort") == "id" else Complaint.id.desc()), args)
 
 
 def get(user, complaint_id):

@@ -80,7 +80,7 @@ def file(user, shop_id, data):
     if failed:
         rectifications.open_order(user, shop, inspection, failed)
     audit.record("inspection.create", "inspection", inspection.id,
-                 f"一店三查：{len(failed)} 项不合格" + (f"（{'、'.join(failed)}）" if failed else "")
+                 f"一店三查：{len(failed)} 项不合格" + (f"（{reference.items_text(failed)}）" if failed else "")
                  + f"，距店铺 {inspection.distance_m:.0f} 米" + ("（偏远）" if inspection.far_from_shop else ""),
                  shop_id=shop.id)
     db.session.commit()

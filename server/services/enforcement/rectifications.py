@@ -22,6 +22,7 @@ from server.roles import INSPECTOR_ROLES
 from server.services import audit, photos, scope
 from server.services.compliance import order_overdue
 from server.services.enforcement import by_status
+from server.services.roster import reference
 
 
 def is_overdue(order, on=None):
@@ -44,7 +45,7 @@ def open_order(user, shop, inspection, failed_codes):
     db.session.flush()
     _event(order, user, "created", deadline=deadline)
     audit.record("rectification.create", "rectification", order.id,
-                 f"下达整改通知：{'、'.join(failed_codes)}，期限 {deadline}", shop_id=shop.id)
+                 f"下达整改通知：{reference.items_text(failed_codes)}，期限 {deadline}", shop_id=shop.id)
     return order
 
 
@@ -121,4 +122,5 @@ def list_for(user, args):
     statement = statement.options(selectinload(Rectification.events))
     if "shop_id" in args:
         statement = statement.where(Rectification.shop_id == args["shop_id"])
+    statement = scope.in_area(statement, Rectification.shop_id, args)
     return paginate(statement.order_by(Rectification.deadline, Rectification.id), args)

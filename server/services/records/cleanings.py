@@ -5,6 +5,7 @@ from server.clock import today, utcnow
 from server.database import commit_last
 from server.errors import fail
 from server.extensions import db
+from server.labels import label
 from server.models.records import Cleaning
 from server.pagination import paginate
 from server.services import audit, photos, records, scope
@@ -46,7 +47,7 @@ def log(user, shop_id, data):
         fail(403, "只有本店成员可以登记清洗记录")
     cleaning = _write(user, shop, data)
     audit.record("cleaning.create", "cleaning", cleaning.id,
-                 f"登记清洗记录：{cleaning.cleaned_on}，{'、'.join(cleaning.parts)}"
+                 f"登记清洗记录：{cleaning.cleaned_on}，{'、'.join(label('cleaning_part', p) for p in cleaning.parts)}"
                  + ("（补录）" if cleaning.late_entry else ""), shop_id=shop.id)
     commit_last(db.session)
     return cleaning

@@ -7,7 +7,7 @@ exist and the weighed one differs from the declared one by more than the toleran
 """
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 
 from server.clock import CLOCK_SLACK, business_date, utcnow
 from server.database import commit_last
@@ -215,4 +215,11 @@ def list_handovers(user, args, shop_id=None):
         statement = statement.where(Handover.status == args["status"])
     if "company_id" in args:
         statement = statement.where(Handover.collector_company_id == args["company_id"])
+    statement = scope.in_area(statement, Handover.shop_id, args)
+    if "has_open_case" in args:  # a disputed slip made a case has left the queue of slips to settle
+        open_case = exists().where(Case.source == "handover", Case.source_id == Handover.id,
+                                   Case.status.not_in(CASE_ENDED))
+        statement = statement.where(open_case if args["has_open_case"] else ~open_case)
+    if args.get("sort") == "handed_over_at":  # a work queue: the oldest waits longest
+        return paginate(statement.order_by(Handover.handed_over_at, Handover.id), args)
     return paginate(statement.order_by(Handover.handed_over_at.desc(), Handover.id.desc()), args)

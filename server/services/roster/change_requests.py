@@ -5,6 +5,7 @@ from server.clock import utcnow
 from server.database import id_in, ids_param, prepared
 from server.errors import fail
 from server.extensions import db
+from server.labels import changes_text
 from server.models.shop import Shop, ShopChangeRequest
 from server.pagination import paginate
 from server.services import audit, scope
@@ -34,6 +35,7 @@ def for_shop(user, shop_id):
 def pending(user, args):
     """The change requests waiting for a decision in the caller's jurisdiction, oldest first (a work queue)."""
     statement = scope.change_requests_visible_to(user).where(ShopChangeRequest.status == "pending")
+    statement = scope.in_area(statement, ShopChangeRequest.shop_id, args)
     return paginate(statement.order_by(ShopChangeRequest.id), args)
 
 
@@ -50,8 +52,7 @@ def decide(user, request_id, approved, note=None):
     if approved:
         shops.apply_change_request(shop, request)
     audit.record("shop.change_request_decision", "change_request", request.id,
-                 ("批准" if approved else "驳回") + "变更申请：" + "; ".join(
-                     f"{k}: {request.previous.get(k)} → {v}" for k, v in request.changes.items())
+                 ("批准" if approved else "驳回") + "变更申请：" + changes_text(request.changes, request.previous)
                  + (f"（{note}）" if note else ""), shop_id=shop.id)
     db.session.commit()
     return request

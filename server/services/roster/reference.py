@@ -29,6 +29,12 @@ def checklist_texts():
     return {code: text for code, text in rows}
 
 
+def items_text(codes):
+    """Checklist items named by their text, for a summary a person reads: ``…；…``."""
+    texts = checklist_texts()
+    return "；".join(texts.get(code, code) for code in codes)
+
+
 def labels():
     """``GET /labels``: every kind of coded value with its Chinese, checklist items and districts
     from the reference data beside the fixed table."""

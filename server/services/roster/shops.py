@@ -7,6 +7,7 @@ from sqlalchemy import select
 from server.clock import today, utcnow
 from server.errors import fail
 from server.extensions import db
+from server.labels import changes_text, label
 from server.models.shop import Shop, ShopChangeRequest, ShopMember, ShopStatusChange
 from server.roles import COLLECTOR_ROLES, REGULATOR_ROLES
 from server.security import decrypt, encrypt
@@ -118,8 +119,7 @@ def update(user, shop_id, data):
     held = {k: v for k, v in changed.items() if k in OBLIGATION_FIELDS} if not is_regulator else {}
     now_apply = {k: v for k, v in changed.items() if k not in held}
     if now_apply:
-        summary = "; ".join(f"{k}: {'***' if k == 'contact_phone' else _current(shop, k)} → "
-                            f"{'***' if k == 'contact_phone' else v}" for k, v in now_apply.items())
+        summary = changes_text(now_apply, {k: _current(shop, k) for k in now_apply})
         _set(shop, now_apply)
         audit.record("shop.update", "shop", shop.id, summary, shop_id=shop.id)
     request = None
@@ -129,7 +129,7 @@ def update(user, shop_id, data):
         db.session.add(request)
         db.session.flush()
         audit.record("shop.change_request", "change_request", request.id,
-                     "申请变更：" + "; ".join(f"{k}: {request.previous[k]} → {v}" for k, v in held.items()),
+                     "申请变更：" + changes_text(held, request.previous),
                      shop_id=shop.id)
     db.session.commit()
     return shop, request
@@ -147,7 +147,8 @@ def set_status(user, shop_id, data):
     db.session.add(ShopStatusChange(shop_id=shop.id, status=data["status"], reason=data["reason"],
                                     effective_on=data["effective_on"], changed_by_id=user.id))
     audit.record("shop.status", "shop", shop.id,
-                 f"营业状态 {before} → {data['status']}，自 {data['effective_on']} 起：{data['reason']}",
+                 f"营业状态 {label('shop_status', before)} → {label('shop_status', data['status'])}，"
+                 f"自 {data['effective_on']} 起：{data['reason']}",
                  shop_id=shop.id)
     db.session.commit()
     return shop

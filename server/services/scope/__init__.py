@@ -157,6 +157,23 @@ def _members_or_staff_shops(column, user):
     return of_visible_shops(column, user) if user.is_staff else column.in_(mine)
 
 
+def in_area(statement, shop_column, args, district_column=None):
+    """``statement`` narrowed to ``args``' ``district_code`` and ``street`` (a work queue's area): by the
+    record's own district column when it has one, else by its shop's; the street is always the shop's."""
+    district, street = args.get("district_code"), args.get("street")
+    if district and district_column is not None:
+        statement = statement.where(district_column == district)
+        district = None
+    if district or street:
+        shops = select(Shop.id)
+        if district:
+            shops = shops.where(Shop.district_code == district)
+        if street:
+            shops = shops.where(Shop.street == street)
+        statement = statement.where(shop_column.in_(shops))
+    return statement
+
+
 # --- records ----------------------------------------------------------------------------------
 
 def cleanings_visible_to(user):

@@ -7,7 +7,20 @@
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
 
+  // A list read on a phone is a stack of cards: each cell says which column it is.
+  function labelCells(root) {
+    root.querySelectorAll("table.list").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.children, function (td, i) {
+          if (heads[i] && !td.hasAttribute("data-label") && !td.classList.contains("empty")) td.setAttribute("data-label", heads[i]);
+        });
+      });
+    });
+  }
+
   function bindCommon(root) {
+    labelCells(root);
     root.querySelectorAll("[data-autosubmit]").forEach(function (el) {
       el.addEventListener("change", function () { el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit(); });
     });
