@@ -46,8 +46,11 @@ def test_xlsx_reads_back_with_the_same_rows_as_the_csv(client, city):
     response = client.get("/api/v1/exports/compliance.xlsx", headers=city["regulator"])
     assert response.status_code == 200 and response.data[:2] == b"PK"
     sheet = load_workbook(io.BytesIO(response.data)).active
-    assert sheet.freeze_panes == "A2"
-    values = [[("" if v is None else v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    assert sheet.freeze_panes == "A5"  # the title, filters and time, then the header row
+    assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A4:")
+    assert sheet["A1"].value.startswith("合规清单") and sheet["A2"].value.startswith("筛选条件")
+    assert sheet["A3"].value.startswith("生成时间")
+    values = [[("" if v is None else v) for v in row] for row in sheet.iter_rows(min_row=4, values_only=True)]
     assert values[0] == csv_body[0]
     assert len(values) == len(csv_body)
     for xlsx_row, csv_row in zip(values[1:], csv_body[1:]):
@@ -99,4 +102,3 @@ def test_a_client_that_disconnects_stops_the_work(client, city, make_shop, monke
     assert first.startswith(b"\xef\xbb\xbf")
     response.close()  # the client hangs up after the header
     assert produced == []  # the header left at once; no row was computed for a client that is gone
-

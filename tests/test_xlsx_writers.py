@@ -21,7 +21,8 @@ def read_back(path):
     book = load_workbook(path, read_only=True)
     sheet = book.worksheets[0]
     cells = [[(cell.value, cell.number_format if isinstance(cell.value, dt.datetime) else None) for cell in row]
-             for row in sheet.iter_rows()]
+             for row in sheet.iter_rows(min_row=writers.HEADER_ROW + 1)]  # below the title lines
+    assert sheet.cell(1, 1).value == "清单"  # the title line above the header
     book.close()
     return cells
 

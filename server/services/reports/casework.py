@@ -3,33 +3,33 @@ tickets (either may name no shop).  Their source takes the districts in the call
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models.complaint import CATEGORIES, Complaint
+from server.labels import label
+from server.models.complaint import Complaint
 from server.models.inspection import Case
+from server.models.shop import Shop
 from server.services.enforcement import cases
-from server.services.reports.ledgers import CHUNK, Kind, _period
-
-COMPLAINT_STATUS = {"open": "待处理", "linked": "已关联店铺", "duplicate": "重复投诉", "not_ours": "非本部门职责",
-                    "case": "已立案", "closed": "已办结"}
-CASE_STATUS = {**cases.LABELS}
-CARD = {None: "", "yellow": "黄牌", "red": "红牌"}
+from server.services.reports.ledgers import CHUNK, Kind, _period, names
 
 
 def complaint_source(districts, args):
-    statement = _period(select(Complaint).where(Complaint.district_code.in_(districts)), Complaint.created_at, args)
-    for complaint in db.session.scalars(statement.order_by(Complaint.id).execution_options(yield_per=CHUNK)):
-        yield complaint, None
+    statement = _period(select(Complaint, Shop.name).outerjoin(Shop, Shop.id == Complaint.shop_id)
+                        .where(Complaint.district_code.in_(districts)), Complaint.created_at, args)
+    for complaint, shop_name in db.session.execute(statement.order_by(Complaint.id).execution_options(yield_per=CHUNK)):
+        yield complaint, shop_name
 
 
 COMPLAINTS = Kind("市民投诉台账", complaint_source, (
     ("投诉ID", lambda c, _: c.id),
-    ("类别", lambda c, _: CATEGORIES[c.category]),
+    ("类别", lambda c, _: label("complaint_category", c.category)),
     ("区县代码", lambda c, _: c.district_code),
+    ("区县", lambda c, _: names().district(c.district_code)),
     ("投诉时间", lambda c, _: c.created_at),
     ("来源", lambda c, _: "Open311 合作方" if c.partner_key_id else "小程序"),
     ("内容", lambda c, _: c.description),
     ("地址", lambda c, _: c.address),
     ("店铺ID", lambda c, _: c.shop_id),
-    ("状态", lambda c, _: COMPLAINT_STATUS[c.status]),
+    ("店铺名称", lambda c, shop_name: shop_name),
+    ("状态", lambda c, _: label("complaint_status", c.status)),
     ("重复于", lambda c, _: c.duplicate_of_id),
     ("案件ID", lambda c, _: c.case_id),
     ("首次处理时间", lambda c, _: c.triaged_at),
@@ -39,22 +39,25 @@ COMPLAINTS = Kind("市民投诉台账", complaint_source, (
 
 
 def hotline_source(districts, args):
-    statement = _period(select(Case).where(Case.source == "hotline", Case.district_code.in_(districts)),
-                        Case.received_at, args)
-    for case in db.session.scalars(statement.order_by(Case.id).execution_options(yield_per=CHUNK)):
-        yield case, cases.card(case)
+    statement = _period(select(Case, Shop.name).outerjoin(Shop, Shop.id == Case.shop_id)
+                        .where(Case.source == "hotline", Case.district_code.in_(districts)), Case.received_at, args)
+    for case, shop_name in db.session.execute(statement.order_by(Case.id).execution_options(yield_per=CHUNK)):
+        yield case, (cases.card(case), shop_name)
 
 
 HOTLINE = Kind("12345 热线工单台账", hotline_source, (
     ("案件ID", lambda c, _: c.id),
     ("工单号", lambda c, _: c.external_case_no),
     ("区县代码", lambda c, _: c.district_code),
+    ("区县", lambda c, _: names().district(c.district_code)),
     ("店铺ID", lambda c, _: c.shop_id),
+    ("店铺名称", lambda c, extra: extra[1]),
     ("受理时间", lambda c, _: c.received_at),
     ("内容", lambda c, _: c.summary),
     ("办理期限", lambda c, _: c.deadline),
-    ("状态", lambda c, _: CASE_STATUS[c.status]),
-    ("预警", lambda c, card: CARD[card]),
+    ("状态", lambda c, _: label("case_status", c.status)),
+    ("预警", lambda c, extra: label("card", extra[0]) if extra[0] else ""),
+    ("承办人", lambda c, _: names().person(c.assignee_id)),
     ("结案时间", lambda c, _: c.closed_at),
     ("延期(工作日)", lambda c, _: c.extended_days),
     ("重办次数", lambda c, _: c.redo_count),

@@ -5,15 +5,17 @@ What each kind holds is in :mod:`ledgers`; how rows become a file in :mod:`write
 stays flat however many rows.  Phone numbers are masked.  Every export is audited and carries a
 signed receipt (:mod:`receipts`) of exactly the bytes served.
 """
-from server.clock import today
+from server.clock import to_shanghai, today, utcnow
 from server.database import read_only, writing
 from server.extensions import db
 from server.geo import haversine_m
+from server.labels import LABELS, label
 from server.models.shop import Shop
 from server.services import audit, compliance, scope
 from server.services.reports import receipts, writers
 from server.services.reports.casework import COMPLAINTS, HOTLINE
 from server.services.reports.ledgers import KINDS
+from server.services.roster import reference
 from server.services.roster.listing import filtered
 
 
@@ -29,6 +31,30 @@ def _districts(user, args):
 
 
 ALL_KINDS = {**KINDS, "complaints": COMPLAINTS, "hotline-cases": HOTLINE}
+
+
+# Filters whose values are codes, and the kind of label each takes.
+CODED_FILTERS = {"purifier_status": "purifier_status", "waste_status": "waste_status", "flag": "flag",
+                 "status": "shop_status", "grade": "grade", "district_code": "district"}
+
+
+def preamble(user, title, args):
+    """The lines above a human file's header: its title, the filters in words, who made it and when."""
+    districts = {d.code: d.name for d in reference.districts()}
+    words = []
+    for key, value in args.items():
+        name = "from" if key == "from_" else key
+        kind = CODED_FILTERS.get(name)
+        if kind == "district":
+            value = f"{districts.get(value, value)}（{value}）"
+        elif kind and value in LABELS[kind]:
+            value = label(kind, value)
+        elif isinstance(value, bool):
+            value = "是" if value else "否"
+        words.append(f"{LABELS['filter_field'].get(name, name)}：{value}")
+    scope_text = "全市" if user.jurisdiction is None else "、".join(districts.get(c, c) for c in user.jurisdiction)
+    return [f"{title}（{scope_text}）", "筛选条件：" + ("；".join(words) if words else "无（全部）"),
+            f"生成时间：{to_shanghai(utcnow()):%Y-%m-%d %H:%M}（北京时间） · 导出人：{user.display_name or user.username}"]
 
 
 def _filters(args):
@@ -66,13 +92,14 @@ def export(user, kind, fmt, args):
     # used while streaming).
     shops_in_scope = _districts(user, args) if ledger.scope == "districts" else _shops(user, args)
     receipt_id = _open(user, kind, fmt, title, args)
+    lines = preamble(user, title, args)
 
     def write(tally):
         rows = tally.count(ledger.rows(shops_in_scope, args))
         if fmt == "csv":
             yield from writers.csv_stream(ledger.headers, rows)
         else:
-            path, tally.rows = writers.xlsx_file(ledger.headers, rows, title)
+            path, tally.rows = writers.xlsx_file(ledger.headers, rows, title, lines)
             yield from writers.file_stream(path)
 
     return _streamed(user, receipt_id, write), f"{kind}-{today():%Y%m%d}.{fmt}", title, receipt_id

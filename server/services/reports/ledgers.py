@@ -4,6 +4,8 @@ A kind's ``source(shops_in_scope, args)`` yields pairs read from the database in
 (``yield_per``), so memory stays flat; each column's getter turns a pair into one cell.  The
 header and the value of a column stand side by side, so they cannot drift apart.
 """
+import contextvars
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -11,15 +13,60 @@ from sqlalchemy import select
 
 from server.clock import end_of_day, start_of_day, today
 from server.extensions import db
+from server.labels import label
+from server.models.collector import CollectorCompany
+from server.models.user import User
 from server.models.inspection import Case, Inspection, InspectionItem, Rectification
 from server.models.records import Cleaning, Handover
 from server.models.shop import Shop
 from server.security import decrypt, mask_phone
 from server.services import compliance
+from server.services.roster import reference
 
 CHUNK = 2000
-STATUS = {"active": "正常营业", "suspended": "停业整顿/装修", "closed": "已关闭"}
 YES_NO = {True: "是", False: "否"}
+
+
+class Names:
+    """The names a human file prints beside codes and ids — districts, companies, staff, checklist
+    items — each read once per export (small tables), when a column first asks."""
+
+    @functools.cached_property
+    def _districts(self):
+        return {d.code: d.name for d in reference.districts()}
+
+    @functools.cached_property
+    def _companies(self):
+        return dict(db.session.execute(select(CollectorCompany.id, CollectorCompany.name)).all())
+
+    @functools.cached_property
+    def _people(self):
+        return {ident: display or username for ident, display, username in db.session.execute(
+            select(User.id, User.display_name, User.username).where(User.role != "user"))}
+
+    @functools.cached_property
+    def _items(self):
+        return reference.checklist_texts()
+
+    def district(self, code):
+        return self._districts.get(code, code) if code else None
+
+    def company(self, ident):
+        return self._companies.get(ident) if ident else None
+
+    def person(self, ident):
+        return self._people.get(ident) if ident else None
+
+    def items(self, codes):
+        return "；".join(f"{self._items.get(code, code)}（{code}）" for code in codes)
+
+
+_names = contextvars.ContextVar("ledger_names")
+
+
+def names():
+    """The current export's :class:`Names`."""
+    return _names.get()
 
 
 @dataclass(frozen=True)
@@ -35,8 +82,12 @@ class Kind:
 
     def rows(self, shops_in_scope, args):
         getters = [getter for _, getter in self.columns]
-        for obj, extra in self.source(shops_in_scope, args):
-            yield [getter(obj, extra) for getter in getters]
+        token = _names.set(Names())
+        try:
+            for obj, extra in self.source(shops_in_scope, args):
+                yield [getter(obj, extra) for getter in getters]
+        finally:
+            _names.reset(token)
 
 
 def _period(statement, column, args, is_date=False):
@@ -78,6 +129,7 @@ SHOP_IDENTITY = (
     ("统一社会信用代码", lambda s, _: s.uscc),
     ("地址", lambda s, _: s.address),
     ("区县代码", lambda s, _: s.district_code),
+    ("区县", lambda s, _: names().district(s.district_code)),
 )
 
 COMPLIANCE = Kind("合规清单", compliance_source, SHOP_IDENTITY + (
@@ -86,17 +138,18 @@ COMPLIANCE = Kind("合规清单", compliance_source, SHOP_IDENTITY + (
     ("基准灶头数", lambda s, c: s.cooking_heads),
     ("联系人", lambda s, c: s.contact_name),
     ("联系电话", lambda s, c: mask_phone(decrypt(s.contact_phone_encrypted))),
-    ("营业状态", lambda s, c: STATUS[s.status]),
+    ("营业状态", lambda s, c: label("shop_status", s.status)),
     ("是否认领", lambda s, c: YES_NO[s.claimed_at is not None]),
-    ("净化设施状态", lambda s, c: c["purifier"]["status"]),
+    ("净化设施状态", lambda s, c: label("purifier_status", c["purifier"]["status"])),
     ("最近清洗日期", lambda s, c: c["purifier"]["last_cleaned_on"]),
     ("清洗到期日", lambda s, c: c["purifier"]["due_on"]),
-    ("餐厨废弃物状态", lambda s, c: c["waste"]["status"]),
+    ("餐厨废弃物状态", lambda s, c: label("waste_status", c["waste"]["status"])),
     ("最近交接时间", lambda s, c: c["waste"]["last_handover_at"]),
     ("未结整改", lambda s, c: c["rectification"]["open"]),
     ("逾期整改", lambda s, c: c["rectification"]["overdue"]),
     ("评级", lambda s, c: c["grade"]),
-    ("原因", lambda s, c: "；".join(r["message"] for r in c["reasons"])),
+    ("原因", lambda s, c: "；".join(r["message"] + (f"：{names().items(r['checklist_items'])}"
+                                                  if r.get("checklist_items") else "") for r in c["reasons"])),
     ("优先级", lambda s, c: c["priority"]),
     ("评价日期", lambda s, c: c["as_of"]),
     ("异常线索", lambda s, c: "；".join(f["message"] for f in c["flags"])),
@@ -110,8 +163,8 @@ CLEANINGS = Kind("清洗记录台账", lambda shops, args: _records(Cleaning, Cl
     ("店铺ID", lambda c, name: c.shop_id),
     ("店铺名称", lambda c, name: name),
     ("清洗日期", lambda c, name: c.cleaned_on),
-    ("清洗部位", lambda c, name: "、".join(c.parts)),
-    ("清洗方式", lambda c, name: "自行清洗" if c.performed_by == "self" else "清洗公司"),
+    ("清洗部位", lambda c, name: "、".join(label("cleaning_part", p) for p in c.parts)),
+    ("清洗方式", lambda c, name: label("performed_by", c.performed_by)),
     ("清洗公司", lambda c, name: c.company_name),
     ("备注", lambda c, name: c.note),
     ("提交时间", lambda c, name: c.received_at),
@@ -127,13 +180,17 @@ HANDOVERS = Kind("联单台账", lambda shops, args: _records(Handover, Handover
     ("店铺ID", lambda h, name: h.shop_id),
     ("店铺名称", lambda h, name: name),
     ("交接时间", lambda h, name: h.handed_over_at),
-    ("类型", lambda h, name: h.waste_type),
+    ("类型", lambda h, name: label("waste_type", h.waste_type)),
     ("桶数", lambda h, name: h.bins),
     ("申报公斤", lambda h, name: h.declared_kg),
     ("称重公斤", lambda h, name: h.weighed_kg),
+    ("裁定计入公斤", lambda h, name: h.settled_kg),
+    ("裁定理由", lambda h, name: h.settle_reason),
     ("收运单位ID", lambda h, name: h.collector_company_id),
+    ("收运单位", lambda h, name: names().company(h.collector_company_id)),
     ("车牌", lambda h, name: h.vehicle_plate),
-    ("状态", lambda h, name: h.status),
+    ("状态", lambda h, name: label("handover_status", h.status)),
+    ("发起方", lambda h, name: label("party", h.started_by_party)),
     ("拒绝原因", lambda h, name: h.reject_reason),
     ("提交时间", lambda h, name: h.received_at),
     ("补录", lambda h, name: YES_NO[h.late_entry]),
@@ -161,10 +218,12 @@ INSPECTIONS = Kind("检查记录台账", inspection_source, (
     ("店铺名称", lambda i, extra: extra[0]),
     ("检查时间", lambda i, extra: i.inspected_at),
     ("执法人员ID", lambda i, extra: i.inspector_id),
+    ("执法人员", lambda i, extra: names().person(i.inspector_id)),
     ("协同人员ID", lambda i, extra: i.co_inspector_id),
+    ("协同人员", lambda i, extra: names().person(i.co_inspector_id)),
     ("距店铺(米)", lambda i, extra: i.distance_m),
     ("距离偏远", lambda i, extra: YES_NO[i.far_from_shop]),
-    ("不合格项", lambda i, extra: "、".join(extra[1])),
+    ("不合格项", lambda i, extra: names().items(extra[1])),
     ("备注", lambda i, extra: i.note),
     ("已作废", lambda i, extra: YES_NO[i.voided_at is not None]),
     ("作废原因", lambda i, extra: i.void_reason),
@@ -196,7 +255,7 @@ NEGATIVE = Kind("负面清单", negative_source, SHOP_IDENTITY + (
     ("逾期整改数", lambda s, oc: len(oc[0])),
     ("最早整改期限", lambda s, oc: min((o.deadline for o in oc[0]), default=None)),
     ("未结案件数", lambda s, oc: len(oc[1])),
-    ("案件编号", lambda s, oc: "、".join(c.external_case_no or f"#{c.id}" for c in oc[1])),
+    ("案件编号", lambda s, oc: "、".join(c.external_case_no or f"案件 {c.id}" for c in oc[1])),
 ))
 
 KINDS = {"compliance": COMPLIANCE, "cleanings": CLEANINGS, "handovers": HANDOVERS, "inspections": INSPECTIONS,

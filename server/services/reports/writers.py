@@ -84,12 +84,20 @@ def csv_stream(headers, rows):
     yield flush()
 
 
-def xlsx_file(headers, rows, title):
-    """Write the rows to a temporary .xlsx (constant memory): ``(path, rows written)``."""
+# The human file opens with its title, what was asked for and when it was made; the header row follows
+# them, frozen, with Excel's filter over it.
+PREAMBLE_ROWS = 3
+HEADER_ROW = PREAMBLE_ROWS
+
+
+def xlsx_file(headers, rows, title, preamble=()):
+    """Write the rows to a temporary .xlsx (constant memory): ``(path, rows written)``.  ``preamble``:
+    the lines above the header (the title, the filters, the generation time), each on its own row."""
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     write = _rust_xlsx if rustpy_xlsxwriter is not None else _xlsxwriter_xlsx
-    return path, write(path, headers, rows, title)
+    lines = (list(preamble) + [""] * PREAMBLE_ROWS)[:PREAMBLE_ROWS] if preamble else [title, "", ""]
+    return path, write(path, headers, rows, title, lines)
 
 
 def _limited(rows, counted):
@@ -106,7 +114,7 @@ def _width(header):
     return max(10, min(40, len(header) * 2 + 4))
 
 
-def _rust_xlsx(path, headers, rows, title):
+def _rust_xlsx(path, headers, rows, title, lines):
     counted = [0]
     first = []  # the first rows, read ahead to learn which columns hold dates (they need a format)
     source = _limited(rows, counted)
@@ -115,7 +123,7 @@ def _rust_xlsx(path, headers, rows, title):
         if len(first) >= 2000 or row is None:
             break
     if not first:  # no records, so no header either: the plain writer writes the header row alone
-        return _xlsxwriter_xlsx(path, headers, iter(()), title)
+        return _xlsxwriter_xlsx(path, headers, iter(()), title, lines)
     dates = {i for row in first if row is not None for i, v in enumerate(row)
              if isinstance(v, dt.date) and not isinstance(v, dt.datetime)}
 
@@ -135,14 +143,20 @@ def _rust_xlsx(path, headers, rows, title):
     formats = [rustpy_xlsxwriter.Format().set_num_format(DATE_FORMAT) if i in dates else None
                for i in range(len(headers))]
     header_format = rustpy_xlsxwriter.Format().set_bold().set_background_color("#DDEBF7")
-    (rustpy_xlsxwriter.FastExcel(path).format(datetime_format=TIME_FORMAT).freeze(row=1)
+    title_format = rustpy_xlsxwriter.Format().set_bold().set_font_size(14)
+    last = max(len(headers) - 1, 1)
+    banners = [(row, 0, row, last, safe_text(text), title_format if row == 0 else None)
+               for row, text in enumerate(lines)]
+    banners = [banner if banner[5] is not None else banner[:5] for banner in banners]
+    (rustpy_xlsxwriter.FastExcel(path).format(datetime_format=TIME_FORMAT).freeze(row=HEADER_ROW + 1)
      .sheet(title[:31], records(), column_formats=formats, header_format=header_format,
-            column_widths=[_width(h) for h in headers])
+            column_widths=[_width(h) for h in headers], header_row=HEADER_ROW, merge_ranges=banners,
+            autofilter=True)
      .save())
     return counted[0]
 
 
-def _xlsxwriter_xlsx(path, headers, rows, title):
+def _xlsxwriter_xlsx(path, headers, rows, title, lines):
     book = xlsxwriter.Workbook(
         path,
         {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
@@ -151,12 +165,17 @@ def _xlsxwriter_xlsx(path, headers, rows, title):
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7"})
     date_format = book.add_format({"num_format": DATE_FORMAT})
     time_format = book.add_format({"num_format": TIME_FORMAT})
-    sheet.freeze_panes(1, 0)
+    sheet.freeze_panes(HEADER_ROW + 1, 0)
+    title_format = book.add_format({"bold": True, "font_size": 14})
+    last = max(len(headers) - 1, 1)
+    for row, text in enumerate(lines):
+        sheet.merge_range(row, 0, row, last, safe_text(text), title_format if row == 0 else None)
     for col, header in enumerate(headers):
         sheet.set_column(col, col, _width(header))
-        sheet.write_string(0, col, header, bold)
+        sheet.write_string(HEADER_ROW, col, header, bold)
     counted = [0]
-    for row_number, row in enumerate(_limited(rows, counted), start=1):
+    row_number = HEADER_ROW
+    for row_number, row in enumerate(_limited(rows, counted), start=HEADER_ROW + 1):
         if row is None:
             sheet.write_string(row_number, 0, TRUNCATED)
             break
@@ -172,6 +191,7 @@ def _xlsxwriter_xlsx(path, headers, rows, title):
                 sheet.write_number(row_number, col, value)
             else:
                 sheet.write_string(row_number, col, str(value))
+    sheet.autofilter(HEADER_ROW, 0, max(row_number, HEADER_ROW), len(headers) - 1)
     book.close()
     return counted[0]
 
