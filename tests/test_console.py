@@ -276,3 +276,40 @@ def test_a_disputed_slip_is_listed_and_becomes_a_case(desk, city, contracted):
     assert opened.status_code == 200 and "查看案件" in text, text[:1000]
     case_id = int(re.search(r"/console/cases/(\d+)", text).group(1))
     assert "称重与申报相差 50%" in page(desk, f"/console/cases/{case_id}")
+
+
+def test_shop_page_actions_status_claim_code_and_the_printed_file(desk, city):
+    shop_id = city.shop["id"]
+    html = page(desk, f"/console/shops/{shop_id}")
+    assert "变更营业状态" in html and "签发认领码" in html and "打印一店一档" in html
+    token = csrf_of(html)
+    moved = desk.post(f"/console/shops/{shop_id}/status", headers={"HX-Request": "true"},
+                      data={"status": "suspended", "reason": "净化设施整改期间停业", "effective_on": "2026-12-01",
+                            "csrf_token": token})
+    assert moved.status_code == 200 and "停业整顿" in moved.get_data(as_text=True)
+    assert "停业整顿" in page(desk, f"/console/shops/{shop_id}")
+    missing = desk.post(f"/console/shops/{shop_id}/status", headers={"HX-Request": "true"},
+                        data={"status": "active", "csrf_token": token})
+    assert missing.status_code == 422 and "原因" in missing.get_data(as_text=True)
+    code = desk.post(f"/console/shops/{shop_id}/claim-code", headers={"HX-Request": "true"}, data={"csrf_token": token})
+    body = code.get_data(as_text=True)
+    assert code.status_code == 200 and "<svg" in body and "认领码" in body
+    other = desk.post(f"/console/shops/{city.other_shop['id']}/claim-code", data={"csrf_token": token})
+    assert other.status_code == 404  # another district's shop: not there
+    printed = page(desk, f"/console/shops/{shop_id}/file")
+    assert "一店一档" in printed and city.shop["name"] in printed and "集烟罩" in printed and "thumb" in printed
+
+
+def test_a_12345_ticket_entered_at_the_desk(desk, city):
+    html = page(desk, f"/console/hotline?shop_id={city.shop['id']}")
+    assert city.shop["name"] in html and "王执法" in html  # the assignee picker names the district's staff
+    form = {"external_case_no": "12345-20261207-0042", "district_code": "370811", "received_at": "2026-12-07T09:30",
+            "summary": "市民反映夜间油烟扰民", "note": "12345 派单", "shop_id": str(city.shop["id"]),
+            "assignee_id": str(city.inspector_id), "csrf_token": csrf_of(html)}
+    made = desk.post("/console/hotline", data=form)
+    assert made.status_code == 303 and "/console/cases/" in made.headers["Location"]
+    case_page = page(desk, made.headers["Location"].split("localhost")[-1])
+    assert "12345-20261207-0042" in case_page and "王执法" in case_page and city.shop["name"] in case_page
+    again = desk.post("/console/hotline", data=form)
+    assert again.status_code == 422 and "已受理" in again.get_data(as_text=True)
+    assert page(desk, f"/console/hotline?shop_id={city.other_shop['id']}", 404)

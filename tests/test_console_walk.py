@@ -91,7 +91,8 @@ def pages_of(world, role):
     city = world["city"]
     pages = ["/console/", "/console/shops", f"/console/shops/{world['shop']['id']}",
              f"/console/shops/{city.shop['id']}", f"/console/cases/{city.case_id}", "/console/complaints",
-             "/console/claim-codes"] + [f"/console/queues?tab={tab}" for tab in
+             "/console/claim-codes", f"/console/shops/{world['shop']['id']}/file", "/console/hotline",
+             f"/console/hotline?shop_id={world['shop']['id']}"] + [f"/console/queues?tab={tab}" for tab in
                                         ("changes", "disputed", "review", "overdue", "cases", "complaints")]
     if role != "inspector":
         pages += ["/console/stats", "/console/import", "/console/people"]

@@ -4,7 +4,7 @@ import re
 
 from flask import current_app, render_template, request
 
-from server import ratelimit
+from server import clock, ratelimit
 from server.console import present
 from server.console.blueprint import bp
 from server.console.charts import bars
@@ -129,7 +129,7 @@ def shop(shop_id):
         sections["history"] = dumped(page_of(HistoryEntrySchema), listing.history(user, shop_id, recent))
     people = {i["inspector_id"] for i in sections["inspections"]["items"]}
     return render_template("console/shop.html", **sections, people=present.people_names(people),
-                           districts=present.district_names())
+                           districts=present.district_names(), today=clock.today())
 
 
 @bp.route("/stats")

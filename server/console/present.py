@@ -56,3 +56,14 @@ def inspections_of(ids):
         return {}
     found = db.session.scalars(scope.inspections_visible_to(viewer()).where(Inspection.id.in_(wanted))).all()
     return {row["id"]: row for row in InspectionSchema(many=True).dump(found)}
+
+
+def company_names(ids):
+    """``{company id: name}`` of the collection companies named on a page."""
+    from server.models.collector import CollectorCompany
+
+    wanted = sorted({ident for ident in ids if ident})
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(CollectorCompany.id, CollectorCompany.name)
+                                   .where(CollectorCompany.id.in_(wanted))).all())
