@@ -95,7 +95,7 @@ LABELS = {
         "shop.member_join": "店员加入", "shop.member_leave": "店员退出", "shop.member_remove": "移除店员",
         "shop.status": "变更营业状态", "shop.update": "修改店铺信息",
         "user.create": "新增用户", "user.create_admin": "创建管理员", "user.deactivate": "注销账号",
-        "user.privacy_consent": "同意隐私政策", "user.set_password": "设置后台密码", "user.update": "修改用户",
+        "user.privacy_consent": "同意隐私政策", "user.change_password": "修改本人密码", "user.set_password": "设置后台密码", "user.update": "修改用户",
         "user.update_self": "修改个人信息", "workday.set": "设置工作日",
         "test.fixture": "测试数据",
     },

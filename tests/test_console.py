@@ -313,3 +313,58 @@ def test_a_12345_ticket_entered_at_the_desk(desk, city):
     again = desk.post("/console/hotline", data=form)
     assert again.status_code == 422 and "已受理" in again.get_data(as_text=True)
     assert page(desk, f"/console/hotline?shop_id={city.other_shop['id']}", 404)
+
+
+def test_an_admin_resets_a_password_and_the_user_must_choose_their_own(client, city, make_user):
+    from werkzeug.security import generate_password_hash
+    make_user("admin", jurisdiction=None, name="张管理", username="zhang.admin",
+              password_hash=generate_password_hash(PASSWORD))
+    assert console_login(client, username="zhang.admin").status_code == 303
+    html = page(client, f"/console/people/{city.inspector_id}")
+    assert "重置密码" in html
+    reset = client.post(f"/console/people/{city.inspector_id}/password", headers={"HX-Request": "true"},
+                        data={"password": "Temp-Reset-2026!", "csrf_token": csrf_of(html)})
+    assert reset.status_code == 200 and "下次登录时须修改" in reset.get_data(as_text=True)
+    client.post("/console/logout", data={"csrf_token": csrf_of(page(client, "/console/"))})
+    assert console_login(client, username="wang.zhifa", password=PASSWORD).status_code == 401  # the old one is gone
+    assert console_login(client, username="wang.zhifa", password="Temp-Reset-2026!").status_code == 303
+    for url in ("/console/", "/console/shops", "/console/queues"):
+        moved = client.get(url)
+        assert moved.status_code == 302 and moved.headers["Location"].endswith("/console/password"), url
+    form = page(client, "/console/password")
+    assert "管理员为您设置或重置了密码" in form
+    token = csrf_of(form)
+    wrong = client.post("/console/password", data={"current_password": "nope", "password": "Mine-Own-Pass-2026",
+                                                   "password_again": "Mine-Own-Pass-2026", "csrf_token": token})
+    assert wrong.status_code == 422 and "当前密码不正确" in wrong.get_data(as_text=True)
+    twice = client.post("/console/password", data={"current_password": "Temp-Reset-2026!", "password": "Mine-Own-Pass-2026",
+                                                   "password_again": "Mine-Own-Pass-2027", "csrf_token": token})
+    assert twice.status_code == 422 and "不一致" in twice.get_data(as_text=True)
+    done = client.post("/console/password", data={"current_password": "Temp-Reset-2026!", "password": "Mine-Own-Pass-2026",
+                                                  "password_again": "Mine-Own-Pass-2026", "csrf_token": token})
+    assert done.status_code == 303
+    assert client.get("/console/shops").status_code == 200
+    api = client.post("/api/v1/auth/password-login", json={"username": "wang.zhifa", "password": "Mine-Own-Pass-2026"})
+    assert api.get_json()["user"]["password_must_change"] is False
+
+
+def test_the_console_lists_ones_exports_and_hands_out_their_receipts(desk, city, client, make_user):
+    exported = desk.get("/console/exports/compliance.csv")
+    assert exported.status_code == 200
+    body = exported.get_data()
+    receipt_id = exported.headers["X-Export-Receipt"]
+    listed = page(desk, "/console/exports")
+    assert "合规名录" in listed and "下载回执" in listed
+    receipt = desk.get(f"/console/exports/receipts/{receipt_id}.json")
+    assert receipt.status_code == 200 and "attachment" in receipt.headers["Content-Disposition"]
+    import hashlib
+    import json as json_module
+    document = json_module.loads(receipt.get_data(as_text=True))
+    assert document["sha256"] == hashlib.sha256(body).hexdigest() and document["complete"] is True
+    from werkzeug.security import generate_password_hash
+    make_user("regulator", jurisdiction=["370811"], name="另一位", username="ling.yiwei",
+              password_hash=generate_password_hash(PASSWORD))
+    desk.post("/console/logout", data={"csrf_token": csrf_of(page(desk, "/console/"))})
+    assert console_login(desk, username="ling.yiwei").status_code == 303
+    assert desk.get(f"/console/exports/receipts/{receipt_id}.json").status_code == 404  # not the exporter
+    assert "还没有导出记录" in page(desk, "/console/exports")

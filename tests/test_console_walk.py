@@ -95,7 +95,7 @@ def pages_of(world, role):
              f"/console/hotline?shop_id={world['shop']['id']}"] + [f"/console/queues?tab={tab}" for tab in
                                         ("changes", "disputed", "review", "overdue", "cases", "complaints")]
     if role != "inspector":
-        pages += ["/console/stats", "/console/import", "/console/people"]
+        pages += ["/console/stats", "/console/import", "/console/people", "/console/exports", "/console/password"]
     return pages
 
 

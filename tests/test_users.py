@@ -92,6 +92,13 @@ def test_admin_sets_a_console_password(client, login_as, make_user):
     assert client.post(url, json={"password": "Str0ng-Pass!", "username": "li.si"}, headers=admin).status_code == 204
     login = client.post("/api/v1/auth/password-login", json={"username": "li.si", "password": "Str0ng-Pass!"})
     assert login.status_code == 200 and login.get_json()["user"]["role"] == "regulator"
+    assert login.get_json()["user"]["password_must_change"] is True  # the admin chose it: the user must not keep it
+    own = {"Authorization": "Bearer " + login.get_json()["token"]}
+    error_of(client.post("/api/v1/me/password", json={"current_password": "wrong", "password": "Mine-0wn-Pass"},
+                         headers=own), 422)
+    assert client.post("/api/v1/me/password", json={"current_password": "Str0ng-Pass!", "password": "Mine-0wn-Pass"},
+                       headers=own).status_code == 204
+    assert client.get("/api/v1/me", headers=own).get_json()["password_must_change"] is False
     inspector = make_user("inspector")  # API.md: regulators, admins and inspectors may hold one
     assert client.post(f"/api/v1/users/{inspector.id}/password",
                        json={"password": "Str0ng-Pass!", "username": "insp"}, headers=admin).status_code == 204

@@ -1,5 +1,6 @@
 """Reading pages: the overview map and today's numbers, the compliance list and its export, a
 shop's page, the statistics."""
+import json
 import re
 
 from flask import current_app, render_template, request
@@ -15,7 +16,7 @@ from server.pagination import page_of
 from server.roles import REGULATOR_ROLES, STAFF_ROLES
 from server.routes.exports import stream_file
 from server.schemas.complaints import ComplaintQuerySchema, ComplaintSchema
-from server.schemas.exports import ExportQuerySchema
+from server.schemas.exports import ExportQuerySchema, ReceiptSchema
 from server.schemas.inspections import (CaseQuerySchema, CaseSchema, InspectionQuerySchema, InspectionSchema,
                                         RectificationQuerySchema, RectificationSchema)
 from server.schemas.records import CleaningSchema, HandoverQuerySchema, HandoverSchema, RecordListArgs
@@ -23,7 +24,7 @@ from server.schemas.shops import ChangeRequestSchema, HistoryEntrySchema, ShopQu
 from server.schemas.stats import DistrictStatsPageSchema, PeriodSchema
 from server.services.enforcement import cases, complaints, inspections, rectifications
 from server.services.records import cleanings, handovers
-from server.services.reports import exports, overview as overview_service, stats
+from server.services.reports import exports, overview as overview_service, receipts, stats
 from server.services.roster import change_requests, listing, reference
 
 SECTION_SIZE = 10  # the latest rows of each record kind on a shop's page
@@ -101,6 +102,24 @@ def export(kind, fmt):
     ratelimit.hit(viewer(), "export")
     body, filename, title, receipt_id = exports.export(viewer(), kind, fmt, args)
     return stream_file(body, fmt, receipt_id, filename, title)
+
+
+@bp.route("/exports")
+@page(*REGULATOR_ROLES)
+def my_exports():
+    """The caller's latest exports, each with its signed receipt to download and keep beside the file."""
+    return render_template("console/exports.html", receipts=receipts.recent_of(viewer()))
+
+
+@bp.route("/exports/receipts/<int:receipt_id>.json")
+@page(*REGULATOR_ROLES)
+def receipt_file(receipt_id):
+    """导出回执 as the API gives it (the exporter's own; an admin's: any), saved as a file."""
+    body = ReceiptSchema().dump(receipts.get_for(viewer(), receipt_id))
+    response = current_app.response_class(json.dumps(body, ensure_ascii=False, indent=1), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="receipt-{receipt_id}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/shops/<int:shop_id>")

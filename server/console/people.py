@@ -15,9 +15,9 @@ from server.pagination import page_of
 from server.roles import REGULATOR_ROLES, STAFF_ROLES
 from server.schemas.auth import InvitationCreateSchema
 from server.schemas.collectors import CollectorCompanyInSchema, CollectorCompanyPatchSchema, CollectorCompanySchema
-from server.schemas.users import UserPatchSchema, UserQuerySchema, UserSchema
+from server.schemas.users import PasswordSetSchema, UserPatchSchema, UserQuerySchema, UserSchema
 from server.services import scope
-from server.services.people import invitations, staff
+from server.services.people import accounts, invitations, staff
 from server.services.roster import collectors, reference
 
 ROLE_NAMES = {**{role: label("role", role) for role in ("inspector", "regulator", "admin", "collector",
@@ -83,6 +83,16 @@ def person(user_id):
 
     return submit(UserPatchSchema(), change, template="console/_user_form.html", context=context,
                   done=lambda r: f"已保存 {r.display_name or r.username or r.id} 的账号设置")
+
+
+@bp.route("/people/<int:user_id>/password", methods=["POST"])
+@page("admin")
+def set_password(user_id):
+    account = scope.get_user_for(viewer(), user_id)
+    return submit(PasswordSetSchema(), lambda v: accounts.set_password_for(viewer(), user_id, v["password"],
+                                                                             v.get("username")),
+                  template="console/_password_form.html", context={"account": UserSchema().dump(account)},
+                  done="密码已设置：请当面转交，该用户下次登录时须修改为自己的密码")
 
 
 @bp.route("/collectors", methods=["POST"])

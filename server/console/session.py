@@ -5,7 +5,8 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 
 from server.auth import admit, user_for_token
 from server.console.blueprint import LOGIN_REASONS, bp
-from server.console.forms import safe_next
+from server.console.forms import attempt, load, safe_next
+from server.schemas.auth import OwnPasswordSchema
 from server.errors import ApiError
 from server.roles import CONSOLE_ROLES
 from server.services.people import accounts
@@ -23,6 +24,9 @@ def page(*roles):
                 return redirect(url_for("console.login", next=request.full_path if request.method == "GET" else None))
             # 401 → the login page, 403 → an error page (console.html_errors)
             admit(user_for_token(token, kind="console"), roles or CONSOLE_ROLES, refusal="没有权限访问此页面")
+            if g.current_user.password_must_change and request.endpoint not in ("console.own_password",
+                                                                                 "console.logout"):
+                return redirect(url_for("console.own_password"))  # an admin set it: choose one's own first
             return view(*args, **kwargs)
 
         return wrapper
@@ -58,6 +62,25 @@ def login():
     if status == 429 and retry:
         return (*response, {"Retry-After": retry})
     return response
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@page()
+def own_password():
+    """修改本人密码: required after an admin set or reset it, open to anyone at any time."""
+    forced = bool(g.current_user.password_must_change)
+    if request.method == "GET":
+        return render_template("console/password.html", form={}, errors={}, forced=forced)
+    values, errors = load(OwnPasswordSchema(), request.form)
+    if not errors and request.form.get("password") != request.form.get("password_again"):
+        errors = {"password_again": ["两次输入的新密码不一致"]}
+    if not errors:
+        _result, errors = attempt(lambda: accounts.change_own_password(g.current_user, values["current_password"],
+                                                                        values["password"]))
+    if errors:
+        return render_template("console/password.html", form={}, errors=errors, forced=forced), 422
+    flash("密码已修改")
+    return redirect(url_for("console.overview"), 303)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -1,7 +1,7 @@
 """People and their sessions: users (WeChat or console), login tokens, failed logins."""
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.clock import utcnow
@@ -21,6 +21,8 @@ class User(Audited, TimestampMixin, db.Model):
     unionid: Mapped[str | None] = mapped_column(String(128), index=True)
     username: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(256))
+    # Set by an admin who set or reset it: the user must choose their own at the next login.
+    password_must_change: Mapped[bool] = mapped_column(default=False, server_default=false())
     role: Mapped[str] = mapped_column(String(32), default="user")
     display_name: Mapped[str | None] = mapped_column(String(64))
     phone_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -1,6 +1,7 @@
 from server.api import Blueprint
 from server.auth import current_user, login_required
-from server.schemas.auth import (CodeSchema, LoginResultSchema, MePatchSchema, MeSchema, PasswordLoginSchema,
+from server.schemas.auth import (CodeSchema, LoginResultSchema, MePatchSchema, MeSchema, OwnPasswordSchema,
+                                 PasswordLoginSchema,
                                  PrivacyConsentSchema, WechatLoginSchema)
 from server.services.people import accounts, invitations
 
@@ -64,6 +65,15 @@ def patch_me(body):
 def privacy_consent(body):
     """同意隐私政策（记录版本与时间）."""
     return accounts.accept_privacy(current_user(), body["version"])
+
+
+@blp.route("/me/password", methods=["POST"])
+@login_required
+@blp.arguments(OwnPasswordSchema)
+@blp.response(204)
+def change_password(body):
+    """修改本人后台登录密码（管理员设置或重置密码后，须先修改才能继续使用后台）."""
+    accounts.change_own_password(current_user(), body["current_password"], body["password"])
 
 
 @blp.route("/me/deactivate", methods=["POST"])

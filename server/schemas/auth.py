@@ -13,6 +13,11 @@ class WechatLoginSchema(StrictSchema):
                             metadata={"description": "wx.login() 得到的 code"})
 
 
+class OwnPasswordSchema(StrictSchema):
+    current_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=128))
+    password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=128))
+
+
 class PasswordLoginSchema(StrictSchema):
     username = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=128))
@@ -28,6 +33,8 @@ class MeSchema(ma.Schema):
     shop_ids = ma.fields.List(ma.fields.Integer(), required=True)
     privacy_accepted_version = ma.fields.String(allow_none=True)
     phone = ma.fields.String(allow_none=True, metadata={"description": "the caller's own phone, unmasked"})
+    password_must_change = ma.fields.Boolean(metadata={
+        "description": "an admin set the console password: POST /me/password before anything else"})
 
 
 class LoginResultSchema(ma.Schema):

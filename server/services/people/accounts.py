@@ -147,7 +147,7 @@ def me(user):
             "jurisdiction": user.jurisdiction if user.role != "user" else None,
             "collector_company_id": user.collector_company_id, "shop_ids": shop_ids,
             "privacy_accepted_version": user.privacy_accepted_version,
-            "phone": decrypt(user.phone_encrypted)}
+            "phone": decrypt(user.phone_encrypted), "password_must_change": bool(user.password_must_change)}
 
 
 def update_me(user, changes):
@@ -215,11 +215,27 @@ def create_admin(username, password):
 
 
 def set_password_for(user, user_id, password, username=None):
-    """An admin sets a console user's password (the user must be visible to the admin)."""
-    set_password(scope.get_user_for(user, user_id), password, username)
+    """An admin sets or resets a console user's password (the user must be visible to the admin); the
+    user must choose their own at the next login (one the admin set for themself is their own)."""
+    account = scope.get_user_for(user, user_id)
+    set_password(account, password, username, must_change=account.id != user.id)
 
 
-def set_password(user, password, username=None):
+def change_own_password(user, current, password):
+    """A console user replaces their password (after an admin set it, before anything else)."""
+    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
+        fail(422, fields={"current_password": ["当前密码不正确"]})
+    if check_password_hash(user.password_hash, password):
+        fail(422, fields={"password": ["新密码不能与当前密码相同"]})
+    problem = password_problem(password, user.username)
+    if problem:
+        fail(422, fields={"password": [problem]})
+    user.password_hash, user.password_must_change = generate_password_hash(password), False
+    audit.record("user.change_password", "user", user.id, "修改本人后台登录密码")
+    db.session.commit()
+
+
+def set_password(user, password, username=None, must_change=False):
     """Give a console user (inspector, regulator or admin) a password."""
     if user.role not in CONSOLE_ROLES:
         fail(422, "只有执法人员、监管人员和管理员可以使用密码登录", fields={"password": ["该用户不是后台用户"]})
@@ -233,8 +249,9 @@ def set_password(user, password, username=None):
     problem = password_problem(password, user.username)
     if problem:
         fail(422, fields={"password": [problem]})
-    user.password_hash = generate_password_hash(password)
+    user.password_hash, user.password_must_change = generate_password_hash(password), must_change
     revoke_tokens(user, kind="console")
-    audit.record("user.set_password", "user", user.id, f"设置后台登录密码（用户名 {user.username}）")
+    audit.record("user.set_password", "user", user.id, f"设置后台登录密码（用户名 {user.username}）"
+                 + ("，须在下次登录时修改" if must_change else ""))
     db.session.commit()
 

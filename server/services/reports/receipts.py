@@ -184,6 +184,13 @@ def _sign(actor, receipt_id, rows, sha256, size):
     db.session.commit()
 
 
+def recent_of(user, limit=50):
+    """The caller's own latest exports, newest first (the console's list beside the export buttons)."""
+    return [document(receipt) for receipt in db.session.scalars(
+        select(ExportReceipt).where(ExportReceipt.exported_by_id == user.id)
+        .order_by(ExportReceipt.id.desc()).limit(limit))]
+
+
 def get_for(user, receipt_id):
     """The exporter's own receipt (an admin's: any); anyone else → 404."""
     return document(scope.get_receipt_for(user, receipt_id))
