@@ -95,7 +95,7 @@ def pages_of(world, role):
              f"/console/hotline?shop_id={world['shop']['id']}"] + [f"/console/queues?tab={tab}" for tab in
                                         ("changes", "disputed", "review", "overdue", "cases", "complaints")]
     if role != "inspector":
-        pages += ["/console/stats", "/console/import", "/console/people", "/console/exports", "/console/password"]
+        pages += ["/console/stats", "/console/stats?district_code=370811", "/console/import", "/console/people", "/console/exports", "/console/password"]
     return pages
 
 
@@ -145,6 +145,10 @@ def test_every_page_names_things_in_chinese_at_both_sizes(browser, working_city,
                     }).map(a => a.textContent)""")
                 if hidden:
                     problems.append((size, url, "menu items off screen", hidden))
+            smallest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('figure.chart svg text')]
+                .map(t => t.getBoundingClientRect().height).filter(h => h > 0), 99)""")
+            if smallest < 12:
+                problems.append((size, url, "chart labels smaller than 12 px", round(smallest, 1)))
             name = re.sub(r"[^a-z0-9]+", "-", url.removeprefix("/console").lower()).strip("-") or "overview"
             page.screenshot(path=str(SCREENSHOTS / f"walk-{role}-{size}-{name}.png"), full_page=True)
         context.close()

@@ -1,7 +1,7 @@
 """Bar charts drawn on the server as SVG geometry (no chart library, no script: the page prints
 and reads the same with JavaScript off).  ``bars`` lays out one bar group per label; the template
 ``console/_chart.html`` draws it."""
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 620, 230, 44, 54, 12
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 620, 250, 52, 64, 12  # labels 14 units: ≥ 12 px at the smallest width drawn
 
 
 def _nice_top(value):

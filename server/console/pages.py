@@ -24,7 +24,7 @@ from server.schemas.shops import ChangeRequestSchema, HistoryEntrySchema, ShopQu
 from server.schemas.stats import DistrictStatsPageSchema, PeriodSchema
 from server.services.enforcement import cases, complaints, inspections, rectifications
 from server.services.records import cleanings, handovers
-from server.services.reports import exports, overview as overview_service, receipts, stats
+from server.services.reports import exports, overview as overview_service, receipts, stats, trends
 from server.services.roster import change_requests, listing, reference
 
 SECTION_SIZE = 10  # the latest rows of each record kind on a shop's page
@@ -151,14 +151,48 @@ def shop(shop_id):
                            districts=present.district_names(), today=clock.today())
 
 
+def _total(rows):
+    """The city (or the caller's districts) as one row: the district rows added up."""
+    total = {"name": "合计", "shops": {"active": 0, "unclaimed": 0}, "grades": {"A": 0, "B": 0, "C": 0},
+             "overdue": {"purifier": 0, "waste": 0}, "inspections": 0, "issued": 0, "closed": 0,
+             "waste_kg": {"kitchen_waste": 0.0, "waste_oil": 0.0}, "hotline": 0, "complaints": 0}
+    for r in rows:
+        for group in ("shops", "grades", "waste_kg"):
+            for key in total[group]:
+                total[group][key] += r[group][key]
+        for key in ("purifier", "waste"):
+            total["overdue"][key] += r["overdue"][key]
+        total["inspections"] += r["inspections"]
+        total["issued"] += r["rectifications"]["issued"]
+        total["closed"] += r["rectifications"]["closed"]
+        total["hotline"] += r["hotline"]["received"]
+        total["complaints"] += r["complaints"]["received"]
+    total["closure_rate"] = total["closed"] / total["issued"] if total["issued"] else None
+    total["waste_kg"] = {k: round(v, 2) for k, v in total["waste_kg"].items()}
+    return total
+
+
+def _share(row, grade):
+    graded = sum(row["grades"].values())
+    return row["grades"][grade] / graded if graded else 0.0
+
+
 @bp.route("/stats")
 @page(*REGULATOR_ROLES)
 def statistics():
     args, errors = load(PeriodSchema(), request.args)
     result = None if errors else DistrictStatsPageSchema().dump(stats.districts(viewer(), args))
-    charts = None
+    charts, total, months, streets, district = None, None, None, None, district_asked()
     if result:
         rows = result["items"]
+        # Ranked: the larger share of A-grade shops first, then the smaller share of C.
+        rows.sort(key=lambda r: (-_share(r, "A"), _share(r, "C"), r["district_code"]))
+        for rank, row in enumerate(rows, start=1):
+            row["rank"], row["a_share"], row["c_share"] = rank, _share(row, "A"), _share(row, "C")
+        total = _total(rows)
+        months = trends.monthly(viewer(), {**args, **({"district_code": district} if district else {})})["items"]
+        if district:
+            streets = trends.streets(viewer(), district)
         charts = {
             "grades": bars([r["name"] for r in rows], {g: [r["grades"][g] for r in rows] for g in "ABC"},
                            stacked=True, colours={"A": "#2e9d5b", "B": "#e0a020", "C": "#d64541"}),
@@ -168,6 +202,15 @@ def statistics():
             "waste": bars([r["name"] for r in rows],
                           {"餐厨垃圾 kg": [r["waste_kg"]["kitchen_waste"] for r in rows],
                            "废弃油脂 kg": [r["waste_kg"]["waste_oil"] for r in rows]},
-                          colours={"餐厨垃圾 kg": "#6b8e23", "废弃油脂 kg": "#b8860b"}, unit="kg")}
+                          colours={"餐厨垃圾 kg": "#6b8e23", "废弃油脂 kg": "#b8860b"}, unit="kg"),
+            "trend": bars([m["month"] for m in months],
+                          {"检查次数": [m["inspections"] for m in months],
+                           "整改下达": [m["orders_issued"] for m in months],
+                           "市民投诉": [m["complaints"] for m in months]},
+                          colours={"检查次数": "#3b7dd8", "整改下达": "#e0a020", "市民投诉": "#d64541"}),
+            "trend_waste": bars([m["month"] for m in months],
+                                {"餐厨垃圾 kg": [m["kitchen_waste_kg"] for m in months]},
+                                colours={"餐厨垃圾 kg": "#6b8e23"}, unit="kg")}
     return render_template("console/stats.html", result=result, errors=errors, args=own_filters(PeriodSchema()),
-                           charts=charts), 422 if errors else 200
+                           charts=charts, total=total, months=months, streets=streets, district=district,
+                           district_names={d.code: d.name for d in reference.districts()}), 422 if errors else 200

@@ -11,7 +11,7 @@
   function labelCells(root) {
     root.querySelectorAll("table.list").forEach(function (table) {
       var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
-      table.querySelectorAll("tbody tr").forEach(function (tr) {
+      table.querySelectorAll("tbody tr, tfoot tr").forEach(function (tr) {
         Array.prototype.forEach.call(tr.children, function (td, i) {
           if (heads[i] && !td.hasAttribute("data-label") && !td.classList.contains("empty")) td.setAttribute("data-label", heads[i]);
         });

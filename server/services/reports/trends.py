@@ -1,0 +1,95 @@
+"""The statistics page's other two views of a period: month by month across it, and one district's
+streets (today's standing, from the same held pass as the district table and the map)."""
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from server.clock import end_of_day, start_of_day, to_shanghai
+from server.errors import fail
+from server.extensions import db
+from server.models.complaint import Complaint
+from server.models.inspection import Case, Inspection, Rectification
+from server.models.shop import Shop
+from server.models.tallies import WasteTally
+from server.services import scope
+from server.services.compliance import COUNTING_SLIP_STATUSES
+from server.services.reports import overview
+from server.services.reports.stats import period
+
+MEASURES = ("inspections", "orders_issued", "orders_closed", "kitchen_waste_kg", "complaints", "hotline")
+NO_STREET = "（未填街道）"
+
+
+def _months(start, end):
+    month, months = dt.date(start.year, start.month, 1), []
+    while month <= end:
+        months.append(month)
+        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return months
+
+
+def _key(moment):
+    local = to_shanghai(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
+    return dt.date(local.year, local.month, 1)
+
+
+def monthly(user, args):
+    """``{"from_", "to", "items": [{"month", measures...}]}``: the caller's districts month by month."""
+    start, end = period(args)
+    codes = scope.known_district_codes() if user.jurisdiction is None else list(user.jurisdiction)
+    codes = [code for code in codes if args.get("district_code") in (None, code)]
+    rows = {month: {"month": month.isoformat()[:7], **dict.fromkeys(MEASURES, 0)} for month in _months(start, end)}
+    lo, hi = start_of_day(start), end_of_day(end)
+    shops = select(Shop.id).where(Shop.district_code.in_(codes))
+
+    def count(measure, moments):
+        for moment in moments:
+            if moment is not None and lo <= moment < hi and (row := rows.get(_key(moment))):
+                row[measure] += 1
+
+    count("inspections", db.session.scalars(select(Inspection.inspected_at).where(
+        Inspection.shop_id.in_(shops), Inspection.voided_at.is_(None), Inspection.inspected_at >= lo,
+        Inspection.inspected_at < hi)))
+    count("orders_issued", db.session.scalars(select(Rectification.created_at).where(
+        Rectification.shop_id.in_(shops), Rectification.created_at >= lo, Rectification.created_at < hi)))
+    count("orders_closed", db.session.scalars(select(Rectification.closed_at).where(
+        Rectification.shop_id.in_(shops), Rectification.closed_at >= lo, Rectification.closed_at < hi)))
+    count("complaints", db.session.scalars(select(Complaint.created_at).where(
+        Complaint.district_code.in_(codes), Complaint.created_at >= lo, Complaint.created_at < hi)))
+    count("hotline", db.session.scalars(select(Case.received_at).where(
+        Case.source == "hotline", Case.district_code.in_(codes), Case.received_at >= lo, Case.received_at < hi)))
+    for day, centi in db.session.execute(
+            select(WasteTally.day, func.sum(WasteTally.centi_kg))
+            .where(WasteTally.district_code.in_(codes), WasteTally.waste_type == "kitchen_waste",
+                   WasteTally.status.in_(COUNTING_SLIP_STATUSES), WasteTally.day >= start, WasteTally.day <= end)
+            .group_by(WasteTally.day)):
+        day = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))
+        rows[dt.date(day.year, day.month, 1)]["kitchen_waste_kg"] += int(centi or 0)
+    for row in rows.values():
+        row["kitchen_waste_kg"] = round(row["kitchen_waste_kg"] / 100, 2)
+    return {"from_": start, "to": end, "items": list(rows.values())}
+
+
+def streets(user, district_code):
+    """A district's streets ranked by their share of C-grade shops (worst first): active and unclaimed
+    shops and the grades, as the held pass graded them."""
+    if district_code not in scope.known_district_codes() or not user.covers(district_code):
+        fail(404, "区县不存在或不在您的辖区内")
+    standings = overview.city_pass(user, any_age=True).standings
+    rows = {}
+    for shop_id, street, claimed_at in db.session.execute(
+            select(Shop.id, Shop.street, Shop.claimed_at).where(Shop.district_code == district_code,
+                                                                Shop.status == "active")):
+        name = (street or "").strip() or NO_STREET
+        row = rows.setdefault(name, {"street": name, "active": 0, "unclaimed": 0, "grades": {"A": 0, "B": 0, "C": 0}})
+        standing = standings.get(shop_id)
+        if standing is None or standing.grade is None:
+            continue
+        row["active"] += 1
+        row["unclaimed"] += claimed_at is None
+        row["grades"][standing.grade] += 1
+    ranked = sorted(rows.values(), key=lambda r: (-(r["grades"]["C"] / r["active"]) if r["active"] else 0,
+                                                  -r["active"], r["street"]))
+    for rank, row in enumerate(ranked, start=1):
+        row["rank"] = rank
+    return ranked
