@@ -26,6 +26,7 @@ from server.models import (Cleaning, CollectorCompany, Contract, Handover, Inspe
 from server.models.inspection import RectificationEvent
 from server.models.reference import ChecklistVersion
 from server.services import audit
+from tests.browser import browser  # noqa: F401 - one Chromium for every browser test module
 from tests.fake_wechat import FakeWeChat
 from tests.s3server import WeedServer
 from tests.helpers import ShopMade, at, bearer, credit_code, shop_body, upload_photo

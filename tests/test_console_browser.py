@@ -4,8 +4,6 @@ installs it and fails instead.  Screenshots at 1366×768 go to the folder printe
 import csv
 import io
 import os
-import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -14,32 +12,9 @@ import zxingcpp
 from PIL import Image
 
 from server.extensions import db
+from tests.browser import CLAIM_PREFIX, SCREENSHOTS  # the browser fixture itself: conftest.py
 from tests.console_city import PASSWORD, build
 from tests.helpers import credit_code, gunicorn_serving
-
-SCREENSHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS") or Path(__file__).parent.parent / "build" / "console-screenshots")
-CLAIM_PREFIX = "https://jn-cg.example.cn/mp/claim"  # as registered for 扫普通链接二维码打开小程序
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        message = ("browser tests need Debian's Chromium and a CJK font: "
-                   "apt-get install chromium fonts-wqy-microhei (never `playwright install`)")
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    sys.__stderr__.write(f"\nconsole screenshots: {SCREENSHOTS}\n")
 
 
 @pytest.fixture
@@ -128,10 +103,10 @@ def test_decide_a_change_request_and_move_a_case(desk):
     page.goto(f"/console/shops/{city.shop['id']}")
     page.fill(f"#decision-{city.change_request_id} input[name=note]", "核实无误")
     page.click(f"#decision-{city.change_request_id} button:has-text('批准')")
-    page.wait_for_selector(f"#decision-{city.change_request_id} .notice.ok")
-    assert "已批准" in page.inner_text(f"#decision-{city.change_request_id}")
-    page.reload()
+    page.wait_for_selector("main > .notice.ok")  # the page reloads by itself: no manual refresh
+    assert "已批准" in page.inner_text("main > .notice.ok")
     assert "6（" in page.inner_text(".facts")  # the shop now has 6 cooking heads
+    assert page.locator(f"#decision-{city.change_request_id}").count() == 0  # decided: the form has gone
 
     page.goto(f"/console/cases/{city.case_id}")
     page.select_option("select[name=to]", "assigned")
@@ -140,11 +115,10 @@ def test_decide_a_change_request_and_move_a_case(desk):
     page.wait_for_selector(".field-error, .notice.error")  # no assignee: the message beside the field
     assert "转办须指定承办人" in page.inner_text(f"#transition-{city.case_id}")
     assert page.input_value("input[name=note]") == "请王执法处置"  # what was typed is kept
-    page.fill("input[name=assignee_id]", str(city.inspector_id))
+    page.select_option("select[name=assignee_id]", str(city.inspector_id))  # picked from the district's staff
     page.click("#transition-%d button[type=submit]" % city.case_id)
-    page.wait_for_selector(f"#transition-{city.case_id} .notice.ok")
-    page.reload()
-    assert "转办" in page.inner_text("h1")
+    page.wait_for_selector("main > .notice.ok")
+    assert "转办" in page.inner_text("h1") and "王执法" in page.inner_text(".facts")
 
 
 def test_import_then_print_the_claim_code_sheet(desk, tmp_path):
@@ -197,8 +171,8 @@ def test_people_page_disables_an_inspector_in_place(desk):
     page.click(f"a[href='/console/people/{city.inspector_id}']")
     page.select_option("select[name=disabled]", "true")
     page.click("#user-form button[type=submit]")
-    page.wait_for_selector("#user-form .notice.ok")  # htmx swapped the box: no page load
-    assert "已保存" in page.inner_text("#user-form")
+    page.wait_for_selector("main > .notice.ok")  # saved, and the page shows it without a manual reload
+    assert "已保存" in page.inner_text("main > .notice.ok")
     shot(page, "person-saved")
     page.goto("/console/people")
     row = page.locator("tr", has=page.locator(f"a[href='/console/people/{city.inspector_id}']"))

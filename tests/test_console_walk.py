@@ -16,7 +16,7 @@ from server.extensions import db
 from server.models.user import User
 from tests.console_city import PASSWORD, build
 from tests.helpers import gunicorn_serving, upload_photo
-from tests.test_console_browser import CHROMIUM_ARGS, SCREENSHOTS, browser  # noqa: F401 - the fixture
+from tests.browser import SCREENSHOTS  # the browser fixture itself: conftest.py
 from tests.test_inspections import NEAR, items
 
 pytestmark = pytest.mark.timeout(600)
@@ -106,7 +106,7 @@ def visible_text(page):
         return body.innerText; }""")
 
 
-def log_in(browser, world, username, size):  # noqa: F811 - the fixture
+def log_in(browser, world, username, size):
     width, height = SIZES[size]
     context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", base_url=world["base"])
     page = context.new_page()
@@ -120,7 +120,7 @@ def log_in(browser, world, username, size):  # noqa: F811 - the fixture
 
 @pytest.mark.parametrize("username, role", [("zhang.admin", "admin"), ("li.jianguan", "regulator"),
                                             ("wang.zhifa", "inspector")])
-def test_every_page_names_things_in_chinese_at_both_sizes(browser, working_city, username, role):  # noqa: F811
+def test_every_page_names_things_in_chinese_at_both_sizes(browser, working_city, username, role):
     problems = []
     for size in SIZES:
         context, page = log_in(browser, working_city, username, size)
@@ -155,7 +155,7 @@ def test_every_page_names_things_in_chinese_at_both_sizes(browser, working_city,
     assert not problems, problems
 
 
-def test_evidence_at_each_decision_a_settled_slip_and_queues_that_empty(browser, working_city):  # noqa: F811
+def test_evidence_at_each_decision_a_settled_slip_and_queues_that_empty(browser, working_city):
     context, page = log_in(browser, working_city, "li.jianguan", "desk")
     page.goto("/console/queues?tab=review")
     row = page.locator("table.list tbody tr").first
@@ -180,6 +180,8 @@ def test_evidence_at_each_decision_a_settled_slip_and_queues_that_empty(browser,
     assert page.locator("a[role=tab].on .count").inner_text() == "0"
     assert "没有有争议的联单" in page.inner_text("main")
     page.goto("/console/queues?tab=complaints")
+    picker = page.locator(".queue-item select[name=shop_id]").inner_text()
+    assert "王记砂锅古槐路店" in picker and "米" in picker  # the shops near where the complaint was made
     page.select_option(".queue-item select[name=action]", "not_ours")
     page.fill(".queue-item input[name=reason]", "属生态环境部门职责")
     page.fill(".queue-item input[name=reply]", "已转交生态环境部门处理")

@@ -3,7 +3,7 @@ service does the work, and what failed is shown beside the field with what was t
 from urllib.parse import urlsplit
 
 import marshmallow as ma
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
 from server.errors import ApiError
 from server.extensions import db
@@ -71,10 +71,12 @@ def attempt(action):
         return None, errors
 
 
-def submit(schema, action, *, template, done, context=None):
+def submit(schema, action, *, template, done, context=None, refresh=True):
     """A form post: validate with ``schema``, run ``action(values)``; on success flash ``done`` (a message,
     or a function of the result giving one) and go back where the form came from (or show the fragment
-    ``template`` with ``ok`` for an htmx swap); otherwise show ``template`` again with the errors, 422."""
+    ``template`` with ``ok`` for an htmx swap, and — ``refresh`` — have htmx reload the page, so what
+    the action changed shows everywhere on it and a handled item leaves its list; a form that shows a
+    one-time code keeps the page); otherwise show ``template`` again with the errors, 422."""
     values, errors = load(schema, request.form)
     result = None
     if not errors:
@@ -86,6 +88,10 @@ def submit(schema, action, *, template, done, context=None):
         return render_template("console/form_page.html", fragment=template, **context), 422
     message = done(result) if callable(done) else done
     if request.headers.get("HX-Request"):
-        return render_template(template, **context, ok=message, result=result)
+        response = current_app.make_response(render_template(template, **context, ok=message, result=result))
+        if refresh:
+            flash(message)
+            response.headers["HX-Refresh"] = "true"
+        return response
     flash(message)
     return redirect(safe_next(request.form.get("back") or request.path), 303)

@@ -57,7 +57,7 @@ def invite():
     return submit(InvitationCreateSchema(), lambda v: invitations.create(viewer(), v),
                   template="console/_invitation_form.html",
                   context={"districts": districts_in_view(), "companies": _companies()},
-                  done=lambda r: f"邀请码已生成（只显示这一次，请立即转交）：{r['code']}")
+                  done=lambda r: f"邀请码已生成（只显示这一次，请立即转交）：{r['code']}", refresh=False)
 
 
 def _user_form_context(account):

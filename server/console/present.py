@@ -67,3 +67,18 @@ def company_names(ids):
         return {}
     return dict(db.session.execute(select(CollectorCompany.id, CollectorCompany.name)
                                    .where(CollectorCompany.id.in_(wanted))).all())
+
+
+def nearby_for(complaints, radius_m=200):
+    """``{complaint id: [(shop id, name, metres)]}``: the shops of each complaint's district near where
+    it was made, nearest first — the picker for the shop a complaint is about."""
+    from server.services.enforcement.complaints import nearby_shops
+
+    found = {}
+    for complaint in complaints:
+        if complaint.get("lat") is None or complaint.get("status") not in ("open", "linked"):
+            continue
+        found[complaint["id"]] = [(shop.id, shop.name, round(distance)) for distance, shop
+                                  in nearby_shops(complaint["lat"], complaint["lng"], radius_m)
+                                  if shop.district_code == complaint["district_code"]][:10]
+    return found

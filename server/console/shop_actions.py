@@ -44,7 +44,7 @@ def shop_claim_code(shop_id):
         return issued
 
     return submit(_NoFields(), issue, template="console/_claim_code_form.html",
-                  context={"shop_id": shop_id}, done="认领码已签发（此前未用的认领码作废）")
+                  context={"shop_id": shop_id}, done="认领码已签发（此前未用的认领码作废）", refresh=False)
 
 
 class _NoFields(StrictSchema):

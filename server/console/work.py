@@ -72,6 +72,7 @@ def queues():
     return render_template("console/queues.html", tabs=TABS, tab=tab, result=result, filters=filters, counts=counts,
                            errors=errors, area=area, today=clock.today(), districts_in_view=districts_in_view(),
                            inspections=inspections, case_statuses=CASE_FILTERS,
+                           nearby=present.nearby_for(rows) if tab == "complaints" else {},
                            names=present.shop_names(r.get("shop_id") for r in rows),
                            people=present.people_names(r.get("assignee_id") for r in rows),
                            districts=present.district_names())
@@ -156,7 +157,8 @@ def complaint_list():
     args, errors = load(ComplaintQuerySchema(), request.args)
     result = None if errors else page_of(ComplaintSchema)().dump(complaints.list_for(viewer(), args))
     names = present.shop_names(p.get("shop_id") for p in result["items"]) if result else {}
-    return render_template("console/complaints.html", result=result, errors=errors, names=names,
+    nearby = present.nearby_for(result["items"]) if result else {}
+    return render_template("console/complaints.html", result=result, errors=errors, names=names, nearby=nearby,
                            args=own_filters(ComplaintQuerySchema())), \
         422 if errors else 200
 
@@ -164,6 +166,9 @@ def complaint_list():
 @bp.route("/complaints/<int:complaint_id>/triage", methods=["POST"])
 @page()
 def triage_complaint(complaint_id):
+    found = ComplaintSchema().dump(scope.get_complaint_for(viewer(), complaint_id))
     return submit(TriageSchema(), lambda v: complaints.triage(viewer(), complaint_id, v),
-                  template="console/_triage_form.html", context={"complaint_id": complaint_id},
-                  done=lambda r: f"投诉 #{complaint_id} 已处理" + (f"，已立案 #{r['case_id']}" if r.get("case_id") else ""))
+                  template="console/_triage_form.html",
+                  context={"complaint_id": complaint_id, "complaint": found, "nearby": present.nearby_for([found])},
+                  done=lambda r: f"投诉 {complaint_id} 已处理" + (f"，已立案（案件 {r['case_id']}）" if r.get("case_id")
+                                                              else ""))
