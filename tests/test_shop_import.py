@@ -46,7 +46,7 @@ def shops_count():
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
 def test_csv_in_every_encoding_excel_produces(client, regulator, encoding):
     result = post(client, regulator, csv_bytes([row(1), row(2)], encoding=encoding)).get_json()
-    assert result == {"created": 2, "skipped": 0, "errors": []}
+    assert result == {"created": 2, "skipped": 0, "existing": 0, "invalid": 0, "errors": []}
     names = sorted(db.session.scalars(select(Shop.name)))
     assert names == ["导入饭店1", "导入饭店2"]
     shop = db.session.scalar(select(Shop).where(Shop.name == "导入饭店1"))
@@ -58,10 +58,13 @@ def test_bad_rows_are_reported_with_line_numbers_and_good_rows_created(client, r
             row(4, 区县代码="370883"), row(5, 名称="=HYPERLINK(\"http://evil\")"), row(1), row(6, 净化设施="也许")]
     result = post(client, regulator, csv_bytes(rows)).get_json()
     assert result["created"] == 1 and result["skipped"] == 6
+    assert result["existing"] == 1 and result["invalid"] == 5  # counted apart
     by_row = {e["row"]: e["message"] for e in result["errors"]}
     assert set(by_row) == {3, 4, 5, 6, 7, 8}
     assert "校验位" in by_row[3] and "填反" in by_row[4] and "辖区" in by_row[5]
     assert "公式" in by_row[6] and "已在名录中" in by_row[7] and "有" in by_row[8]
+    assert "“统一社会信用代码”列" in by_row[3] and "uscc" not in by_row[3]  # the file's own header
+    assert {e["row"]: e["kind"] for e in result["errors"]}[7] == "existing"
 
 
 def test_xlsx_import_with_numbers_and_a_formula_cell(client, regulator):

@@ -280,9 +280,12 @@ class ContractSchema(ma.Schema):
 
 class ImportResultSchema(ma.Schema):
     created = ma.fields.Integer(required=True)
-    skipped = ma.fields.Integer(required=True)
-    errors = ma.fields.List(ma.fields.Dict(), required=True,
-                            metadata={"description": "[{row, message}], row = line in the file, header = 1"})
+    skipped = ma.fields.Integer(required=True, metadata={"description": "rows not imported: existing + invalid"})
+    existing = ma.fields.Integer(metadata={"description": "rows of shops already on the roster (same code and address)"})
+    invalid = ma.fields.Integer(metadata={"description": "rows with a problem to fix"})
+    errors = ma.fields.List(ma.fields.Dict(), required=True, metadata={
+        "description": "[{row, message, kind}], row = line in the file, header = 1; kind existing | invalid; "
+                       "the message names the file's own column header"})
 
 
 class ImportFileSchema(StrictSchema):

@@ -94,20 +94,28 @@ def _text(value):
     return str(value).strip()
 
 
+CHINESE = {field: header for header, field in HEADERS.items()} | {"purifier": "净化设施", "open_air_bbq": "露天烧烤",
+                                                                  "rated_efficiency": "净化效率"}
+
+
 def _columns(header):
-    columns, unknown = [], []
+    """The field of each column, and ``{field: the header as the file wrote it}`` (what a message names:
+    a person fixes the column they see; an English header is named in Chinese too)."""
+    columns, unknown, named = [], [], {}
     for name in header:
         name = _text(name)
         field = HEADERS.get(name) or ENGLISH.get(name)
         if name and field is None:
             unknown.append(name)
         columns.append(field)
+        if field:
+            named[field] = name if name in HEADERS else f"{CHINESE.get(field, name)}（{name}）"
     missing = [h for h, f in HEADERS.items() if f in REQUIRED and f not in columns]
     if unknown or missing:
         problems = (["缺少必需的列：" + "、".join(missing)] if missing else []) + (
             ["无法识别的列：" + "、".join(unknown)] if unknown else [])
         fail(422, "表头不正确：" + "；".join(problems), fields={"file": problems})
-    return columns
+    return columns, named
 
 
 def _row_to_body(columns, values):
@@ -126,8 +134,13 @@ def _row_to_body(columns, values):
     return body
 
 
-def _reason(messages):
-    return "；".join(f"{field}：{'、'.join(reasons)}" for field, reasons in flatten_messages(messages).items())
+def _reason(messages, named):
+    """Each problem named by the file's own column header."""
+    def column(field):
+        top = field.split(".")[0]
+        return named.get(field) or named.get(top) or named.get(f"purifier_{field.split('.')[-1]}") \
+            or CHINESE.get(top, field)
+    return "；".join(f"“{column(field)}”列：{'、'.join(reasons)}" for field, reasons in flatten_messages(messages).items())
 
 
 def import_file(user, file):
@@ -139,7 +152,7 @@ def import_file(user, file):
         header = next(rows)
     except StopIteration:
         fail(422, "文件是空的", fields={"file": ["文件为空"]})
-    columns = _columns(header)
+    columns, named = _columns(header)
     good, errors = [], []
     for number, values in enumerate(rows, start=2):
         if number - 1 > MAX_ROWS:
@@ -152,18 +165,22 @@ def import_file(user, file):
             if not user.covers(body["district_code"]):
                 raise ValueError(f"区县 {body['district_code']} 不在您的辖区内")
         except ma.ValidationError as exc:
-            errors.append({"row": number, "message": _reason(exc.messages)})
+            errors.append({"row": number, "message": _reason(exc.messages, named), "kind": "invalid"})
             continue
         except ApiError as exc:
-            errors.append({"row": number, "message": _reason(exc.fields or {}) or exc.description})
+            errors.append({"row": number, "message": _reason(exc.fields or {}, named) or exc.description,
+                           "kind": "invalid"})
             continue
         except ValueError as exc:
-            errors.append({"row": number, "message": str(exc)})
+            errors.append({"row": number, "message": str(exc), "kind": "invalid"})
             continue
         good.append((number, body))
     created = _create(user, good, errors)
-    # skipped = every row not created: invalid ones and those already on the roster (both listed in errors)
-    return {"created": created, "skipped": len(errors), "errors": sorted(errors, key=lambda e: e["row"])}
+    # skipped = every row not created: invalid ones and those already on the roster (both listed in errors,
+    # each with its kind, and counted apart)
+    existing = sum(error["kind"] == "existing" for error in errors)
+    return {"created": created, "skipped": len(errors), "existing": existing, "invalid": len(errors) - existing,
+            "errors": sorted(errors, key=lambda e: e["row"])}
 
 
 def _create(user, good, errors):
@@ -178,7 +195,8 @@ def _create(user, good, errors):
     for number, body in good:
         key = (body["uscc"], shops.address_key(body["address"]))
         if key in existing or key in seen:
-            errors.append({"row": number, "message": "该店铺已在名录中（统一社会信用代码与地址相同），已跳过"})
+            errors.append({"row": number, "message": "该店铺已在名录中（统一社会信用代码与地址相同），已跳过",
+                           "kind": "existing"})
             continue
         seen.add(key)
         new.append(shops.new_shop(body, source="import", created_by=user))
