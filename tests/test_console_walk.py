@@ -111,6 +111,7 @@ def log_in(browser, world, username, size):
     context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", base_url=world["base"])
     page = context.new_page()
     page.goto("/console/login")
+    page.screenshot(path=str(SCREENSHOTS / f"walk-login-{size}.png"))
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")

@@ -71,3 +71,25 @@ def test_the_bulk_loader_stores_what_the_orm_would(city, frozen_clock):
     assert rows[0].received_at.utcoffset() == dt.timedelta(0)
     with pytest.raises(KeyError, match="no column"):
         Loader(db.session).add(Cleaning, {"shop_id": shop.id, "colour": "red"})
+
+
+def test_the_demo_city_is_plausible(app):
+    """Roughly 60 % A, 25 % B, 15 % C; overdue orders a minority and some already cases; addresses and
+    company names as a person would write them (no district codes)."""
+    from collections import Counter
+
+    from server.models import Case, CollectorCompany, Rectification
+    from server.services.compliance import order_overdue
+
+    assert app.test_cli_runner().invoke(args=["seed-demo", "--shops", "400"]).exit_code == 0
+    grades = Counter(c["grade"] for c in compliance_bulk(select(Shop.id)).values())
+    shares = {g: grades[g] / sum(grades.values()) for g in "ABC"}
+    assert 0.45 < shares["A"] < 0.75 and 0.12 < shares["B"] < 0.38 and 0.06 < shares["C"] < 0.26, shares
+    orders = db.session.scalars(select(Rectification)).all()
+    overdue = [o for o in orders if order_overdue(o.status, o.deadline, dt.datetime.now(SHANGHAI).date())]
+    assert 0 < len(overdue) < len(orders) / 3
+    assert 0 < db.session.scalar(select(func.count()).select_from(Case)) <= len(overdue)
+    addresses = db.session.scalars(select(Shop.address)).all()
+    names = db.session.scalars(select(CollectorCompany.name)).all()
+    assert all(a.startswith("济宁市") and "3708" not in a for a in addresses)
+    assert all("3708" not in n for n in names) and all(db.session.scalars(select(Shop.street)))

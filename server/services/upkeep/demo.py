@@ -8,18 +8,20 @@ district.  50,000 shops make about 2 million slips.  Deterministic for a given s
 import datetime as dt
 import random
 
+from flask import current_app
 from sqlalchemy import func, select
 
-from server.clock import UTC, business_date, utcnow
+from server.clock import business_date, to_shanghai, utcnow
 from server.extensions import db
 from server.geo import cell_of
 from server.models.collector import CollectorCompany
-from server.models.inspection import Inspection, InspectionItem, Rectification, RectificationEvent
+from server.models.inspection import Case, CaseEvent, Inspection, InspectionItem, Rectification, RectificationEvent
 from server.models.records import Cleaning, Handover
 from server.models.reference import ChecklistVersion, District
 from server.models.shop import Contract, Shop, ShopMember
 from server.models.user import User
 from server.services import audit, compliance
+from server.services.compliance import MIN_EFFICIENCY, scale_of
 from server.services.records import tallies
 from server.services.upkeep.bulk import Loader
 from server.validators import USCC_CHARSET, uscc_check_char
@@ -30,6 +32,12 @@ CENTRES = {  # rough centre of each jurisdiction (lat, lng)
     "370832": (35.80, 116.10), "370881": (35.58, 116.99), "370883": (35.40, 116.97), "370871": (35.38, 116.52),
     "370891": (35.36, 116.60), "370800-JK": (35.30, 116.55)}
 NAMES = ["老王烧烤", "鸿运火锅", "川味小馆", "家常菜馆", "鲁菜馆", "快餐店", "面馆", "羊汤馆", "饺子馆", "大排档"]
+ROADS = ["古槐路", "建设路", "太白路", "琵琶山路", "红星路", "共青团路", "运河路", "吴泰闸路", "光明路", "车站路"]
+STREETS = ["城区街道", "东关街道", "西关街道", "南苑街道", "北湖街道", "新城街道"]
+# Shares that make a plausible city (about 60 % A, 25 % B, 15 % C; overdue orders a minority, some already
+# cases): what goes wrong, and how often.
+NO_PURIFIER, NO_CONTRACT, EXPIRED, UNDERSIZED, LAPSED_CLEANING, LAPSED_WASTE = 0.012, 0.015, 0.015, 0.015, 0.035, 0.02
+FAILING_INSPECTION, ORDER_LEFT_OPEN, OVERDUE_MADE_CASE = 0.16, 0.12, 0.5
 CODES = ["P1", "P2", "P3", "P4", "W1", "W2", "W3", "W4", "W5", "O1", "O2", "O3"]
 
 
@@ -45,14 +53,18 @@ def seed(shops, seed=2024, echo=print):
     now = utcnow()
     start = now - dt.timedelta(days=365)
     checklist_id = db.session.scalar(select(ChecklistVersion.id).order_by(ChecklistVersion.version.desc()))
-    districts = list(db.session.scalars(select(District.code).order_by(District.position)))
+    named = dict(db.session.execute(select(District.code, District.name).order_by(District.position)).all())
+    districts = list(named)
+    intervals = dict(zip(("small", "medium", "large"), current_app.config["PURIFIER_INTERVAL_DAYS"]))
     owner = User(openid="dev-demo-owner", role="user", display_name="演示店主")
     inspector = User(openid="dev-demo-inspector", role="inspector", display_name="演示执法人员", jurisdiction=None)
     db.session.add_all([owner, inspector])
     db.session.flush()
     companies = {}
     for i, code in enumerate(districts):
-        company = CollectorCompany(name=f"{code} 餐厨收运有限公司", uscc=_uscc(10_000_000 + i), licence_no=f"DEMO-{i}",
+        place = named[code].removesuffix("区").removesuffix("县").removesuffix("市")
+        company = CollectorCompany(name=f"济宁{place}环境再生资源有限公司", uscc=_uscc(10_000_000 + i),
+                                   licence_no=f"JNCY-2026-{i + 1:03d}",
                                    licence_valid_until=business_date(now) + dt.timedelta(days=365), districts=[code])
         db.session.add(company)
         db.session.flush()
@@ -62,14 +74,18 @@ def seed(shops, seed=2024, echo=print):
         code = districts[n % len(districts)]
         lat, lng = CENTRES.get(code, (35.41, 116.59))
         heads = rnd.choice([1, 2, 2, 3, 3, 4, 6, 8])
-        address = f"{code} 演示路 {n} 号"
+        address = f"济宁市{named[code]}{rnd.choice(ROADS)}{n}号"
+        scale = scale_of(heads)
+        efficiency = rnd.choice([MIN_EFFICIENCY[scale] - 10, None]) if rnd.random() < UNDERSIZED \
+            else rnd.choice([None, MIN_EFFICIENCY[scale] + 5, 90.0, 95.0])
         shop_lat, shop_lng = lat + rnd.uniform(-0.05, 0.05), lng + rnd.uniform(-0.05, 0.05)
         loader.add(Shop, {"id": n, "name": f"{rnd.choice(NAMES)}{n}号店", "uscc": _uscc(n), "address": address,
                           "address_key": address.replace(" ", ""), "district_code": code,
                           "lat": shop_lat, "lng": shop_lng, "geo_cell": cell_of(shop_lat, shop_lng),
+                          "street": rnd.choice(STREETS),
                           "cooking_heads": heads, "open_air_bbq": rnd.random() < 0.1,
-                          "purifier_installed": rnd.random() > 0.03,
-                          "purifier_rated_efficiency": rnd.choice([None, 70.0, 80.0, 90.0, 95.0]),
+                          "purifier_installed": rnd.random() > NO_PURIFIER,
+                          "purifier_rated_efficiency": efficiency,
                           "status": "active", "registered_on": business_date(start), "source": "import",
                           "claimed_at": start if n % 5 else None, "created_by_id": inspector.id,
                           "created_at": start, "updated_at": start})
@@ -82,9 +98,10 @@ def seed(shops, seed=2024, echo=print):
 
     contracts = [{"id": n, "shop_id": n, "collector_company_id": companies[districts[n % len(districts)]],
                   "contract_no": f"HT-{n}", "valid_from": business_date(start),
-                  "valid_until": business_date(now) + dt.timedelta(days=rnd.choice([-20, 200, 300, 365])),
+                  "valid_until": business_date(now) + dt.timedelta(days=-20 if rnd.random() < EXPIRED
+                                                                   else rnd.choice([200, 300, 365])),
                   "recorded_by_id": inspector.id, "recorded_at": start} for n in range(1, shops + 1)
-                 if rnd.random() > 0.05]
+                 if rnd.random() > NO_CONTRACT]
     loader.add_all(Contract, contracts)
     loader.flush()
     contract_of = {c["shop_id"]: c for c in contracts}
@@ -92,12 +109,17 @@ def seed(shops, seed=2024, echo=print):
         db.session.execute(db.text("SELECT setval(pg_get_serial_sequence('contracts', 'id'), :n)"), {"n": shops})
 
     counts = {"slips": 0}
+    overdue_orders = []
     inspection_id = order_id = 0
+    heads_of = {row.id: row.cooking_heads for row in db.session.execute(select(Shop.id, Shop.cooking_heads))}
     for n in range(1, shops + 1):
+        interval = intervals[scale_of(heads_of[n])]
+        # Most shops clean before they are due; a few stopped two intervals ago (overdue now).
+        last_day = now - dt.timedelta(days=2 * interval) if rnd.random() < LAPSED_CLEANING else now
         day = start
         while True:
-            day += dt.timedelta(days=rnd.randint(40, 80))
-            if day >= now:
+            day += dt.timedelta(days=max(1, round(interval * rnd.uniform(0.6, 1.0))))
+            if day >= last_day:
                 break
             loader.add(Cleaning, {"shop_id": n, "cleaned_on": business_date(day), "parts": ["purifier", "hood"],
                               "performed_by": "company", "company_name": "演示清洗公司", "logged_by_id": owner.id,
@@ -106,9 +128,13 @@ def seed(shops, seed=2024, echo=print):
         contract = contract_of.get(n)
         if contract:
             moment = start
+            # A slip every week or so through the year, every day or two in the last ten days (the
+            # waste is overdue after WASTE_MAX_GAP_DAYS without one); a few shops stopped handing over.
+            stop = now - dt.timedelta(days=rnd.randint(5, 12)) if rnd.random() < LAPSED_WASTE else now
+            recent = now - dt.timedelta(days=10)
             while True:
-                moment += dt.timedelta(hours=rnd.randint(150, 260))
-                if moment >= now:
+                moment += dt.timedelta(hours=rnd.randint(20, 60) if moment >= recent else rnd.randint(150, 260))
+                if moment >= stop:
                     break
                 counts["slips"] += 1
                 declared = round(rnd.uniform(10, 80), 1)
@@ -131,13 +157,13 @@ def seed(shops, seed=2024, echo=print):
                                 "checklist_version_id": checklist_id, "inspected_at": when, "received_at": when,
                                 "late_entry": False, "lat": 35.4, "lng": 116.6, "distance_m": 20.0,
                                 "far_from_shop": False})
-            failed = rnd.sample(CODES, 1) if rnd.random() < 0.25 else []
+            failed = rnd.sample(CODES, 1) if rnd.random() < FAILING_INSPECTION else []
             loader.add_all(InspectionItem, ({"inspection_id": inspection_id, "code": c,
                                              "result": "fail" if c in failed else "pass"} for c in CODES))
             if failed:
                 order_id += 1
                 deadline = business_date(when) + dt.timedelta(days=7)
-                closed = rnd.random() < 0.7 and when + dt.timedelta(days=5) <= now  # nothing happens in the future
+                closed = rnd.random() > ORDER_LEFT_OPEN and when + dt.timedelta(days=5) <= now  # not in the future
                 loader.add(Rectification, {"id": order_id, "shop_id": n, "inspection_id": inspection_id, "items": failed,
                                "status": "closed" if closed else "open", "deadline": deadline, "created_at": when,
                                "closed_at": when + dt.timedelta(days=5) if closed else None})
@@ -146,9 +172,24 @@ def seed(shops, seed=2024, echo=print):
                 if closed:
                     loader.add(RectificationEvent, {"rectification_id": order_id, "action": "accepted",
                                                     "actor_id": inspector.id, "at": when + dt.timedelta(days=5)})
+                elif deadline < business_date(now):
+                    overdue_orders.append((order_id, n, deadline))
         if n % 10_000 == 0:
             echo(f"… {n} 家店铺的记录已生成")
     loader.flush()
+    district_of = {n: districts[n % len(districts)] for n in range(1, shops + 1)}
+    made_cases = overdue_orders[::round(1 / OVERDUE_MADE_CASE)]  # some overdue orders are already cases
+    for order, shop_id, deadline in made_cases:
+        opened = dt.datetime.combine(deadline + dt.timedelta(days=2), dt.time(2), tzinfo=dt.UTC)
+        case = Case(shop_id=shop_id, source="rectification", source_id=order, status="assigned",
+                    district_code=district_of[shop_id], assignee_id=inspector.id, created_by_id=inspector.id,
+                    created_at=opened, deadline=deadline + dt.timedelta(days=32))
+        db.session.add(case)
+        db.session.flush()
+        db.session.add_all([CaseEvent(case_id=case.id, from_status=None, to_status="accepted", actor_id=inspector.id,
+                                      at=opened, note="整改逾期，立案"),
+                            CaseEvent(case_id=case.id, from_status="accepted", to_status="assigned",
+                                      actor_id=inspector.id, at=opened, note="转办", assignee_id=inspector.id)])
     audit.record("demo.seed", "shop", None, f"生成演示数据：{shops} 家店铺")
     if db.engine.dialect.name == "postgresql":
         # Rows were inserted with explicit ids: move each sequence past them, or the next shop,
@@ -179,5 +220,5 @@ def seed(shops, seed=2024, echo=print):
     totals = {name: db.session.scalar(select(func.count()).select_from(model)) for name, model in
               (("cleanings", Cleaning), ("handovers", Handover), ("inspections", Inspection))}
     echo(f"完成：{shops} 家店铺，{totals['cleanings']} 条清洗记录，{totals['handovers']} 张联单，"
-         f"{totals['inspections']} 次检查（{now.astimezone(UTC):%Y-%m-%d} 前一年）")
+         f"{totals['inspections']} 次检查（{to_shanghai(now):%Y-%m-%d} 前一年）")
     return totals
