@@ -14,7 +14,8 @@ DEFAULT_PER_PAGE = 20
 class AreaArgs(StrictSchema):
     """A work queue's area: a district and, within it, a street (the shop's)."""
 
-    district_code = ma.fields.String(validate=ma.validate.Regexp(r"^[0-9]{6}$", error="区县代码应为 6 位数字"))
+    district_code = ma.fields.String(validate=ma.validate.Regexp(r"^[0-9]{6}(-[A-Z]{1,8})?$",
+                                                                 error="区县代码应为 6 位数字（功能区如 370800-JK）"))
     street = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
 
 

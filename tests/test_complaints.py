@@ -162,7 +162,9 @@ def test_statistics_and_the_ledger_count_complaints_by_district(client, people, 
     assert ledger.status_code == 200 and ledger.headers["X-Export-Receipt"]
     rows = list(csv.reader(io.StringIO(ledger.get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == 4 and rows[0][0] == "投诉ID" and rows[1][1] == "油烟扰民"
-    assert {row[8] for row in rows[1:]} == {"已关联店铺", "重复投诉", "待处理"} and "\n" in rows[1][5]  # lines kept
+    status, content = rows[0].index("状态"), rows[0].index("内容")
+    assert {row[status] for row in rows[1:]} == {"已关联店铺", "重复投诉", "待分办"} and "\n" in rows[1][content]
+    assert {row[rows[0].index("区县")] for row in rows[1:]} == {"任城区"}
     _far, far_regulator = login_as("regulator", jurisdiction=["370812"])
     far_rows = list(csv.reader(io.StringIO(client.get("/api/v1/exports/complaints.csv", headers=far_regulator)
                                            .get_data(as_text=True).lstrip("\ufeff"))))

@@ -117,3 +117,9 @@ def test_the_login_page_shows_only_the_messages_it_knows(client, city):
     moved = client.get("/console/shops")
     assert moved.status_code == 302 and "reason=expired" in moved.headers["Location"]
     assert "登录已失效，请重新登录" in client.get(moved.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_functional_zones_code_is_a_district_code_too(client, city):
+    console_login(client, username="zhang.admin")  # the city-wide admin of this module's city
+    for url in ("/console/", "/console/map.json", "/console/queues", "/console/stats"):
+        assert client.get(url, query_string={"district_code": "370800-JK"}).status_code == 200, url

@@ -41,8 +41,8 @@ def district_asked():
     code = request.args.get("district_code", "")
     if not code:
         return None
-    if not re.fullmatch(r"[0-9]{6}", code):
-        fail(400, "区县代码格式有误，应为 6 位数字")
+    if not re.fullmatch(r"[0-9]{6}(-[A-Z]{1,8})?", code):  # a county's code, or a zone's (370800-JK)
+        fail(400, "区县代码格式有误，应为 6 位数字（功能区如 370800-JK）")
     if code not in {d.code for d in districts_in_view()}:
         fail(404, "区县不存在或不在您的辖区内")
     return code

@@ -10,7 +10,9 @@ from server.schemas.shops import validate_phone
 from server.security import decrypt, mask_phone
 from server.validators import MAX_ID, PhotoIds, Text
 
-DISTRICT = ma.fields.String(validate=ma.validate.Length(equal=6))
+# A county's code (370811) or a functional zone's (370800-JK).
+DISTRICT = ma.fields.String(validate=ma.validate.Regexp(r"^[0-9]{6}(-[A-Z]{1,8})?$",
+                                                        error="区县代码应为 6 位数字（功能区如 370800-JK）"))
 
 
 class ComplaintInSchema(StrictSchema):
