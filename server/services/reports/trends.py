@@ -4,7 +4,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from server.clock import end_of_day, start_of_day, to_shanghai
+from server.clock import end_of_day, start_of_day
+from server.database import business_day
 from server.errors import fail
 from server.extensions import db
 from server.models.complaint import Complaint
@@ -28,11 +29,6 @@ def _months(start, end):
     return months
 
 
-def _key(moment):
-    local = to_shanghai(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
-    return dt.date(local.year, local.month, 1)
-
-
 def monthly(user, args):
     """``{"from_", "to", "items": [{"month", measures...}]}``: the caller's districts month by month."""
     start, end = period(args)
@@ -42,22 +38,20 @@ def monthly(user, args):
     lo, hi = start_of_day(start), end_of_day(end)
     shops = select(Shop.id).where(Shop.district_code.in_(codes))
 
-    def count(measure, moments):
-        for moment in moments:
-            if moment is not None and lo <= moment < hi and (row := rows.get(_key(moment))):
-                row[measure] += 1
+    def count(measure, column, *where):
+        """Add up ``measure`` by the business day of ``column`` (grouped in the database: a day a row)."""
+        day = business_day(column, db.session)
+        for on, number in db.session.execute(select(day, func.count()).where(column >= lo, column < hi, *where)
+                                             .group_by(day)):
+            on = on if isinstance(on, dt.date) else dt.date.fromisoformat(str(on))
+            if (row := rows.get(dt.date(on.year, on.month, 1))):
+                row[measure] += number
 
-    count("inspections", db.session.scalars(select(Inspection.inspected_at).where(
-        Inspection.shop_id.in_(shops), Inspection.voided_at.is_(None), Inspection.inspected_at >= lo,
-        Inspection.inspected_at < hi)))
-    count("orders_issued", db.session.scalars(select(Rectification.created_at).where(
-        Rectification.shop_id.in_(shops), Rectification.created_at >= lo, Rectification.created_at < hi)))
-    count("orders_closed", db.session.scalars(select(Rectification.closed_at).where(
-        Rectification.shop_id.in_(shops), Rectification.closed_at >= lo, Rectification.closed_at < hi)))
-    count("complaints", db.session.scalars(select(Complaint.created_at).where(
-        Complaint.district_code.in_(codes), Complaint.created_at >= lo, Complaint.created_at < hi)))
-    count("hotline", db.session.scalars(select(Case.received_at).where(
-        Case.source == "hotline", Case.district_code.in_(codes), Case.received_at >= lo, Case.received_at < hi)))
+    count("inspections", Inspection.inspected_at, Inspection.shop_id.in_(shops), Inspection.voided_at.is_(None))
+    count("orders_issued", Rectification.created_at, Rectification.shop_id.in_(shops))
+    count("orders_closed", Rectification.closed_at, Rectification.shop_id.in_(shops))
+    count("complaints", Complaint.created_at, Complaint.district_code.in_(codes))
+    count("hotline", Case.received_at, Case.source == "hotline", Case.district_code.in_(codes))
     for day, centi in db.session.execute(
             select(WasteTally.day, func.sum(WasteTally.centi_kg))
             .where(WasteTally.district_code.in_(codes), WasteTally.waste_type == "kitchen_waste",
