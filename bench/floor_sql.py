@@ -13,6 +13,8 @@ status on the date, the contract check...) ran its subquery again (PostgreSQL: 1
 import datetime as dt
 import itertools
 
+from server.labels import LABELS
+
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 SQLITE = """
@@ -107,11 +109,12 @@ TAIL = """), graded AS MATERIALIZED (
   LEFT JOIN city_medians c ON c.scale = f.scale
   WHERE f.graded AND round(f.figure, 6) < round({share} * coalesce(d.median, c.median), 6)
 )
-SELECT id, name, uscc, address, district_code, street,
-  CASE scale WHEN 'small' THEN '小型' WHEN 'medium' THEN '中型' ELSE '大型' END AS scale_name, cooking_heads,
-  contact_name, CASE status WHEN 'active' THEN '正常营业' WHEN 'suspended' THEN '停业整顿/装修' ELSE '已关闭' END,
+SELECT id, name, uscc, address, district_code, (SELECT d.name FROM districts d WHERE d.code = graded.district_code),
+  street, CASE scale WHEN 'small' THEN '小型' WHEN 'medium' THEN '中型' ELSE '大型' END AS scale_name, cooking_heads,
+  contact_name, [shop_status],
   CASE WHEN claimed_at IS NULL THEN '否' ELSE '是' END,
-  purifier, CASE WHEN graded THEN last_cleaned_on END, CASE WHEN graded AND purifier_installed THEN due_on END, waste,
+  [purifier], CASE WHEN graded THEN last_cleaned_on END, CASE WHEN graded AND purifier_installed THEN due_on END,
+  [waste],
   CASE WHEN graded THEN {last_slip_text} END,
   CASE WHEN graded THEN open_orders ELSE 0 END, CASE WHEN graded THEN overdue_orders ELSE 0 END, grade,
   CASE WHEN NOT graded THEN 'not_active' WHEN grade = 'C' THEN c_reasons ELSE b_reasons END,
@@ -215,6 +218,11 @@ def compliance_floor_sql(dialect, now, intervals=(90, 60, 30), due_soon=7, gap_d
     year_ago = (utc - dt.timedelta(days=365)).isoformat(timespec="microseconds")  # as shop_facts writes it
     small, medium, large = intervals
     tail = TAIL
+    # The words the app's human file prints for coded values, from the same label table.
+    for placeholder, column, kind in (("[shop_status]", "status", "shop_status"),
+                                      ("[purifier]", "purifier", "purifier_status"), ("[waste]", "waste", "waste_status")):
+        whens = " ".join(f"WHEN '{code}' THEN '{word}'" for code, word in LABELS[kind].items())
+        tail = tail.replace(placeholder, f"coalesce(CASE {column} {whens} END, '—')")
     for name, expression in DIALECT[dialect].items():
         tail = tail.replace("{" + name + "}", expression)
     template = (SQLITE if dialect == "sqlite" else POSTGRESQL).replace("{tail}", tail)
@@ -237,8 +245,8 @@ def differences(app_rows, floor_rows):
         if app_row is None or floor_row is None:
             return count, [(app_row, floor_row)]
         # The flags column: the app words them, the floor gives the code.
-        expected = app_row[:9] + app_row[10:20] + app_row[21:-1] + ["waste_low" if app_row[-1] else ""]
+        expected = app_row[:10] + app_row[11:21] + app_row[22:-1] + ["waste_low" if app_row[-1] else ""]
         got = ["" if value is None else str(value) for value in floor_row]
-        if expected != got[:19] + got[20:]:
+        if expected != got[:20] + got[21:]:
             differing.append((expected, got))
     return count, differing
