@@ -135,8 +135,7 @@ class ShopSchema(ma.Schema):
 class ReasonSchema(ma.Schema):
     code = ma.fields.String(required=True)
     message = ma.fields.String(required=True)
-    checklist_items = ma.fields.List(ma.fields.String(), metadata={
-        "description": "the checklist items behind an inspection reason (their text: GET /labels checklist_item)"})
+    checklist_items = ma.fields.List(ma.fields.String(), metadata={"description": "items (text: /labels)"})
 
 
 class PurifierStatusSchema(ma.Schema):
