@@ -2,7 +2,7 @@
 streets (today's standing, from the same held pass as the district table and the map)."""
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from server.clock import end_of_day, start_of_day
 from server.database import business_day
@@ -36,7 +36,13 @@ def monthly(user, args):
     codes = [code for code in codes if args.get("district_code") in (None, code)]
     rows = {month: {"month": month.isoformat()[:7], **dict.fromkeys(MEASURES, 0)} for month in _months(start, end)}
     lo, hi = start_of_day(start), end_of_day(end)
-    shops = select(Shop.id).where(Shop.district_code.in_(codes))
+    everywhere = user.jurisdiction is None and not args.get("district_code")  # a city-wide view: no filter
+
+    def shops_in(column):
+        return true() if everywhere else column.in_(select(Shop.id).where(Shop.district_code.in_(codes)))
+
+    def in_codes(column):
+        return true() if everywhere else column.in_(codes)
 
     def count(measure, column, *where):
         """Add up ``measure`` by the business day of ``column`` (grouped in the database: a day a row)."""
@@ -47,14 +53,14 @@ def monthly(user, args):
             if (row := rows.get(dt.date(on.year, on.month, 1))):
                 row[measure] += number
 
-    count("inspections", Inspection.inspected_at, Inspection.shop_id.in_(shops), Inspection.voided_at.is_(None))
-    count("orders_issued", Rectification.created_at, Rectification.shop_id.in_(shops))
-    count("orders_closed", Rectification.closed_at, Rectification.shop_id.in_(shops))
-    count("complaints", Complaint.created_at, Complaint.district_code.in_(codes))
-    count("hotline", Case.received_at, Case.source == "hotline", Case.district_code.in_(codes))
+    count("inspections", Inspection.inspected_at, shops_in(Inspection.shop_id), Inspection.voided_at.is_(None))
+    count("orders_issued", Rectification.created_at, shops_in(Rectification.shop_id))
+    count("orders_closed", Rectification.closed_at, shops_in(Rectification.shop_id))
+    count("complaints", Complaint.created_at, in_codes(Complaint.district_code))
+    count("hotline", Case.received_at, Case.source == "hotline", in_codes(Case.district_code))
     for day, centi in db.session.execute(
             select(WasteTally.day, func.sum(WasteTally.centi_kg))
-            .where(WasteTally.district_code.in_(codes), WasteTally.waste_type == "kitchen_waste",
+            .where(in_codes(WasteTally.district_code), WasteTally.waste_type == "kitchen_waste",
                    WasteTally.status.in_(COUNTING_SLIP_STATUSES), WasteTally.day >= start, WasteTally.day <= end)
             .group_by(WasteTally.day)):
         day = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))
