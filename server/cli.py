@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from server import cli_upkeep
+from server import cli_places, cli_upkeep
 from server.errors import ApiError
 from server.extensions import db
 from server.models.workday import WorkdayOverride
@@ -27,6 +27,7 @@ def register(app):
     app.cli.add_command(workdays_group)
     app.cli.add_command(open311_group)
     cli_upkeep.register(app)
+    cli_places.register(app)
 
 
 @click.group("open311")

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.schemas.base import StrictSchema
+from server.validators import DistrictCode
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
@@ -14,8 +15,7 @@ DEFAULT_PER_PAGE = 20
 class AreaArgs(StrictSchema):
     """A work queue's area: a district and, within it, a street (the shop's)."""
 
-    district_code = ma.fields.String(validate=ma.validate.Regexp(r"^[0-9]{6}(-[A-Z]{1,8})?$",
-                                                                 error="区县代码应为 6 位数字（功能区如 370800-JK）"))
+    district_code = DistrictCode()
     street = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
 
 

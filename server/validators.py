@@ -62,6 +62,12 @@ def Text(max_length, minimum=0, **kwargs):  # noqa: N802
     return ma.fields.String(validate=[ma.validate.Length(min=minimum, max=max_length), single_line], **kwargs)
 
 
+def DistrictCode(**kwargs):  # noqa: N802
+    """A county's code (370811) or a functional zone's (370800-JK)."""
+    return ma.fields.String(validate=ma.validate.Regexp(r"^[0-9]{6}(-[A-Z]{1,8})?$",
+                                                        error="区县代码应为 6 位数字（功能区如 370800-JK）"), **kwargs)
+
+
 def PhotoIds(minimum=0, **kwargs):  # noqa: N802
     """A list of uploaded photo ids (at most 20)."""
     return ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID)),

@@ -313,6 +313,15 @@ def test_a_12345_ticket_entered_at_the_desk(desk, city):
     again = desk.post("/console/hotline", data=form)
     assert again.status_code == 422 and "已受理" in again.get_data(as_text=True)
     assert page(desk, f"/console/hotline?shop_id={city.other_shop['id']}", 404)
+    # A ticket with the place it happened and no district: the district whose boundary holds the point.
+    placed = desk.post("/console/hotline", data={
+        "external_case_no": "12345-20261207-0043", "district_code": "", "received_at": "2026-12-07T10:00",
+        "summary": "后街无证烧烤摊", "note": "12345 派单", "lat": "35.4300", "lng": "116.6200", "address": "任城区后街",
+        "csrf_token": csrf_of(html)})
+    assert placed.status_code == 303, placed.get_data(as_text=True)
+    assert "任城区后街" in page(desk, placed.headers["Location"].split("localhost")[-1])
+    neither = desk.post("/console/hotline", data={**form, "external_case_no": "12345-X", "district_code": ""})
+    assert neither.status_code == 422 and "热线工单必填" in neither.get_data(as_text=True)
 
 
 def test_an_admin_resets_a_password_and_the_user_must_choose_their_own(client, city, make_user):

@@ -59,7 +59,7 @@ def test_overview_map_list_export_and_shop_with_photo(desk):
     # Click the shop's point on the canvas: its card opens beside the map.
     x, y = page.evaluate("""() => { const el = document.getElementById('map'), map = el.leafletMap;
         const box = el.getBoundingClientRect(); let p;
-        map.eachLayer(l => { if (l.getLatLng) p = map.latLngToContainerPoint(l.getLatLng()); });
+        map.eachLayer(l => { if (l instanceof L.CircleMarker) p = map.latLngToContainerPoint(l.getLatLng()); });
         return [box.left + p.x, box.top + p.y]; }""")
     page.mouse.click(x, y)
     page.wait_for_selector("#card h3 a")

@@ -107,13 +107,45 @@ def test_a_georeport_client_reads_our_endpoint(app, app_config, client, key):
     db.session.remove()
     with gunicorn_serving(app_config) as base:
         reader = GeoReport(base.removesuffix("/api/v1") + ROOT)
-        assert {s["service_code"] for s in reader.get_service_list()} >= {"fume", "waste_dumping"}
+        codes = {s["service_code"] for s in reader.get_service_list()}
+        assert codes == {"fume", "open_air_bbq", "outside_store", "waste_dumping"}
+        for code in codes:  # every service has a definition, metadata or not (clients ask for it anyway)
+            assert reader.get_service_definition(code) == {"service_code": code, "attributes": []}
+        with pytest.raises(requests.HTTPError):
+            reader.get_service_definition("noise")
         (listed,) = reader.get_service_requests(status="open")
         assert listed["service_request_id"] == created
         one = reader.get_service_request(created)
         assert one["service_code"] == "fume" and set(one) == FIELDS
         with pytest.raises(requests.HTTPError):
             reader.get_service_request("424242")
+
+
+def test_a_partner_posts_a_point_far_from_any_shop_as_the_spec_writes_it(app, app_config, client, key, login_as):
+    """GeoReport v2 "POST Service Request": form-encoded api_key, service_code, lat, long and a description,
+    no district — the point's boundary decides it, with no registered shop anywhere near."""
+    from server.extensions import db
+    db.session.remove()
+    with gunicorn_serving(app_config) as base:
+        answer = requests.post(base.removesuffix("/api/v1") + ROOT + "/requests.json", timeout=10, data={
+            "api_key": key, "service_code": "open_air_bbq", "lat": "35.4300", "long": "116.6200",
+            "description": "背街小巷夜间露天烧烤，无证摊点", "address_string": "任城区后街"})
+        assert answer.status_code == 201, answer.text
+        assert answer.headers["Content-Type"].startswith("application/json")
+        (created,) = answer.json()
+        outside = requests.post(base.removesuffix("/api/v1") + ROOT + "/requests.json", timeout=10, data={
+            "api_key": key, "service_code": "fume", "lat": "35.45", "long": "116.00", "description": "油烟"})
+        assert outside.status_code == 400 and "区县" in outside.json()[0]["description"]
+    _desk, staff = login_as("regulator", jurisdiction=["370811"])
+    complaint = client.get(f"/api/v1/complaints/{created['service_request_id']}", headers=staff).get_json()
+    assert complaint["district_code"] == "370811" and complaint["shop_id"] is None
+
+
+def test_each_services_definition_and_an_unknown_one(client):
+    for code in ("fume", "open_air_bbq", "outside_store", "waste_dumping"):
+        assert client.get(f"{ROOT}/services/{code}.json").get_json() == {"service_code": code, "attributes": []}
+    missing = client.get(f"{ROOT}/services/noise.json")
+    assert missing.status_code == 404 and missing.get_json()[0]["code"] == 404
 
 
 CRAFTED = ["/open311/v2/requests.json?page=99999999999999999999", "/open311/v2/requests.json?page=9223372036854775807",

@@ -11,8 +11,8 @@ def test_migration_seeds_the_14_jurisdictions(app, client):
     assert {d.code for d in app.extensions["sqlalchemy"].session.scalars(select(District))} == JURISDICTIONS
     body = client.get("/api/v1/districts").get_json()
     assert len(body) == 14
-    assert {"code": "370811", "name": "任城区"} in body
-    assert {"code": "370800-JK", "name": "济宁经开区"} in body
+    assert {"code": "370811", "name": "任城区", "kind": "district"} in body
+    assert {"code": "370800-JK", "name": "济宁经开区", "kind": "zone"} in body  # a functional zone
 
 
 def test_migration_seeds_checklist_version_1_with_12_items(client):

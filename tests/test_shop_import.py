@@ -46,7 +46,7 @@ def shops_count():
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
 def test_csv_in_every_encoding_excel_produces(client, regulator, encoding):
     result = post(client, regulator, csv_bytes([row(1), row(2)], encoding=encoding)).get_json()
-    assert result == {"created": 2, "skipped": 0, "existing": 0, "invalid": 0, "errors": []}
+    assert result == {"created": 2, "skipped": 0, "existing": 0, "invalid": 0, "errors": [], "warnings": []}
     names = sorted(db.session.scalars(select(Shop.name)))
     assert names == ["导入饭店1", "导入饭店2"]
     shop = db.session.scalar(select(Shop).where(Shop.name == "导入饭店1"))

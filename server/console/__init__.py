@@ -6,7 +6,7 @@ console tokens (the API's password login) kept in a signed cookie scoped to ``/c
 cookie never reaches ``/api/v1`` and a bearer token never opens a page.  CSRF is Flask-WTF's
 CSRFProtect, on the console's forms only.
 """
-from server.console import admin, blueprint, pages, people, session, shop_actions, work  # noqa: F401  (routes)
+from server.console import admin, blueprint, pages, people, places, session, shop_actions, work  # noqa: F401  (routes)
 
 
 def init_app(app):

@@ -6,6 +6,7 @@ from flask import current_app, render_template, request
 from sqlalchemy import func
 
 from server import clock
+from server.console import present
 from server.console.blueprint import bp
 from server.console.forms import attempt
 from server.console.pages import districts_in_view
@@ -26,7 +27,7 @@ def roster_import():
         else:
             report, errors = attempt(lambda: importing.import_file(viewer(), upload))
             errors = errors or {}
-    return render_template("console/import.html", report=report, errors=errors,
+    return render_template("console/import.html", report=report, errors=errors, districts=present.district_names(),
                            headers=list(importing.HEADERS)), 422 if errors else 200
 
 

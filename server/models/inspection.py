@@ -31,6 +31,7 @@ class Inspection(Audited, db.Model):
     lat: Mapped[float]
     lng: Mapped[float]
     distance_m: Mapped[float]
+    located_in: Mapped[str | None] = mapped_column(String(16))  # the district the inspector's point lies in
     far_from_shop: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str | None] = mapped_column(String(1000))
     voided_at: Mapped[dt.datetime | None]
@@ -112,8 +113,12 @@ class Case(Audited, db.Model):
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id"), index=True)  # a hotline ticket may name none
     source: Mapped[str] = mapped_column(String(16))  # rectification | handover | hotline | complaint
     source_id: Mapped[int | None]
-    district_code: Mapped[str | None] = mapped_column(String(6))  # the shop's, or the hotline ticket's
+    district_code: Mapped[str | None] = mapped_column(String(16))  # the shop's, or the hotline ticket's
     received_at: Mapped[dt.datetime | None]  # hotline: when 12345 received the ticket
+    # hotline: where the ticket says it happened (WGS-84), when it says
+    lat: Mapped[float | None]
+    lng: Mapped[float | None]
+    address: Mapped[str | None] = mapped_column(String(200))
     summary: Mapped[str | None] = mapped_column(String(1000))
     calendar_note: Mapped[str | None] = mapped_column(String(200))  # the deadline counted without the holidays
     extended_days: Mapped[int | None]  # the one extension (working days)

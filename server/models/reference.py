@@ -1,7 +1,7 @@
 """Reference data: jurisdictions (districts) and the versioned inspection checklist."""
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.clock import utcnow
@@ -17,6 +17,10 @@ class District(db.Model):
     name: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # county | district | city | zone
     position: Mapped[int] = mapped_column(default=0)
+    # Its boundary: a GeoJSON Polygon/MultiPolygon in WGS-84 (see services.places), where it came from, when.
+    boundary: Mapped[str | None] = mapped_column(Text, deferred=True)  # read only when asked for
+    boundary_source: Mapped[str | None] = mapped_column(String(200))
+    boundary_updated_at: Mapped[dt.datetime | None]
 
 
 class ChecklistVersion(db.Model):

@@ -33,6 +33,9 @@ class Shop(Audited, TimestampMixin, db.Model):
     lng: Mapped[float]
     # Grid cell of (lat, lng), kept by the before-insert/update hook below; radius queries look up cells.
     geo_cell: Mapped[int | None] = mapped_column(index=True)
+    # The district whose boundary holds (lat, lng), kept by services.places' hook; where it
+    # differs from district_code the console lists the shop for its district to correct.
+    located_in: Mapped[str | None] = mapped_column(String(16), index=True)
     cooking_heads: Mapped[int]
     open_air_bbq: Mapped[bool] = mapped_column(default=False)
     contact_name: Mapped[str | None] = mapped_column(String(64))

@@ -46,6 +46,12 @@ def services():
     return _answer(open311.services())
 
 
+@blp.route("/services/<service_code>.json")
+def service_definition(service_code):
+    """GeoReport v2 "GET Service Definition": every service answers, none asks for attributes."""
+    return _answer(open311.service_definition(service_code))
+
+
 @blp.route("/requests.json", methods=["GET", "POST"])
 def requests_():
     if request.method == "POST":

@@ -1,16 +1,17 @@
 from server.api import Blueprint
 from server.auth import roles_required
-from server.schemas.reference import ChecklistSchema, DistrictSchema, LabelsSchema
+from server.schemas.reference import ChecklistSchema, DistrictQuerySchema, DistrictSchema, LabelsSchema
 from server.services.roster import reference
 
 blp = Blueprint("reference", __name__, url_prefix="", description="基础数据：区县与检查清单")
 
 
 @blp.route("/districts")
+@blp.arguments(DistrictQuerySchema, location="query")
 @blp.response(200, DistrictSchema(many=True))
-def districts():
-    """区县与功能区列表（辖区代码）."""
-    return reference.districts()
+def districts(args):
+    """区县与功能区列表（辖区代码）；boundary=true 时附各区县边界（GeoJSON，WGS-84）."""
+    return reference.districts_listed(args["boundary"])
 
 
 @blp.route("/checklist")

@@ -5,8 +5,9 @@ from server.auth import current_user, login_required, roles_required
 from server.pagination import PageArgs, page_of
 from server.roles import REGULATOR_ROLES, STAFF_ROLES
 from server.schemas.auth import CodeSchema
+from server.schemas.contracts import ContractInSchema, ContractSchema
 from server.schemas.shops import (ChangeRequestSchema, CodeCreatedSchema, ComplianceQuerySchema,
-                                  ComplianceSchema, ContractInSchema, ContractSchema, HistoryEntrySchema,
+                                  ComplianceSchema, HistoryEntrySchema,
                                   ImportFileSchema, ImportResultSchema, ShopInSchema, ShopPatchSchema,
                                   ShopQuerySchema, ShopSchema, StatusInSchema)
 from server.services.roster import contracts, importing, listing, members, shops

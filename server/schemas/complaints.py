@@ -8,18 +8,15 @@ from server.schemas.base import ShanghaiDateTime, StrictSchema, derived
 from server.schemas.photos import AttachedPhotos, preload_attached
 from server.schemas.shops import validate_phone
 from server.security import decrypt, mask_phone
-from server.validators import MAX_ID, PhotoIds, Text
+from server.validators import MAX_ID, DistrictCode, PhotoIds, Text
 
-# A county's code (370811) or a functional zone's (370800-JK).
-DISTRICT = ma.fields.String(validate=ma.validate.Regexp(r"^[0-9]{6}(-[A-Z]{1,8})?$",
-                                                        error="区县代码应为 6 位数字（功能区如 370800-JK）"))
 
 
 class ComplaintInSchema(StrictSchema):
     category = ma.fields.String(required=True, validate=ma.validate.OneOf(list(CATEGORIES)))
     description = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1000),
                                    metadata={"description": "may span several lines"})
-    district_code = DISTRICT
+    district_code = DistrictCode()
     lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(min=-90, max=90))
     lng = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(min=-180, max=180))
     address = Text(200, allow_none=True)
@@ -74,7 +71,7 @@ class ComplaintCreatedSchema(ComplaintSchema):
 
 class ComplaintQuerySchema(PageArgs, AreaArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(COMPLAINT_STATUSES))
-    district_code = DISTRICT
+    district_code = DistrictCode()
     sort = ma.fields.String(validate=ma.validate.OneOf(["-id", "id"]),
                             metadata={"description": "newest first (default) or oldest first (a work queue)"})
     category = ma.fields.String(validate=ma.validate.OneOf(list(CATEGORIES)))

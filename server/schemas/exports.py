@@ -14,7 +14,9 @@ class ExportQuerySchema(DateRangeArgs, ComplianceFilters):
 
 
 class GeoJSONQuerySchema(StrictSchema, ShopFilters):
-    pass
+    districts = ma.fields.Boolean(load_default=False, metadata={
+        "description": "also the boundaries of the districts in view (features with properties.layer = district), "
+                       "before the shops"})
 
 
 class AuditHeadSchema(ma.Schema):

@@ -9,7 +9,7 @@ from server.schemas.base import DateRangeArgs, Day, ShanghaiDateTime, StrictSche
 from server.schemas.photos import AttachedPhotos, preload_attached
 from server.services.compliance import case_overdue, order_overdue
 from server.services.enforcement import cases, inspections
-from server.validators import MAX_ID, PhotoIds, Text
+from server.validators import MAX_ID, DistrictCode, PhotoIds, Text
 
 
 class ItemInSchema(StrictSchema):
@@ -90,6 +90,8 @@ class InspectionSchema(ma.Schema):
     lat = ma.fields.Float(required=True)
     lng = ma.fields.Float(required=True)
     distance_m = ma.fields.Float(required=True)
+    located_in = ma.fields.String(allow_none=True, metadata={
+        "description": "the district whose boundary holds the inspector's point (null outside them all)"})
     far_from_shop = ma.fields.Boolean(required=True)
     checklist_version_id = ma.fields.Integer(required=True)
     note = ma.fields.String(allow_none=True)
@@ -143,15 +145,21 @@ class CaseInSchema(StrictSchema):
     note = Text(minimum=1, required=True, max_length=1000)
     # 12345 hotline tickets
     shop_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
-    district_code = ma.fields.String(validate=ma.validate.Length(min=6, max=6))
+    district_code = DistrictCode(metadata={"description": "hotline: without it, the district of lat/lng"})
     received_at = ShanghaiDateTime()
     summary = Text(minimum=1, max_length=1000)
+    lat = ma.fields.Float(allow_nan=False, validate=ma.validate.Range(min=-90, max=90),
+                          metadata={"description": "hotline: where the ticket says it happened (WGS-84)"})
+    lng = ma.fields.Float(allow_nan=False, validate=ma.validate.Range(min=-180, max=180))
+    address = Text(200, allow_none=True, metadata={"description": "hotline: the ticket's address"})
 
     @ma.validates_schema
     def fields_of_the_source(self, data, **_kwargs):
+        if ("lat" in data) != ("lng" in data):
+            raise ma.ValidationError({"lat": ["lat 与 lng 须同时填写"]})
         if data.get("source") == "hotline":
-            missing = [name for name in ("external_case_no", "district_code", "received_at", "summary")
-                       if not data.get(name)]
+            wanted = ("external_case_no", "received_at", "summary") + (() if "lat" in data else ("district_code",))
+            missing = [name for name in wanted if not data.get(name)]
             extra = [name for name in ("source_id", "deadline") if name in data]
             if missing or extra:
                 raise ma.ValidationError({**{name: ["热线工单必填"] for name in missing},
@@ -159,7 +167,8 @@ class CaseInSchema(StrictSchema):
         elif data.get("source"):
             if "source_id" not in data:
                 raise ma.ValidationError({"source_id": ["必填项"]})
-            extra = [name for name in ("shop_id", "district_code", "received_at", "summary") if name in data]
+            extra = [name for name in ("shop_id", "district_code", "received_at", "summary", "lat", "lng", "address")
+                     if name in data]
             if extra:
                 raise ma.ValidationError({name: ["只用于 12345 热线工单"] for name in extra})
 
@@ -208,6 +217,9 @@ class CaseSchema(ma.Schema):
     district_code = ma.fields.String(allow_none=True)
     received_at = ShanghaiDateTime(allow_none=True)
     summary = ma.fields.String(allow_none=True)
+    lat = ma.fields.Float(allow_none=True, metadata={"description": "hotline: where it happened (WGS-84)"})
+    lng = ma.fields.Float(allow_none=True)
+    address = ma.fields.String(allow_none=True)
     card = derived(ma.fields.String, lambda case: cases.card(case), allow_none=True, metadata={
         "description": "12345 hotline: yellow (one working day or less left), red (overdue), else null"})
     calendar_note = ma.fields.String(allow_none=True)

@@ -6,6 +6,14 @@ from server.labels import LABELS
 class DistrictSchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"example": "370811"})
     name = ma.fields.String(required=True, metadata={"example": "任城区"})
+    kind = ma.fields.String(metadata={"description": "district | county | city | zone (功能区)"})
+    boundary = ma.fields.Raw(allow_none=True, metadata={
+        "description": "with ?boundary=true: a GeoJSON Polygon or MultiPolygon in WGS-84 (RFC 7946), "
+                       "null where none is loaded (a zone whose polygon no admin has loaded)"})
+
+
+class DistrictQuerySchema(ma.Schema):
+    boundary = ma.fields.Boolean(load_default=False, metadata={"description": "also give each district's boundary"})
 
 
 class ChecklistItemSchema(ma.Schema):

@@ -1,4 +1,4 @@
-"""Shops, members, codes, status, change requests, contracts."""
+"""Shops, members, codes, status, change requests, the roster import (contracts: schemas.contracts)."""
 import re
 
 import marshmallow as ma
@@ -7,9 +7,8 @@ from server.models.shop import STATUSES
 from server.pagination import PageArgs
 from server.schemas import dump
 from server.schemas.base import Day, ShanghaiDateTime, StrictSchema, derived
-from server.schemas.photos import attached
 from server.security import decrypt, mask_phone
-from server.services import scope
+from server.services import places, scope
 from server.services.compliance import FLAGS, MIN_EFFICIENCY, compliance_bulk, scale_of
 from server.services.roster import change_requests
 from server.validators import MAX_ID, Name, Upload, Uscc, single_line
@@ -117,6 +116,8 @@ class ShopSchema(ma.Schema):
         "pending_change_request", shop.id, change_requests.pending_ids), allow_none=True)
     compliance = derived(ma.fields.Nested, lambda shop: dump.cached("compliance", shop.id, compliance_bulk),
                          nested="ComplianceSchema", required=True)
+    warnings = derived(ma.fields.List, places.shop_warnings, cls_or_instance=ma.fields.Nested("WarningSchema"), metadata={
+        "description": "district_mismatch when the point lies in another district than district_code (still stored)"})
 
     @ma.pre_dump(pass_collection=True)
     def _preload(self, data, many, **_kwargs):
@@ -251,30 +252,11 @@ class DecisionSchema(StrictSchema):
     note = ma.fields.String(allow_none=True, validate=[ma.validate.Length(max=500), single_line])
 
 
-class ContractInSchema(StrictSchema):
-    collector_company_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
-    contract_no = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=64), single_line])
-    valid_from = Day(required=True)
-    valid_until = Day(required=True)
-    photo_ids = ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID)), required=True,
-                               validate=ma.validate.Length(min=1, max=10))
-
-    @ma.validates_schema
-    def period(self, data, **_kwargs):
-        if data.get("valid_from") and data.get("valid_until") and data["valid_until"] < data["valid_from"]:
-            raise ma.ValidationError("合同截止日期不能早于起始日期", "valid_until")
-
-
-class ContractSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    shop_id = ma.fields.Integer(required=True)
-    collector_company_id = ma.fields.Integer(required=True)
-    contract_no = ma.fields.String(required=True)
-    valid_from = Day(required=True)
-    valid_until = Day(required=True)
-    photo_ids = derived(ma.fields.List, lambda contract: [photo.id for photo in attached("contract", contract.id,
-                                                                                         "contract")],
-                        cls_or_instance=ma.fields.Integer(), required=True)
+class WarningSchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "district_mismatch (label table: warning)"})
+    message = ma.fields.String(required=True)
+    declared = ma.fields.String(required=True, metadata={"description": "the district code given"})
+    located_in = ma.fields.String(required=True, metadata={"description": "the district whose boundary holds the point"})
 
 
 class ImportResultSchema(ma.Schema):
@@ -285,6 +267,8 @@ class ImportResultSchema(ma.Schema):
     errors = ma.fields.List(ma.fields.Dict(), required=True, metadata={
         "description": "[{row, message, kind}], row = line in the file, header = 1; kind existing | invalid; "
                        "the message names the file's own column header"})
+    warnings = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "[{row, code, message, declared, located_in}]: imported, but the point lies in another district"})
 
 
 class ImportFileSchema(StrictSchema):

@@ -28,7 +28,8 @@ from server.models.records import Handover
 from server.models.shop import Shop
 from server.models.user import User
 from server.pagination import paginate
-from server.services import audit, scope
+from server.services import audit, places, scope
+from server.services.roster.shops import check_location
 from server.services.compliance import case_overdue
 from server.services.enforcement import by_status, rectifications, workdays
 
@@ -92,7 +93,10 @@ def create(user, data):
 
 
 def _create_hotline(user, data):
-    district = data["district_code"]
+    # A ticket with a location and no district takes the district whose boundary holds the point.
+    if "lat" in data:
+        check_location(data["lat"], data["lng"])
+    district = data.get("district_code") or places.place(data["lat"], data["lng"])
     if not user.covers(district):  # permission before anything is looked at
         fail(403, "只能受理本辖区的 12345 热线工单")
     scope.check_district_codes([district], field="district_code")
@@ -109,6 +113,7 @@ def _create_hotline(user, data):
         fail(409, f"工单 {number} 已受理")
     deadline, note = workdays.add(business_date(data["received_at"]), HOTLINE_DAYS)
     case = Case(source="hotline", source_id=None, shop_id=shop.id if shop else None, district_code=district,
+                lat=data.get("lat"), lng=data.get("lng"), address=data.get("address"),
                 received_at=data["received_at"], summary=data["summary"], external_case_no=number, status="accepted",
                 assignee_id=_assignee(district, data.get("assignee_id")), deadline=deadline, calendar_note=note,
                 created_by_id=user.id, created_at=utcnow())

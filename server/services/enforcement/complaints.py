@@ -23,7 +23,7 @@ from server.models.inspection import Case, CaseEvent
 from server.models.shop import Shop
 from server.pagination import paginate
 from server.security import encrypt
-from server.services import audit, photos, scope
+from server.services import audit, photos, places, scope
 from server.services.roster.listing import around
 from server.services.roster.shops import check_location
 
@@ -84,9 +84,9 @@ def file(data, *, user=None, partner=None):
             fail(422, fields={"shop_id": ["店铺不在所选区县，请核对店铺或区县"]})
         district = shop.district_code
     if district is None:
-        if not near:
-            fail(422, fields={"district_code": ["附近 100 米内没有登记的店铺，无法确定区县，请选择所在区县"]})
-        district = near[0][1].district_code
+        if lat is None:
+            fail(422, fields={"district_code": ["请选择所在区县，或提供投诉地点的坐标"]})
+        district = places.place(lat, lng)  # the boundary that holds the point; no shop need be near
     now = utcnow()
     complaint = Complaint(
         user_id=user.id if user else None, partner_key_id=partner.id if partner else None, category=data["category"],

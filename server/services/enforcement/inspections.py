@@ -13,7 +13,7 @@ from server.models.shop import Shop
 from server.models.user import User
 from server.pagination import paginate
 from server.roles import INSPECTOR_ROLES, REGULATOR_ROLES
-from server.services import audit, photos, records, scope
+from server.services import audit, photos, places, records, scope
 from server.services.enforcement import rectifications
 from server.services.roster import reference
 
@@ -61,11 +61,12 @@ def file(user, shop_id, data):
     checklist = reference.current_checklist()
     _check_items(data["items"], checklist, shop)
     distance = haversine_m(data["lat"], data["lng"], shop.lat, shop.lng)
+    located = places.district_at(data["lat"], data["lng"])  # a GPS point beyond the city is kept, not refused
     inspection = Inspection(
         shop_id=shop.id, inspector_id=user.id, co_inspector_id=co.id if co else None,
         checklist_version_id=checklist.id, inspected_at=data["inspected_at"], received_at=now,
         late_entry=records.is_late(business_date(data["inspected_at"]), now), lat=data["lat"], lng=data["lng"],
-        distance_m=round(distance, 1), far_from_shop=distance > current_app.config["INSPECTION_FAR_METRES"],
+        distance_m=round(distance, 1), located_in=located, far_from_shop=distance > current_app.config["INSPECTION_FAR_METRES"],
         note=data.get("note"))
     db.session.add(inspection)
     db.session.flush()
@@ -81,7 +82,8 @@ def file(user, shop_id, data):
         rectifications.open_order(user, shop, inspection, failed)
     audit.record("inspection.create", "inspection", inspection.id,
                  f"一店三查：{len(failed)} 项不合格" + (f"（{reference.items_text(failed)}）" if failed else "")
-                 + f"，距店铺 {inspection.distance_m:.0f} 米" + ("（偏远）" if inspection.far_from_shop else ""),
+                 + f"，距店铺 {inspection.distance_m:.0f} 米" + ("（偏远）" if inspection.far_from_shop else "")
+                 + (f"，检查地点在{places.name_of(located)}" if located not in (None, shop.district_code) else ""),
                  shop_id=shop.id)
     db.session.commit()
     return inspection

@@ -69,6 +69,12 @@ def services():
              "type": "realtime", "keywords": "餐饮,油烟,城管", "group": GROUP} for code, name in CATEGORIES.items()]
 
 
+def service_definition(code):
+    if code not in CATEGORIES:
+        fail(404, "没有这项服务：可用 " + "、".join(CATEGORIES))
+    return {"service_code": code, "attributes": []}
+
+
 def _number(form, name):
     try:
         value = float(form[name])

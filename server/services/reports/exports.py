@@ -110,8 +110,9 @@ def geojson(user, args):
     statement, near = filtered(user, args)
     wanted = {key: args[key] for key in compliance.FILTERS if key in args}
     statement = statement.with_only_columns(*compliance.SHOP_COLUMNS, Shop.name, Shop.lat, Shop.lng)
-    asked = {key: value for key, value in args.items() if key != "radius_m" or near}  # radius_m has a default
+    asked = {key: value for key, value in args.items() if (key != "radius_m" or near) and (key != "districts" or value)}
     receipt_id = _open(user, "shops", "geojson", "店铺地图", asked)
+    areas = _areas(user, args.get("district_code")) if args.get("districts") else []
 
     def features():
         for row, graded in compliance.graded(statement, wanted=wanted):
@@ -119,4 +120,10 @@ def geojson(user, args):
                 continue
             yield row, graded
 
-    return _streamed(user, receipt_id, lambda tally: writers.geojson_stream(tally.count(features()))), receipt_id
+    return _streamed(user, receipt_id, lambda tally: writers.geojson_stream(tally.count(features()), areas)), receipt_id
+
+
+def _areas(user, district_code):
+    """The boundaries of the districts ``user`` sees (one, when the export is of one)."""
+    return [district for district in reference.districts(with_boundary=True)
+            if district.boundary and user.covers(district.code) and district_code in (None, district.code)]

@@ -217,10 +217,14 @@ def _feature(row, compliance):
                            "flags": [flag["code"] for flag in compliance["flags"]]}}
 
 
-def geojson_stream(rows, batch=500):
-    """``(shop row, compliance)`` pairs as a FeatureCollection, streamed a few hundred at a time."""
+def geojson_stream(rows, areas=(), batch=500):
+    """``(shop row, compliance)`` pairs as a FeatureCollection, streamed a few hundred at a time; the
+    ``areas`` (districts with a boundary) first."""
     yield b'{"type":"FeatureCollection","features":['
-    parts, first = [], True
+    parts = [f'{{"type":"Feature","id":{json.dumps("district:" + area.code)},"geometry":{area.boundary},'
+             f'"properties":{json.dumps({"layer": "district", "code": area.code, "name": area.name}, ensure_ascii=False)}}}'
+             for area in areas]
+    first = True
     for row, compliance in rows:
         parts.append(json.dumps(_feature(row, compliance), ensure_ascii=False, separators=(",", ":")))
         if len(parts) == batch:

@@ -14,7 +14,7 @@ from server.extensions import db
 from server.messages import flatten_messages
 from server.models.shop import Shop
 from server.schemas.shops import ShopInSchema
-from server.services import audit
+from server.services import audit, places
 from server.services.roster import shops
 
 MAX_ROWS = 50_000
@@ -175,12 +175,12 @@ def import_file(user, file):
             errors.append({"row": number, "message": str(exc), "kind": "invalid"})
             continue
         good.append((number, body))
-    created = _create(user, good, errors)
+    created, warnings = _create(user, good, errors)
     # skipped = every row not created: invalid ones and those already on the roster (both listed in errors,
     # each with its kind, and counted apart)
     existing = sum(error["kind"] == "existing" for error in errors)
     return {"created": created, "skipped": len(errors), "existing": existing, "invalid": len(errors) - existing,
-            "errors": sorted(errors, key=lambda e: e["row"])}
+            "errors": sorted(errors, key=lambda e: e["row"]), "warnings": warnings}
 
 
 def _create(user, good, errors):
@@ -191,7 +191,7 @@ def _create(user, good, errors):
         chunk = key_list[start:start + 500]
         existing |= set(db.session.execute(select(Shop.uscc, Shop.address_key).where(
             tuple_(Shop.uscc, Shop.address_key).in_(chunk))).all())
-    seen, new = set(), []
+    seen, new, rows = set(), [], []
     for number, body in good:
         key = (body["uscc"], shops.address_key(body["address"]))
         if key in existing or key in seen:
@@ -200,10 +200,13 @@ def _create(user, good, errors):
             continue
         seen.add(key)
         new.append(shops.new_shop(body, source="import", created_by=user))
+        rows.append(number)
     db.session.add_all(new)
     db.session.flush()
+    # Imported all the same: the district's staff correct the district or the point (console 区县边界).
+    warnings = [{"row": number, **warning} for number, shop in zip(rows, new) for warning in places.shop_warnings(shop)]
     for shop in new:
         audit.record("shop.import", "shop", shop.id, f"导入店铺 {shop.name}（待认领）", shop_id=shop.id)
     audit.record("shop.import_file", "shop", None, f"导入名录：新增 {len(new)} 家，跳过或有误 {len(errors)} 行")
     db.session.commit()
-    return len(new)
+    return len(new), warnings

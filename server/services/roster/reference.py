@@ -1,5 +1,8 @@
 """Reference data reads: districts, the current inspection checklist, and the label table."""
+import json
+
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from server.errors import fail
 from server.extensions import db
@@ -7,8 +10,20 @@ from server.labels import LABELS
 from server.models.reference import ChecklistItem, ChecklistVersion, District
 
 
-def districts():
-    return db.session.scalars(select(District).order_by(District.position, District.code)).all()
+def districts(with_boundary=False):
+    statement = select(District).order_by(District.position, District.code)
+    return db.session.scalars(statement.options(undefer(District.boundary)) if with_boundary else statement).all()
+
+
+def districts_listed(with_boundary=False):
+    """``GET /districts``: code, name and kind; with ``with_boundary`` each one's polygon too."""
+    listed = []
+    for district in districts(with_boundary):
+        row = {"code": district.code, "name": district.name, "kind": district.kind}
+        if with_boundary:
+            row["boundary"] = json.loads(district.boundary) if district.boundary else None
+        listed.append(row)
+    return listed
 
 
 def current_checklist():

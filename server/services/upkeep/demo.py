@@ -20,7 +20,7 @@ from server.models.records import Cleaning, Handover
 from server.models.reference import ChecklistVersion, District
 from server.models.shop import Contract, Shop, ShopMember
 from server.models.user import User
-from server.services import audit, compliance
+from server.services import audit, compliance, places
 from server.services.compliance import MIN_EFFICIENCY, scale_of
 from server.services.records import tallies
 from server.services.upkeep.bulk import Loader
@@ -38,12 +38,25 @@ STREETS = ["城区街道", "东关街道", "西关街道", "南苑街道", "北�
 # cases): what goes wrong, and how often.
 NO_PURIFIER, NO_CONTRACT, EXPIRED, UNDERSIZED, LAPSED_CLEANING, LAPSED_WASTE = 0.012, 0.015, 0.015, 0.015, 0.035, 0.02
 FAILING_INSPECTION, ORDER_LEFT_OPEN, OVERDUE_MADE_CASE = 0.16, 0.12, 0.5
+MISPLACED = 0.004  # shops registered with a point that was not checked against the district
 CODES = ["P1", "P2", "P3", "P4", "W1", "W2", "W3", "W4", "W5", "O1", "O2", "O3"]
 
 
 def _uscc(n):
     body = "92370800" + "".join(USCC_CHARSET[(n // 31 ** i) % 31] for i in range(9))
     return body + uscc_check_char(body)
+
+
+def _point_in(code, lat, lng, rnd, areas):
+    """``(lat, lng, located_in)`` near the district's centre and inside its boundary where it has one —
+    but for a few shops (``MISPLACED``), registered with a point that may lie across a border."""
+    careless = rnd.random() < MISPLACED
+    for _ in range(30):
+        point = lat + rnd.uniform(-0.05, 0.05), lng + rnd.uniform(-0.05, 0.05)
+        located = places.district_at(*point, areas)
+        if careless or code not in areas.coded or located == code:
+            break
+    return point[0], point[1], located
 
 
 def seed(shops, seed=2024, echo=print):
@@ -69,7 +82,7 @@ def seed(shops, seed=2024, echo=print):
         db.session.add(company)
         db.session.flush()
         companies[code] = company.id
-    loader = Loader(db.session)
+    loader, areas = Loader(db.session), places.held()
     for n in range(1, shops + 1):
         code = districts[n % len(districts)]
         lat, lng = CENTRES.get(code, (35.41, 116.59))
@@ -78,10 +91,11 @@ def seed(shops, seed=2024, echo=print):
         scale = scale_of(heads)
         efficiency = rnd.choice([MIN_EFFICIENCY[scale] - 10, None]) if rnd.random() < UNDERSIZED \
             else rnd.choice([None, MIN_EFFICIENCY[scale] + 5, 90.0, 95.0])
-        shop_lat, shop_lng = lat + rnd.uniform(-0.05, 0.05), lng + rnd.uniform(-0.05, 0.05)
+        shop_lat, shop_lng, located = _point_in(code, lat, lng, rnd, areas)
         loader.add(Shop, {"id": n, "name": f"{rnd.choice(NAMES)}{n}号店", "uscc": _uscc(n), "address": address,
                           "address_key": address.replace(" ", ""), "district_code": code,
                           "lat": shop_lat, "lng": shop_lng, "geo_cell": cell_of(shop_lat, shop_lng),
+                          "located_in": located,
                           "street": rnd.choice(STREETS),
                           "cooking_heads": heads, "open_air_bbq": rnd.random() < 0.1,
                           "purifier_installed": rnd.random() > NO_PURIFIER,
