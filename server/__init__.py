@@ -8,7 +8,7 @@ from flask import Flask
 from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import cli, commit_pipeline, console, idempotency, routes, web
+from server import cli, commit_pipeline, console, idempotency, miniapp, routes, web
 from server.api import Api, IdConverter
 from server.auth import forget_caller
 from server.config import load_config
@@ -74,6 +74,7 @@ def register_blueprints(app):
     watch_requests(app, db.session)  # first: every other hook's reads of a GET are already deferred
     routes.register_blueprints(app.extensions["smorest_api"])
     open311.init_app(app)
+    app.register_blueprint(miniapp.bp)
     app.register_blueprint(get_swaggerui_blueprint(
         "/api/v1/docs", "/api/v1/openapi.json", config={"app_name": app.config["API_TITLE"]}))
 

@@ -134,6 +134,8 @@ def load_config(overrides=None, environ=None):
         # fully offline), its attribution, and whether its tiles are in GCJ-02 (高德/腾讯) rather than
         # WGS-84; how long the overview's graded pass is kept per jurisdiction (0 = not kept).
         "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
+        # The mini-program's H5 build served at /m/ [miniprogram/dist/h5 when built].
+        "MINIAPP_H5_DIR": env.get("MINIAPP_H5_DIR") or None,
         # The claim sheet's QR codes hold <prefix>?code=<claim code> (the address registered in the
         # mini-program's admin for 扫普通链接二维码打开小程序), unset: the claim code itself.
         "CLAIM_QR_URL_PREFIX": env.get("CLAIM_QR_URL_PREFIX") or None,

@@ -38,7 +38,7 @@ LABELS = {
     "cleaning_part": {"purifier": "净化器", "hood": "集烟罩", "duct": "排烟管道", "fan": "风机"},
     "performed_by": {"self": "自行清洗", "company": "专业公司清洗"},
     "photo_role": {"before": "清洗前", "after": "清洗后", "invoice": "发票", "evidence": "证据照片",
-                   "answer": "整改照片", "response": "整改答复照片"},
+                   "answer": "整改照片", "response": "整改答复照片", "weighing": "称重照片"},
     "photo_source": {"camera": "现场拍摄", "album": "相册选取"},
     "waste_type": {"kitchen_waste": "餐厨垃圾", "waste_oil": "废弃油脂"},
     "handover_status": {"pending": "待确认", "confirmed": "已确认", "disputed": "有争议", "rejected": "已拒收"},

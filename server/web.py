@@ -30,6 +30,10 @@ DOCS_CSP = ("default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'u
 # images also from the map's tile host and, with PHOTO_REDIRECT, the photo store.
 CONSOLE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:{images}; "
                "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+# The mini-program's H5 build (/m/): its own bundles; inline styles (the framework sets style
+# attributes); photos picked in the browser are blob: URLs shown and then uploaded.
+MINIAPP_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:{images}; "
+               "connect-src 'self' blob:; font-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
 
@@ -71,6 +75,8 @@ def _headers(response):
         # Same-origin referrers: over HTTPS, CSRFProtect also checks that a form came from this host.
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Content-Security-Policy"] = CONSOLE_CSP.format(images=_image_origins())
+    elif request.path.startswith("/m/"):
+        response.headers["Content-Security-Policy"] = MINIAPP_CSP.format(images=_image_origins())
     elif response.mimetype == "text/html" and request.path.startswith("/api/v1/docs"):
         hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
                           for script in INLINE_SCRIPT.findall(response.get_data()))

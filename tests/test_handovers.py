@@ -38,9 +38,14 @@ def test_shop_starts_collector_confirms(client, slip):
     assert re.fullmatch(r"JN20240322-\d{6}", handover["serial"]) and handover["status"] == "pending"
     assert handover["vehicle_plate"] == "鲁H12345" and len(handover["photos"]) == 1
     error_of(client.post(f"/api/v1/handovers/{handover['id']}/confirm", json={}, headers=slip.owner), 403)
-    confirmed = client.post(f"/api/v1/handovers/{handover['id']}/confirm", json={"weighed_kg": 44},
+    theirs = upload_photo(client, slip.owner, 2)  # the shop's photo is not the collector's to attach
+    error_of(client.post(f"/api/v1/handovers/{handover['id']}/confirm", json={"weighed_kg": 44, "photo_ids": [theirs]},
+                         headers=slip.collector), 422)
+    scale = upload_photo(client, slip.collector, 3)
+    confirmed = client.post(f"/api/v1/handovers/{handover['id']}/confirm", json={"weighed_kg": 44, "photo_ids": [scale]},
                             headers=slip.collector).get_json()
     assert confirmed["status"] == "confirmed" and confirmed["weighed_kg"] == 44
+    assert len(confirmed["photos"]) == 1 and [p["id"] for p in confirmed["weighing_photos"]] == [scale]
     error_of(client.post(f"/api/v1/handovers/{handover['id']}/confirm", json={"weighed_kg": 44},
                          headers=slip.collector), 409)
 

@@ -152,6 +152,13 @@ def test_subscription_quota_arithmetic(app, client, make_user, login):
     error_of(client.post(url, json={"results": {"TPL-CLEAN": "maybe"}}, headers=headers), 422)
     error_of(client.post(url, json={"results": {"TPL-CLEAN": "accept"}, "extra": 1}, headers=headers), 422)
     assert quota(user, "TPL-CLEAN") == 2
+    # What the mini-program asks first: the template of each kind, and what is left of each.
+    listed = client.get(url, headers=headers).get_json()
+    assert {t["kind"]: (t["template_id"], t["long_term"]) for t in listed["templates"]} == {
+        "case_assigned": ("TPL-CASE", False), "cleaning_due": ("TPL-CLEAN", False),
+        "handover_to_confirm": ("TPL-SLIP", True), "rectification_deadline": ("TPL-RECT", False)}
+    assert listed["quota"]["cleaning_due"] == 2
+    error_of(client.get(url), 401)
 
 
 def _pending_for(city, make_user, template_quota=1):

@@ -2,7 +2,7 @@ from server.api import Blueprint
 from server.auth import current_user, login_required
 from server.pagination import page_of
 from server.schemas.notifications import (NotificationQuerySchema, NotificationSchema, QuotaSchema,
-                                          SubscriptionResultsSchema)
+                                          SubscriptionResultsSchema, SubscriptionsSchema)
 from server.services import reminders
 
 blp = Blueprint("notifications", __name__, url_prefix="", description="提醒与订阅消息")
@@ -31,6 +31,14 @@ def read_notification(notification_id):
 def read_all_notifications():
     """全部标记为已读."""
     reminders.read_all(current_user())
+
+
+@blp.route("/me/subscriptions")
+@login_required
+@blp.response(200, SubscriptionsSchema)
+def subscriptions():
+    """各类提醒的订阅消息模板（供 wx.requestSubscribeMessage 使用）与本人还可接收的条数."""
+    return reminders.subscriptions(current_user())
 
 
 @blp.route("/me/subscriptions", methods=["POST"])

@@ -32,6 +32,17 @@ class SubscriptionResultsSchema(StrictSchema):
                              metadata={"description": "what wx.requestSubscribeMessage returned, as is"})
 
 
+class TemplateSchema(ma.Schema):
+    kind = ma.fields.String(required=True, metadata={"description": "notification_kind (label table)"})
+    template_id = ma.fields.String(required=True, metadata={"description": "for wx.requestSubscribeMessage"})
+    long_term = ma.fields.Boolean(required=True)
+
+
 class QuotaSchema(ma.Schema):
     quota = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(), required=True,
                            metadata={"description": "per kind: messages still allowed, or \"long_term\""})
+
+
+class SubscriptionsSchema(QuotaSchema):
+    templates = ma.fields.List(ma.fields.Nested(TemplateSchema), required=True, metadata={
+        "description": "every kind that has a template (WECHAT_TEMPLATES)"})

@@ -90,6 +90,7 @@ class HandoverCorrectionSchema(HandoverInSchema):
 class ConfirmSchema(StrictSchema):
     weighed_kg = ma.fields.Float(**kg, metadata={"description": "the collector's weighed quantity"})
     declared_kg = ma.fields.Float(**kg, metadata={"description": "the shop's figure, when the collector started"})
+    photo_ids = PhotoIds(metadata={"description": "the answering party's photos (the scale, the bins): role weighing"})
 
 
 class RejectSchema(StrictSchema):
@@ -115,6 +116,7 @@ class HandoverSchema(ma.Schema):
     collector_company_id = ma.fields.Integer(required=True)
     vehicle_plate = ma.fields.String(allow_none=True)
     photos = AttachedPhotos("handover", "evidence")
+    weighing_photos = AttachedPhotos("handover", "weighing")  # the answering party's, at confirmation
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(HANDOVER_STATUSES))
     started_by_party = ma.fields.String(required=True)
     started_by_id = ma.fields.Integer(required=True)

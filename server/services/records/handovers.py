@@ -137,6 +137,8 @@ def confirm(user, handover_id, data):
             setattr(handover, key, data[key])
     handover.status = "disputed" if _disputed(handover.declared_kg, handover.weighed_kg) else "confirmed"
     handover.answered_by_id, handover.answered_at = user.id, utcnow()
+    if data.get("photo_ids"):  # the scale or the bins, as the answering party saw them
+        photos.attach(data["photo_ids"], "handover", handover.id, "weighing", uploaders=[user.id])
     audit.record("handover.confirm", "handover", handover.id,
                  f"确认联单 {handover.serial}：申报 {handover.declared_kg} kg，称重 {handover.weighed_kg} kg"
                  + ("，差异超出允许范围（有争议）" if handover.status == "disputed" else ""), shop_id=shop.id)

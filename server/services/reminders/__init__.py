@@ -72,6 +72,15 @@ def quota_of(user):
     return quota
 
 
+def subscriptions(user):
+    """``GET /me/subscriptions``: the template of each kind (what the mini-program passes to
+    ``wx.requestSubscribeMessage``) and what the user may still receive."""
+    templates = current_app.config["WECHAT_TEMPLATES"]
+    return {"templates": [{"kind": kind, "template_id": template["id"], "long_term": bool(template["long_term"])}
+                          for kind, template in sorted(templates.items())],
+            "quota": quota_of(user)}
+
+
 def subscribe(user, results):
     """What ``wx.requestSubscribeMessage`` returned: each one-time ``accept`` allows one more message;
     a long-term template is on after ``accept`` and off after ``reject``/``ban``."""

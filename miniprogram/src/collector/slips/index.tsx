@@ -1,0 +1,78 @@
+/** 待确认联单: my company's pending slips, newest first; confirm with the weighed kg and a photo, or
+ * reject with a reason. */
+import { Button, Text, View } from '@tarojs/components'
+import { useCallback, useRef, useState } from 'react'
+import Field from '../../components/Field'
+import PhotoField, { PhotoFieldHandle } from '../../components/PhotoField'
+import Screen from '../../components/Screen'
+import { useLoad } from '../../components/useLoad'
+import { useSubmit } from '../../components/useSubmit'
+import { Labels } from '../../core/labels'
+import { Handover, Page, slipView } from '../../core/models'
+import { toast } from '../../platform/ui'
+import { api, words } from '../../session'
+
+export default function PendingSlips() {
+  const load = useCallback(async (): Promise<{ slips: Handover[]; labels: Labels }> => {
+    const [page, labels] = await Promise.all([api.get<Page<Handover>>('/handovers', { status: 'pending', per_page: 50 }), words()])
+    return { slips: page.items, labels }
+  }, [])
+  const { data, loading, error, reload } = useLoad(load)
+  const [open, setOpen] = useState<number | null>(null)
+  if (!data) return <Screen loading={loading || !error} error={error} onRetry={reload} />
+  return (
+    <Screen empty={data.slips.length === 0 && '没有待确认的联单'}>
+      {data.slips.map((slip) => (
+        <SlipCard key={slip.id} slip={slip} labels={data.labels} open={open === slip.id}
+                  onOpen={() => setOpen(open === slip.id ? null : slip.id)} onDone={() => { setOpen(null); reload() }} />
+      ))}
+    </Screen>
+  )
+}
+
+function SlipCard({ slip, labels, open, onOpen, onDone }: { slip: Handover; labels: Labels; open: boolean; onOpen: () => void; onDone: () => void }) {
+  const view = slipView(slip, labels)
+  const [kg, setKg] = useState(slip.declared_kg !== null ? String(slip.declared_kg) : '')
+  const [reason, setReason] = useState('')
+  const photos = useRef<PhotoFieldHandle | null>(null)
+  const { busy, error, field, run, setError } = useSubmit()
+
+  async function confirm() {
+    if (photos.current?.busy()) return setError('照片还在上传，请稍候')
+    const done = await run(() => api.post<Handover>(`/handovers/${slip.id}/confirm`, {
+      ...(kg ? { weighed_kg: Number(kg) } : {}), photo_ids: photos.current?.ids() || [] }))
+    if (done) {
+      toast(done.status === 'disputed' ? '已确认：与申报差异较大，标为有争议' : '已确认', done.status === 'disputed' ? 'none' : 'success')
+      onDone()
+    }
+  }
+
+  async function reject() {
+    if (!reason.trim()) return setError('请填写拒收原因')
+    if (await run(() => api.post(`/handovers/${slip.id}/reject`, { reason: reason.trim() }))) {
+      toast('已拒收')
+      onDone()
+    }
+  }
+
+  return (
+    <View className='card slip'>
+      <View className='spread' onClick={onOpen}>
+        <Text className='card-title'>{view.title}</Text>
+        <Text className={`tag ${view.tone}`}>{view.status}</Text>
+      </View>
+      <Text className='muted'>{view.time} · {view.amount}</Text>
+      {!open && <Button className='btn ghost small' onClick={onOpen}>处理</Button>}
+      {open && (
+        <View>
+          <Field label='称重 kg' name='weighed_kg' type='digit' value={kg} onInput={setKg} error={field('weighed_kg')} maxlength={8} />
+          <PhotoField label='称重照片' name='weighing' max={3} onReady={(h) => { photos.current = h }} />
+          <Button className='btn' disabled={busy} onClick={confirm}>确认收运</Button>
+          <Field label='拒收原因' name='reason' value={reason} onInput={setReason} error={field('reason')} maxlength={500} />
+          <Button className='btn danger' disabled={busy} onClick={reject}>拒收</Button>
+          {error && <Text className='error-text'>{error}</Text>}
+        </View>
+      )}
+    </View>
+  )
+}

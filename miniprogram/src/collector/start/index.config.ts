@@ -1,0 +1,1 @@
+export default definePageConfig({ navigationBarTitleText: '开具联单', enablePullDownRefresh: false })

@@ -1,0 +1,1 @@
+export default definePageConfig({ navigationBarTitleText: '餐厨智慧', enablePullDownRefresh: true })
