@@ -26,7 +26,7 @@ export default defineConfig({
   designWidth: 750,
   deviceRatio: { 640: 2.34 / 2, 750: 1, 375: 2, 828: 1.81 / 2 },
   sourceRoot: 'src',
-  outputRoot: `dist/${target}`,
+  outputRoot: process.env.MP_OUTPUT || `dist/${target}`,  // MP_OUTPUT: the tests build elsewhere
   framework: 'react',
   compiler: 'webpack5',
   defineConstants: {

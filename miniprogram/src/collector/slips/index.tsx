@@ -8,14 +8,16 @@ import Screen from '../../components/Screen'
 import { useLoad } from '../../components/useLoad'
 import { useSubmit } from '../../components/useSubmit'
 import { Labels } from '../../core/labels'
-import { Handover, Page, slipView } from '../../core/models'
+import { Handover, Page, Shop, slipView } from '../../core/models'
 import { toast } from '../../platform/ui'
 import { api, words } from '../../session'
 
 export default function PendingSlips() {
-  const load = useCallback(async (): Promise<{ slips: Handover[]; labels: Labels }> => {
-    const [page, labels] = await Promise.all([api.get<Page<Handover>>('/handovers', { status: 'pending', per_page: 50 }), words()])
-    return { slips: page.items, labels }
+  const load = useCallback(async (): Promise<{ slips: Handover[]; labels: Labels; shops: Record<number, string> }> => {
+    const [page, labels, shops] = await Promise.all([
+      api.get<Page<Handover>>('/handovers', { status: 'pending', per_page: 50 }), words(),
+      api.get<Page<Shop>>('/shops', { per_page: 100 })])  // the shops under contract with my company
+    return { slips: page.items, labels, shops: Object.fromEntries(shops.items.map((s) => [s.id, s.name])) }
   }, [])
   const { data, loading, error, reload } = useLoad(load)
   const [open, setOpen] = useState<number | null>(null)
@@ -23,14 +25,23 @@ export default function PendingSlips() {
   return (
     <Screen empty={data.slips.length === 0 && '没有待确认的联单'}>
       {data.slips.map((slip) => (
-        <SlipCard key={slip.id} slip={slip} labels={data.labels} open={open === slip.id}
+        <SlipCard key={slip.id} slip={slip} labels={data.labels} shop={data.shops[slip.shop_id] || `店铺 ${slip.shop_id}`} open={open === slip.id}
                   onOpen={() => setOpen(open === slip.id ? null : slip.id)} onDone={() => { setOpen(null); reload() }} />
       ))}
     </Screen>
   )
 }
 
-function SlipCard({ slip, labels, open, onOpen, onDone }: { slip: Handover; labels: Labels; open: boolean; onOpen: () => void; onDone: () => void }) {
+interface CardProps {
+  slip: Handover
+  labels: Labels
+  shop: string
+  open: boolean
+  onOpen: () => void
+  onDone: () => void
+}
+
+function SlipCard({ slip, labels, shop, open, onOpen, onDone }: CardProps) {
   const view = slipView(slip, labels)
   const [kg, setKg] = useState(slip.declared_kg !== null ? String(slip.declared_kg) : '')
   const [reason, setReason] = useState('')
@@ -61,6 +72,7 @@ function SlipCard({ slip, labels, open, onOpen, onDone }: { slip: Handover; labe
         <Text className='card-title'>{view.title}</Text>
         <Text className={`tag ${view.tone}`}>{view.status}</Text>
       </View>
+      <Text className='line'>{shop}</Text>
       <Text className='muted'>{view.time} · {view.amount}</Text>
       {!open && <Button className='btn ghost small' onClick={onOpen}>处理</Button>}
       {open && (

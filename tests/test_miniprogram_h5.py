@@ -1,0 +1,296 @@
+"""The mini-program's flows end to end: its H5 build (dev login) served by the app under gunicorn at /m/,
+driven in Debian's Chromium at 390×844 with a mocked GPS position, photos through the file chooser;
+each record read back through the API afterwards.  Screenshots of every screen go to the folder
+printed at the end (build/miniprogram-screenshots/)."""
+import os
+import re
+import time
+
+import pytest
+
+from server.extensions import db
+from server.services import audit
+from tests.helpers import gunicorn_serving, upload_photo
+from tests.images import encode, scene
+from tests.miniprogram import SCREENSHOTS, build, node
+
+HERE = {"latitude": 35.4300, "longitude": 116.6200}  # 任城区, over 2 km from the shops the tests register
+
+
+@pytest.fixture(scope="module")
+def h5(tmp_path_factory, browser):
+    npm = node()
+    output = tmp_path_factory.mktemp("h5")
+    build(npm, "h5", output, MP_DEV_LOGIN="1")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return output
+
+
+@pytest.fixture
+def served(h5, app_config, client):
+    db.session.remove()
+    with gunicorn_serving(app_config, log_path=os.environ.get("MINIPROGRAM_GUNICORN_LOG"), APP_ENV="development",
+                          MINIAPP_H5_DIR=str(h5), WECHAT_APPID="", OVERVIEW_CACHE_SECONDS="0") as api:
+        yield api.removesuffix("/api/v1")
+
+
+@pytest.fixture
+def photos(tmp_path):
+    paths = []
+    for seed in range(3):
+        path = tmp_path / f"photo-{seed}.jpg"
+        path.write_bytes(encode(scene(40 + seed, size=(800, 600))))
+        paths.append(str(path))
+    return paths
+
+
+def as_user(user, name):
+    """The dev login ``dev-<name>`` is this user (its id returned; the session let go, so that the
+    server may write to SQLite)."""
+    user.openid = f"dev-{name}"
+    audit.record("test.fixture", "user", user.id, "the H5 build's dev login")
+    db.session.commit()
+    ident = user.id
+    db.session.remove()
+    return ident
+
+
+class Phone:
+    """One person's phone: a browser context at 390×844, logged in (dev-<name>), privacy accepted."""
+
+    def __init__(self, browser, base, name):
+        self.context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", base_url=base,
+                                           geolocation=HERE, permissions=["geolocation"], has_touch=True)
+        self.page = self.context.new_page()
+        self.errors = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if "Content Security Policy" in m.text else None)
+        self.page.goto("/m/")
+        self.page.wait_for_selector("input[name=dev-name]")
+        self.shot("login")
+        self.page.fill("input[name=dev-name]", name)
+        self.page.click("#login")
+        self.page.wait_for_url("**/pages/privacy/index")
+        self.shot("privacy")
+        self.page.click("#agree")
+        self.page.wait_for_selector("#citizen")
+
+    def shot(self, name):
+        self.page.wait_for_timeout(300)  # the last render settled
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{name}: the page is {width} px wide"
+
+    @property
+    def screen(self):
+        """The page on top (H5 keeps the pages below it in the document, hidden: .taro_page_shade)."""
+        return self.page.locator(".taro_page:not(.taro_page_shade)").last
+
+    def text(self, selector=".page"):
+        return self.screen.locator(selector).first.inner_text()
+
+    def wait(self, selector):
+        self.screen.locator(selector).first.wait_for()
+
+    def tap(self, text):
+        self.screen.locator(".entry", has_text=text).first.click()
+
+    def fill(self, name, value):
+        self.screen.locator(f"input[name={name}], textarea[name={name}]").first.fill(value)
+
+    def add_photos(self, field, paths):
+        with self.page.expect_file_chooser() as chooser:
+            self.screen.locator(f"[data-name={field}]").get_by_text("从相册选").click()
+        chooser.value.set_files(paths)
+        deadline = time.monotonic() + 30
+        while self.screen.locator(f"[data-name={field}] .thumb.done").count() < len(paths):
+            failed = self.screen.locator(f"[data-name={field}] .thumb.failed")
+            assert not failed.count(), failed.first.inner_text()
+            assert time.monotonic() < deadline, "the photos did not upload"
+            self.page.wait_for_timeout(100)
+
+    def until(self, script, seconds=30):
+        """Poll ``script`` (with ``top``, the page on top) from here until true (wait_for_function compiles
+        its string in the page, which the CSP without 'unsafe-eval' refuses)."""
+        deadline = time.monotonic() + seconds
+        script = ("(() => { const top = Array.from(document.querySelectorAll('.taro_page:not(.taro_page_shade)')).pop();"
+                  f" return top && ({script}); }})()")
+        while not self.page.evaluate(script):
+            assert time.monotonic() < deadline, f"never true: {script}"
+            self.page.wait_for_timeout(100)
+
+    def button(self, text):
+        self.screen.locator(".btn", has_text=text).last.click()
+
+    def close(self):
+        assert not self.errors, self.errors
+        self.context.close()
+
+
+def test_a_citizen_files_a_complaint_from_gps_with_photos_and_sees_it(browser, served, client, photos, login_as):
+    phone = Phone(browser, served, "citizen1")
+    phone.shot("home-citizen")
+    phone.tap("我要投诉")
+    phone.wait("textarea[name=description]")
+    phone.fill("description", "背街小巷每晚露天烧烤，油烟很大")
+    phone.screen.locator("#use-gps").click()
+    phone.until("top.querySelector('input[name=lat]').value !== ''")
+    assert phone.screen.locator("input[name=lat]").input_value() == "35.430000"
+    phone.add_photos("photos", photos[:2])
+    phone.fill("contact_phone", "13812345678")
+    phone.shot("complaint-form")
+    phone.button("提交投诉")
+    phone.wait("#filed")
+    filed = phone.text("#filed")
+    assert "投诉已提交" in filed and "任城区" in filed and "附近没有登记的店铺" in filed
+    phone.shot("complaint-filed")
+    number = int(re.search(r"编号 (\d+)", filed).group(1))
+    phone.button("查看我的投诉")
+    phone.wait(".complaint")
+    assert "背街小巷每晚露天烧烤" in phone.text(".complaint") and "待分办" in phone.text(".complaint")
+    phone.shot("my-complaints")
+    phone.close()
+    _staff, headers = login_as("regulator", jurisdiction=["370811"])
+    stored = client.get(f"/api/v1/complaints/{number}", headers=headers).get_json()
+    assert stored["category"] == "fume" and stored["district_code"] == "370811" and len(stored["photos"]) == 2
+    assert abs(stored["lat"] - HERE["latitude"]) < 1e-6 and stored["contact_phone"] == "138****5678"
+
+
+def test_an_owner_registers_a_shop_and_logs_a_cleaning_with_photos(browser, served, client, photos, login_as):
+    phone = Phone(browser, served, "owner1")
+    phone.tap("登记新店铺")
+    phone.wait("input[name=uscc]")
+    phone.fill("name", "老王烧烤后街店")
+    phone.fill("uscc", "91370800MA3C0000")
+    assert "还差" not in phone.text()  # still typing: no complaint yet
+    phone.fill("uscc", "91370800MA3C00001O")
+    assert "无效字符“O”" in phone.text()  # checked as typed
+    from tests.helpers import credit_code
+    phone.fill("uscc", credit_code(4242))
+    phone.fill("address", "济宁市任城区后街 8 号")
+    phone.screen.locator("#use-gps").click()
+    phone.until("top.querySelector('input[name=lng]').value !== ''")
+    phone.fill("cooking_heads", "4")
+    phone.shot("register")
+    phone.button("登记")
+    phone.wait("#grade")
+    home = phone.text()
+    assert "老王烧烤后街店" in home and "尚未登记过净化设施清洗" in home and "请与有资质的收运单位签订" in home
+    phone.shot("shop-home-new")
+    shop_id = int(re.search(r"id=(\d+)", phone.page.url).group(1))
+    phone.button("登记清洗")
+    phone.wait("[data-name=before]")
+    phone.add_photos("before", photos[:1])
+    phone.add_photos("after", photos[1:3])
+    phone.shot("cleaning")
+    phone.button("提交")
+    phone.wait("#grade")
+    phone.until("!top.innerText.includes('尚未登记过净化设施清洗')")
+    phone.shot("shop-home-cleaned")
+    phone.close()
+    _staff, headers = login_as("regulator", jurisdiction=["370811"])
+    (cleaning,) = client.get(f"/api/v1/shops/{shop_id}/cleanings", headers=headers).get_json()["items"]
+    assert len(cleaning["before_photos"]) == 1 and len(cleaning["after_photos"]) == 2
+    assert sorted(cleaning["parts"]) == ["hood", "purifier"] and cleaning["performed_by"] == "self"
+    shop = client.get(f"/api/v1/shops/{shop_id}", headers=headers).get_json()
+    assert shop["district_code"] == "370811" and shop["cooking_heads"] == 4 and shop["claimed"] is True
+
+
+def test_a_collector_confirms_a_slip_with_the_weighed_kg_and_a_photo(browser, served, client, contracted, photos):
+    slip = client.post(f"/api/v1/shops/{contracted.shop_id}/handovers", headers=contracted.owner, json={
+        "handed_over_at": "2026-12-07T18:30:00+08:00", "waste_type": "kitchen_waste", "bins": 2, "declared_kg": 40,
+        "collector_company_id": contracted.company_id}).get_json()
+    as_user(contracted.driver, "driver1")  # and the session let go
+    phone = Phone(browser, served, "driver1")
+    assert phone.screen.locator("#collector").count() == 1
+    phone.tap("待确认联单")
+    phone.wait(".slip")
+    assert slip["serial"] in phone.text(".slip") and "待确认" in phone.text(".slip")
+    assert contracted.shop["name"] in phone.text(".slip")  # which shop, by name
+    phone.shot("collector-slips")
+    phone.screen.locator(".slip .btn", has_text="处理").click()
+    phone.fill("weighed_kg", "41.5")
+    phone.add_photos("weighing", photos[:1])
+    phone.shot("collector-confirm")
+    phone.button("确认收运")
+    phone.wait("text=没有待确认的联单")
+    phone.shot("collector-slips-empty")
+    phone.close()
+    stored = client.get(f"/api/v1/shops/{contracted.shop_id}/handovers", headers=contracted.owner).get_json()["items"][0]
+    assert stored["status"] == "confirmed" and stored["weighed_kg"] == 41.5 and len(stored["weighing_photos"]) == 1
+
+
+def test_an_owner_claims_the_shop_wechat_opened_the_app_for(browser, served, client, login_as):
+    _staff, headers = login_as("regulator", jurisdiction=["370811"])
+    from tests.helpers import shop_body
+    shop = client.post("/api/v1/shops", json=shop_body(77), headers=login_as("inspector", jurisdiction=["370811"])[1]).get_json()
+    assert shop["claimed"] is False
+    code = client.post(f"/api/v1/shops/{shop['id']}/claim-code", headers=headers).get_json()["code"]
+    db.session.remove()  # SQLite: the server may write now
+    phone = Phone(browser, served, "owner2")
+    # WeChat's own scanner opened the mini-program from the claim sheet's URL: it arrives as q=.
+    phone.page.goto(f"/m/#/pages/index/index?q=https%3A%2F%2Fjn-cg.example.cn%2Fmp%2Fclaim%3Fcode%3D{code}")
+    phone.wait("input[name=code]")
+    assert phone.screen.locator("input[name=code]").input_value() == code
+    phone.shot("claim")
+    phone.button("认领")
+    phone.wait("#grade")
+    assert shop["name"] in phone.text("#grade")
+    phone.close()
+    assert client.get(f"/api/v1/shops/{shop['id']}", headers=headers).get_json()["claimed"] is True
+
+
+def test_an_owner_answers_a_rectification_order_with_a_photo(browser, served, client, make_shop, login_as, photos):
+    made = make_shop()
+    as_user(made.manager, "owner3")
+    _inspector, inspector = login_as("inspector", jurisdiction=["370811"])
+    checklist = client.get("/api/v1/checklist", headers=inspector).get_json()["items"]
+    evidence = upload_photo(client, inspector, 77)
+    items = [{"code": i["code"], "result": "fail" if i["code"] == "P3" else "pass",
+              **({"photo_ids": [evidence], "note": "未留存清洗记录"} if i["code"] == "P3" else {})} for i in checklist]
+    inspection = client.post(f"/api/v1/shops/{made.shop_id}/inspections", headers=inspector, json={
+        "inspected_at": "2026-12-07T10:00:00+08:00", "lat": 35.4151, "lng": 116.5872, "items": items}).get_json()
+    order_id = inspection["rectification"]["id"]
+    db.session.remove()  # SQLite: the server may write now
+    phone = Phone(browser, served, "owner3")
+    phone.tap(made.shop["name"])
+    phone.wait("#orders")
+    phone.screen.locator("#orders .item").first.click()
+    phone.wait("textarea[name=note]")
+    assert "按期清洗维护并留存记录" in phone.text()  # the item in words, not P3
+    phone.button("签收")
+    phone.until("!top.innerText.includes('签收')")
+    phone.fill("note", "已请专业公司清洗并建立清洗台账")
+    phone.add_photos("photos", photos[2:3])
+    phone.shot("order-answer")
+    phone.button("提交答复")
+    phone.wait("#grade")
+    phone.close()
+    (order,) = client.get(f"/api/v1/rectifications?shop_id={made.shop_id}", headers=inspector).get_json()["items"]
+    assert order["id"] == order_id and order["status"] == "submitted" and order["acknowledged_at"] is not None
+
+
+def test_mine_counts_unread_notifications_and_marks_them_read(browser, served, client, make_user):
+    from server.models.notification import Notification
+    from server.clock import utcnow
+    user_id = as_user(make_user(), "reader1")
+    for n in range(2):
+        db.session.add(Notification(user_id=user_id, kind="cleaning_due", occasion=f"e2e:{n}",
+                                    title=f"油烟净化设施即将到期清洗{n}", body="请在 2026-12-10 前清洗并登记",
+                                    object_type="shop", object_id=1, created_at=utcnow(), wechat="not_subscribed"))
+    db.session.commit()
+    db.session.remove()
+    phone = Phone(browser, served, "reader1")
+    phone.button("我的")
+    phone.wait("#notifications")
+    assert phone.text("#notifications .badge") == "2"
+    phone.shot("mine")
+    phone.screen.locator("#notifications .item").first.click()
+    phone.until("top.querySelector('#notifications .badge').textContent === '1'")
+    phone.button("全部已读")
+    phone.until("!top.querySelector('#notifications .badge')")
+    assert "浏览器中无法接收微信订阅消息" in phone.text("#subscriptions") or \
+        "尚未配置订阅消息模板" in phone.text("#subscriptions")
+    phone.close()
+    db.session.expire_all()
+    assert all(n.read_at is not None for n in db.session.query(Notification).filter_by(user_id=user_id))
