@@ -7,8 +7,10 @@ import re
 import time
 
 import pytest
+import sqlalchemy as sa
 
 from server.extensions import db
+from server.models import User
 from server.services import audit
 from tests.helpers import gunicorn_serving, upload_photo
 from tests.images import encode, scene
@@ -47,10 +49,11 @@ def photos(tmp_path):
 def as_user(user, name):
     """The dev login ``dev-<name>`` is this user (its id returned; the session let go, so that the
     server may write to SQLite)."""
+    ident = sa.inspect(user).identity[0]  # readable even once the session that loaded it is gone
+    user = db.session.get(User, ident)
     user.openid = f"dev-{name}"
-    audit.record("test.fixture", "user", user.id, "the H5 build's dev login")
+    audit.record("test.fixture", "user", ident, "the H5 build's dev login")
     db.session.commit()
-    ident = user.id
     db.session.remove()
     return ident
 
@@ -242,7 +245,6 @@ def test_an_owner_claims_the_shop_wechat_opened_the_app_for(browser, served, cli
 
 def test_an_owner_answers_a_rectification_order_with_a_photo(browser, served, client, make_shop, login_as, photos):
     made = make_shop()
-    as_user(made.manager, "owner3")
     _inspector, inspector = login_as("inspector", jurisdiction=["370811"])
     checklist = client.get("/api/v1/checklist", headers=inspector).get_json()["items"]
     evidence = upload_photo(client, inspector, 77)
@@ -251,7 +253,7 @@ def test_an_owner_answers_a_rectification_order_with_a_photo(browser, served, cl
     inspection = client.post(f"/api/v1/shops/{made.shop_id}/inspections", headers=inspector, json={
         "inspected_at": "2026-12-07T10:00:00+08:00", "lat": 35.4151, "lng": 116.5872, "items": items}).get_json()
     order_id = inspection["rectification"]["id"]
-    db.session.remove()  # SQLite: the server may write now
+    as_user(made.manager, "owner3")  # last: it lets the session go, and what it loaded with it
     phone = Phone(browser, served, "owner3")
     phone.tap(made.shop["name"])
     phone.wait("#orders")
@@ -294,3 +296,103 @@ def test_mine_counts_unread_notifications_and_marks_them_read(browser, served, c
     phone.close()
     db.session.expire_all()
     assert all(n.read_at is not None for n in db.session.query(Notification).filter_by(user_id=user_id))
+
+
+def test_an_owner_starts_a_slip_and_the_collector_rejects_another_it_started(browser, served, client, contracted, photos):
+    as_user(contracted.manager, "owner4")
+    as_user(contracted.driver, "driver2")
+    phone = Phone(browser, served, "owner4")
+    phone.tap(contracted.shop["name"])
+    phone.wait("#slips")
+    phone.button("开具联单")
+    phone.wait("input[name=declared_kg]")
+    phone.fill("bins", "3")
+    phone.fill("declared_kg", "55")
+    phone.add_photos("photos", photos[:1])
+    phone.shot("handover-start")
+    phone.button("开具联单")
+    phone.wait("#slips")
+    phone.until("top.querySelector('#slips').innerText.includes('待确认')")
+    assert "申报 55 kg · 3 桶" in phone.text("#slips")
+    phone.shot("shop-home-slip")
+    phone.close()
+    collector = Phone(browser, served, "driver2")
+    collector.tap("为店铺开具联单")
+    collector.wait("input[name=weighed_kg]")
+    collector.fill("weighed_kg", "20")
+    collector.shot("collector-start")
+    collector.button("开具联单")
+    collector.wait("#collector")
+    collector.tap("待确认联单")
+    collector.wait(".slip")
+    assert collector.screen.locator(".slip").count() == 1  # the shop's to answer; its own waits for the shop
+    assert "等待店铺确认" in collector.text("#waiting")
+    collector.shot("collector-slips-waiting")
+    collector.screen.locator(".slip .btn", has_text="处理").click()
+    collector.button("拒收")
+    collector.until("top.innerText.includes('请填写拒收原因')")
+    collector.fill("reason", "桶内混有其他垃圾")
+    collector.button("拒收")
+    collector.until("top.innerText.includes('没有待确认的联单')")
+    collector.close()
+    slips = {s["started_by_party"]: s for s in client.get(f"/api/v1/shops/{contracted.shop_id}/handovers",
+                                                          headers=contracted.regulator).get_json()["items"]}
+    assert slips["shop"]["status"] == "rejected" and slips["shop"]["reject_reason"] == "桶内混有其他垃圾"
+    assert slips["shop"]["declared_kg"] == 55 and slips["shop"]["bins"] == 3 and len(slips["shop"]["photos"]) == 1
+    assert slips["collector"]["status"] == "pending" and slips["collector"]["weighed_kg"] == 20
+
+
+def test_an_owner_changes_details_and_invites_a_staff_member_who_joins(browser, served, client, make_shop):
+    made = make_shop()
+    as_user(made.manager, "owner5")
+    phone = Phone(browser, served, "owner5")
+    phone.tap(made.shop["name"])
+    phone.wait("#manage")
+    phone.tap("修改店铺信息")
+    phone.wait("input[name=cooking_heads]")
+    phone.fill("contact_name", "李店长")
+    phone.button("提交")
+    phone.until("top.innerText.includes('没有变更申请')")
+    phone.fill("cooking_heads", "8")
+    phone.button("提交")
+    phone.wait("#requests .item")
+    assert "基准灶头数" in phone.text("#requests") and "待审批" in phone.text("#requests")
+    phone.shot("change-request")
+    phone.page.go_back()
+    phone.tap("店员")
+    phone.wait("#invite")
+    phone.button("生成加入码")
+    phone.wait("#join-code")
+    code = re.search(r"加入码：([A-Z2-9]{16})", phone.text("#join-code")).group(1)
+    phone.shot("members")
+    phone.close()
+    staff = Phone(browser, served, "staff5")
+    staff.tap("加入店铺")
+    staff.fill("code", code)
+    staff.button("加入")
+    staff.wait("#grade")
+    assert made.shop["name"] in staff.text("#grade")
+    staff.close()
+    members = client.get(f"/api/v1/shops/{made.shop_id}/members", headers=made.owner).get_json()
+    assert sorted(m["role"] for m in members) == ["manager", "staff"]
+    shop = client.get(f"/api/v1/shops/{made.shop_id}", headers=made.owner).get_json()
+    assert shop["contact_name"] == "李店长" and shop["cooking_heads"] == 3  # the heads wait for the district
+    (request,) = client.get(f"/api/v1/shops/{made.shop_id}/change-requests", headers=made.owner).get_json()
+    assert request["changes"] == {"cooking_heads": 8} and request["status"] == "pending"
+
+
+def test_every_screen_fits_a_small_phone(browser, served, make_shop):
+    """375×667 (the smallest phone the issue names): no screen wider than the viewport."""
+    made = make_shop()
+    as_user(made.manager, "owner6")
+    phone = Phone(browser, served, "owner6")
+    phone.page.set_viewport_size({"width": 375, "height": 667})
+    for route in ("/pages/index/index", f"/owner/shop/index?id={made.shop_id}", f"/owner/cleaning/index?shop={made.shop_id}",
+                  "/owner/register/index", "/citizen/complaint/index", "/pages/mine/index", "/owner/claim/index"):
+        phone.page.goto(f"/m/#{route}")
+        phone.page.wait_for_timeout(1200)
+        width = phone.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{route} is {width} px wide"
+        assert not phone.screen.locator(".error-text").count() or "请" in phone.text(".error-text")
+    phone.page.screenshot(path=str(SCREENSHOTS / "claim-375.png"))
+    phone.close()

@@ -3,7 +3,7 @@
 export default defineAppConfig({
   pages: ['pages/index/index', 'pages/login/index', 'pages/privacy/index', 'pages/mine/index'],
   subPackages: [
-    { root: 'owner', pages: ['shop/index', 'claim/index', 'register/index', 'cleaning/index', 'handover/index', 'order/index'] },
+    { root: 'owner', pages: ['shop/index', 'claim/index', 'register/index', 'cleaning/index', 'handover/index', 'order/index', 'change/index', 'members/index', 'join/index'] },
     { root: 'collector', pages: ['slips/index', 'start/index'] },
     { root: 'citizen', pages: ['complaint/index', 'complaints/index'] }
   ],

@@ -72,7 +72,7 @@ export default function NewComplaint() {
         <Field label='联系电话（选填，仅工作人员可见）' name='contact_phone' type='number' value={phone} onInput={setPhone}
                error={field('contact_phone')} maxlength={13} />
         {error && <Text className='error-text'>{error}</Text>}
-        <Button className='btn' disabled={busy} onClick={submit}>{busy ? '正在提交…' : '提交投诉'}</Button>
+        <Button className='btn' disabled={busy || undefined} onClick={submit}>{busy ? '正在提交…' : '提交投诉'}</Button>
       </View>
     </Screen>
   )

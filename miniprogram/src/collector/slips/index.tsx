@@ -22,12 +22,29 @@ export default function PendingSlips() {
   const { data, loading, error, reload } = useLoad(load)
   const [open, setOpen] = useState<number | null>(null)
   if (!data) return <Screen loading={loading || !error} error={error} onRetry={reload} />
+  // Mine to answer: those the shops started; those we started wait for the shop.
+  const mine = data.slips.filter((slip) => slip.started_by_party !== 'collector')
+  const waiting = data.slips.filter((slip) => slip.started_by_party === 'collector')
   return (
-    <Screen empty={data.slips.length === 0 && '没有待确认的联单'}>
-      {data.slips.map((slip) => (
+    <Screen empty={mine.length === 0 && '没有待确认的联单'}>
+      {mine.map((slip) => (
         <SlipCard key={slip.id} slip={slip} labels={data.labels} shop={data.shops[slip.shop_id] || `店铺 ${slip.shop_id}`} open={open === slip.id}
                   onOpen={() => setOpen(open === slip.id ? null : slip.id)} onDone={() => { setOpen(null); reload() }} />
       ))}
+      {waiting.length > 0 && (
+        <View className='card' id='waiting'>
+          <Text className='card-title'>等待店铺确认</Text>
+          {waiting.map((slip) => {
+            const view = slipView(slip, data.labels)
+            return (
+              <View key={slip.id} className='item'>
+                <Text className='line'>{data.shops[slip.shop_id] || `店铺 ${slip.shop_id}`} · {view.title}</Text>
+                <Text className='muted'>{view.time} · {view.amount}</Text>
+              </View>
+            )
+          })}
+        </View>
+      )}
     </Screen>
   )
 }
@@ -79,9 +96,9 @@ function SlipCard({ slip, labels, shop, open, onOpen, onDone }: CardProps) {
         <View>
           <Field label='称重 kg' name='weighed_kg' type='digit' value={kg} onInput={setKg} error={field('weighed_kg')} maxlength={8} />
           <PhotoField label='称重照片' name='weighing' max={3} onReady={(h) => { photos.current = h }} />
-          <Button className='btn' disabled={busy} onClick={confirm}>确认收运</Button>
+          <Button className='btn' disabled={busy || undefined} onClick={confirm}>确认收运</Button>
           <Field label='拒收原因' name='reason' value={reason} onInput={setReason} error={field('reason')} maxlength={500} />
-          <Button className='btn danger' disabled={busy} onClick={reject}>拒收</Button>
+          <Button className='btn danger' disabled={busy || undefined} onClick={reject}>拒收</Button>
           {error && <Text className='error-text'>{error}</Text>}
         </View>
       )}

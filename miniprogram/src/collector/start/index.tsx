@@ -58,7 +58,7 @@ export default function CollectorStart() {
         <Field label='称重 kg' name='weighed_kg' type='digit' value={kg} onInput={setKg} error={field('weighed_kg')} maxlength={8} />
         <PhotoField label='照片（选填）' name='photos' max={3} onReady={(h) => { photos.current = h }} />
         {error && <Text className='error-text'>{error}</Text>}
-        <Button className='btn' disabled={busy} onClick={submit}>{busy ? '正在提交…' : '开具联单'}</Button>
+        <Button className='btn' disabled={busy || undefined} onClick={submit}>{busy ? '正在提交…' : '开具联单'}</Button>
       </View>
     </Screen>
   )

@@ -45,7 +45,7 @@ export default function Claim() {
         {CAN_SCAN && <Button className='btn ghost' onClick={scanIt}>扫码认领</Button>}
         <Field label='认领码' name='code' value={code} onInput={setCode} error={field('code')} placeholder='如 ABCD-EFGH-JKLM-NPQR' maxlength={24} />
         {error && <Text className='error-text'>{error}</Text>}
-        <Button className='btn' disabled={busy} onClick={claim}>{busy ? '正在认领…' : '认领'}</Button>
+        <Button className='btn' disabled={busy || undefined} onClick={claim}>{busy ? '正在认领…' : '认领'}</Button>
       </View>
     </View>
   )

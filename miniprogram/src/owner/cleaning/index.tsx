@@ -77,7 +77,7 @@ export default function Cleaning() {
         {field('after_photo_ids') && <Text className='field-error'>{field('after_photo_ids')}</Text>}
         <Field label='备注（选填）' name='note' value={note} onInput={setNote} multiline maxlength={500} />
         {error && <Text className='error-text'>{error}</Text>}
-        <Button className='btn' disabled={busy} onClick={submit}>{busy ? '正在提交…' : '提交'}</Button>
+        <Button className='btn' disabled={busy || undefined} onClick={submit}>{busy ? '正在提交…' : '提交'}</Button>
       </View>
     </Screen>
   )

@@ -57,7 +57,7 @@ export default function Answer() {
         </View>
         <Text className={order.overdue ? 'error-text' : ''}>期限 {order.deadline}{left >= 0 ? `（还剩 ${left} 天）` : '（已逾期）'}</Text>
         {order.items.map((code) => <Text key={code} className='step'>· {labels.of('checklist_item', code)}</Text>)}
-        {!order.acknowledged_at && <Button className='btn ghost' disabled={busy} onClick={acknowledge}>签收</Button>}
+        {!order.acknowledged_at && <Button className='btn ghost' disabled={busy || undefined} onClick={acknowledge}>签收</Button>}
       </View>
       {order.status === 'open' && (
         <View className='card'>
@@ -66,7 +66,7 @@ export default function Answer() {
           <PhotoField label='整改后照片' name='photos' onReady={(h) => { photos.current = h }} />
           {field('photo_ids') && <Text className='field-error'>{field('photo_ids')}</Text>}
           {error && <Text className='error-text'>{error}</Text>}
-          <Button className='btn' disabled={busy} onClick={submit}>{busy ? '正在提交…' : '提交答复'}</Button>
+          <Button className='btn' disabled={busy || undefined} onClick={submit}>{busy ? '正在提交…' : '提交答复'}</Button>
         </View>
       )}
     </Screen>

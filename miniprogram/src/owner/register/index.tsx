@@ -76,7 +76,7 @@ export default function Register() {
         {purifier && <Field label='净化效率 %（选填）' name='rated_efficiency' type='digit' value={efficiency} onInput={setEfficiency}
                             error={field('purifier.rated_efficiency')} maxlength={5} />}
         {error && <Text className='error-text'>{error}</Text>}
-        <Button className='btn' disabled={busy} onClick={submit}>{busy ? '正在提交…' : '登记'}</Button>
+        <Button className='btn' disabled={busy || undefined} onClick={submit}>{busy ? '正在提交…' : '登记'}</Button>
       </View>
     </Screen>
   )

@@ -79,6 +79,10 @@ export default function ShopHome() {
         })}
         <Button className='btn ghost' onClick={() => go(`/owner/handover/index?shop=${id}`)}>开具联单</Button>
       </View>
+      <View className='card' id='manage'>
+        <View className='entry' onClick={() => go(`/owner/change/index?shop=${id}`)}><Text>修改店铺信息</Text><Text className='muted'>›</Text></View>
+        <View className='entry' onClick={() => go(`/owner/members/index?shop=${id}`)}><Text>店员</Text><Text className='muted'>›</Text></View>
+      </View>
       {orders.length > 0 && (
         <View className='card' id='orders'>
           <Text className='card-title'>整改通知</Text>

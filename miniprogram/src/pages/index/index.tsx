@@ -84,6 +84,7 @@ export default function Index() {
         <Text className='card-title'>店铺</Text>
         <View className='entry' onClick={() => go('/owner/claim/index')}><Text>认领店铺（扫描认领码）</Text><Text className='muted'>›</Text></View>
         <View className='entry' onClick={() => go('/owner/register/index')}><Text>登记新店铺</Text><Text className='muted'>›</Text></View>
+        <View className='entry' onClick={() => go('/owner/join/index')}><Text>加入店铺（店员）</Text><Text className='muted'>›</Text></View>
       </View>
       <View className='card' id='citizen'>
         <Text className='card-title'>市民投诉</Text>

@@ -65,7 +65,7 @@ export default function Login() {
         )}
         {!PASSWORD_LOGIN && !devLogin && <Text className='muted'>微信登录未完成，请检查网络后重试。</Text>}
         {error && <Text className='error-text'>{error}</Text>}
-        <Button className='btn' id='login' disabled={busy} onClick={submit}>{busy ? '正在登录…' : '登录'}</Button>
+        <Button className='btn' id='login' disabled={busy || undefined} onClick={submit}>{busy ? '正在登录…' : '登录'}</Button>
       </View>
     </View>
   )

@@ -109,7 +109,7 @@ export default function MinePage() {
           </View>
         ))}
         {templates.length > 0 && (CAN_SUBSCRIBE
-          ? <Button className='btn' disabled={busy} onClick={subscribe}>接收提醒（每次允许一条）</Button>
+          ? <Button className='btn' disabled={busy || undefined} onClick={subscribe}>接收提醒（每次允许一条）</Button>
           : <Text className='muted'>浏览器中无法接收微信订阅消息，请在微信中打开小程序。</Text>)}
       </View>
       <Button className='btn danger' onClick={signOut}>退出登录</Button>

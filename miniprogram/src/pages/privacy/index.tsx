@@ -37,8 +37,8 @@ export default function Privacy() {
       </View>
       {error && <Text className='error-text'>{error}</Text>}
       {NATIVE_CONSENT
-        ? <Button className='btn' id='agree' openType='agreePrivacyAuthorization' disabled={busy} onAgreePrivacyAuthorization={agree}>同意并继续</Button>
-        : <Button className='btn' id='agree' disabled={busy} onClick={agree}>同意并继续</Button>}
+        ? <Button className='btn' id='agree' openType='agreePrivacyAuthorization' disabled={busy || undefined} onAgreePrivacyAuthorization={agree}>同意并继续</Button>
+        : <Button className='btn' id='agree' disabled={busy || undefined} onClick={agree}>同意并继续</Button>}
     </View>
   )
 }
