@@ -193,3 +193,25 @@ export function unreadCount(items: Notification[]): number {
 }
 
 export type { Page } from './api'
+
+export interface Template {
+  kind: string
+  template_id: string
+  long_term: boolean
+}
+
+/** The kinds of reminder a role receives (who each notification goes to: see the server's reminders). */
+const KINDS_BY_ROLE: Record<string, string[]> = {
+  user: ['cleaning_due', 'rectification_deadline', 'handover_to_confirm'],
+  collector: ['handover_to_confirm'],
+  collector_manager: ['handover_to_confirm'],
+  inspector: ['case_assigned', 'rectification_deadline'],
+  regulator: ['case_assigned'],
+  admin: ['case_assigned']
+}
+
+/** The templates one tap asks for (WeChat takes at most 3 a call): those of the user's role. */
+export function templatesFor(role: string, templates: Template[]): Template[] {
+  const kinds = KINDS_BY_ROLE[role] || KINDS_BY_ROLE.user
+  return templates.filter((t) => kinds.includes(t.kind)).slice(0, 3)
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { claimCodeOf, claimCodeOfQuery } from '../../src/core/claim'
 import { uuid4 } from '../../src/core/ids'
 import { Labels } from '../../src/core/labels'
-import { Compliance, Handover, Rectification, Shop, daysUntil, gradeView, nextSteps, slipView, when } from '../../src/core/models'
+import { Compliance, Handover, Rectification, Shop, daysUntil, gradeView, nextSteps, slipView, templatesFor, when } from '../../src/core/models'
 import { checkChar, usccProblem } from '../../src/core/uscc'
 
 const labels = new Labels({ grade: { A: 'A 级', B: 'B 级', C: 'C 级' }, handover_status: { pending: '待确认', confirmed: '已确认' },
@@ -99,5 +99,16 @@ describe('idempotency keys', () => {
     const a = uuid4(), b = uuid4()
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     expect(a).not.toBe(b)
+  })
+})
+
+describe('subscribe templates', () => {
+  const all = ['case_assigned', 'cleaning_due', 'handover_to_confirm', 'rectification_deadline']
+    .map((kind) => ({ kind, template_id: `T-${kind}`, long_term: false }))
+  it("asks for the user's role's reminders, three at most", () => {
+    expect(templatesFor('user', all).map((t) => t.kind)).toEqual(['cleaning_due', 'handover_to_confirm', 'rectification_deadline'])
+    expect(templatesFor('collector', all).map((t) => t.kind)).toEqual(['handover_to_confirm'])
+    expect(templatesFor('inspector', all).map((t) => t.kind)).toEqual(['case_assigned', 'rectification_deadline'])
+    expect(templatesFor('user', []).length).toBe(0)
   })
 })

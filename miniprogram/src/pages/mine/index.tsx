@@ -6,16 +6,10 @@ import Screen from '../../components/Screen'
 import { useLoad } from '../../components/useLoad'
 import { messageOf } from '../../core/errors'
 import { Labels } from '../../core/labels'
-import { Me, Notification, Page, unreadCount, when } from '../../core/models'
+import { Me, Notification, Page, Template, templatesFor, unreadCount, when } from '../../core/models'
 import { CAN_SUBSCRIBE, requestSubscribe } from '../../platform/subscribe'
 import { home, toast } from '../../platform/ui'
 import { api, logout, whoAmI, words } from '../../session'
-
-interface Template {
-  kind: string
-  template_id: string
-  long_term: boolean
-}
 
 interface Mine {
   me: Me
@@ -30,7 +24,7 @@ export default function MinePage() {
     const [me, labels, page, subs] = await Promise.all([
       whoAmI(true), words(), api.get<Page<Notification>>('/me/notifications', { per_page: 50 }),
       api.get<{ templates: Template[]; quota: Record<string, number | string> }>('/me/subscriptions')])
-    return { me, labels, notifications: page.items, templates: subs.templates, quota: subs.quota }
+    return { me, labels, notifications: page.items, templates: templatesFor(me.role, subs.templates), quota: subs.quota }
   }, [])
   const { data, loading, error, reload, setData } = useLoad(load)
   const [busy, setBusy] = useState(false)
