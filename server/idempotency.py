@@ -60,7 +60,7 @@ def _check_key():
     roles = getattr(current_app.view_functions.get(request.endpoint), "required_roles", None)
     if roles and user.role not in roles:
         fail(403, "没有权限执行此操作")
-    body_sha256 = hashlib.sha256(request.get_data(cache=True)).hexdigest()
+    body_sha256 = _fingerprint()
     existing = db.session.scalar(select(IdempotencyKey).where(*_where(user.id, key)))
     if existing is not None and existing.created_at <= utcnow() - REPLAY_WINDOW:
         db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == existing.id))
@@ -82,6 +82,24 @@ def _check_key():
         db.session.commit()
     g.idempotency = {"user_id": user.id, "key": key, "body_sha256": body_sha256, "row_id": None}
     return None
+
+
+def _fingerprint():
+    """What makes a retry "the same request": the body's bytes — for a multipart upload, its fields and
+    its files' contents instead, since a client's retry writes a new boundary (and may name the file
+    anew): a photo whose answer was lost on the way back is replayed, not refused as another body."""
+    if request.mimetype != "multipart/form-data":
+        return hashlib.sha256(request.get_data(cache=True)).hexdigest()
+    digest = hashlib.sha256(b"multipart\n")
+    for name, value in sorted(request.form.items(multi=True)):
+        digest.update(f"field {name}={value}\n".encode())
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        digest.update(f"file {name}\n".encode())
+        start = upload.stream.tell()
+        for chunk in iter(lambda: upload.stream.read(1 << 16), b""):
+            digest.update(chunk)
+        upload.stream.seek(start)
+    return digest.hexdigest()
 
 
 def carry_key(session):

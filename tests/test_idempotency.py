@@ -1,5 +1,6 @@
 """Idempotency-Key: a retried POST replays the first answer and creates nothing."""
 import datetime as dt
+import io
 
 import pytest
 from sqlalchemy import func, select
@@ -115,3 +116,29 @@ def test_malformed_keys_are_400(client, regulator, key):
                            headers=[*headers.items(), ("Idempotency-Key", key.encode().decode("latin-1"))])
     assert error_of(response, 400)["code"] == "bad_request"
     assert companies() == 0
+
+
+def test_a_photo_sent_again_with_a_new_multipart_boundary_is_replayed(client, login_as):
+    """A phone that lost the answer to an upload sends it again: a new boundary, maybe a new file name,
+    the same fields and bytes — the same request (replayed); other bytes under the key are not."""
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    from tests.images import encode, scene
+
+    _owner, headers = login_as()
+    picture = encode(scene(5))
+
+    def send(data, name, boundary):
+        fields = {"source": "camera", "lat": "35.4151", "lng": "116.5872",
+                  "file": FileStorage(io.BytesIO(data), name, content_type="image/jpeg")}
+        _boundary, body = encode_multipart(fields, boundary=boundary)
+        return client.post("/api/v1/photos", data=body, headers={**headers, "Idempotency-Key": "photo-1"},
+                           content_type=f"multipart/form-data; boundary={boundary}")
+
+    first = send(picture, "a.jpg", "----first")
+    again = send(picture, "blob", "----second-attempt")
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.get_json()["id"] == first.get_json()["id"]
+    other = send(encode(scene(6)), "a.jpg", "----third")
+    assert other.status_code == 422 and other.get_json()["error"]["code"] == "idempotency_key_reused"

@@ -61,9 +61,9 @@ def as_user(user, name):
 class Phone:
     """One person's phone: a browser context at 390×844, logged in (dev-<name>), privacy accepted."""
 
-    def __init__(self, browser, base, name):
+    def __init__(self, browser, base, name, where=HERE):
         self.context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", base_url=base,
-                                           geolocation=HERE, permissions=["geolocation"], has_touch=True)
+                                           geolocation=where, permissions=["geolocation"], has_touch=True)
         self.page = self.context.new_page()
         self.errors = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
@@ -396,3 +396,118 @@ def test_every_screen_fits_a_small_phone(browser, served, make_shop):
         assert not phone.screen.locator(".error-text").count() or "请" in phone.text(".error-text")
     phone.page.screenshot(path=str(SCREENSHOTS / "claim-375.png"))
     phone.close()
+
+
+AT_THE_SHOP = {"latitude": 35.41515, "longitude": 116.58725}  # where shop_body puts shops: a few metres off
+
+
+def inspect(phone, shop_name, failed, photo_paths):
+    """Open the shop from the patrol list and file its checklist with ``failed`` items, one photo each."""
+    phone.wait(".patrol-shop")
+    phone.screen.locator(".patrol-shop", has_text=shop_name).first.click()
+    phone.wait("#file")
+    assert "距店铺约" in phone.text("#distance")
+    for code, path in zip(failed, photo_paths):
+        item = phone.screen.locator(f"[data-code={code}]")
+        item.locator("[data-result=fail]").click()
+        item.locator("textarea").fill("现场发现问题")
+        with phone.page.expect_file_chooser() as chooser:
+            item.get_by_text("拍照").click()
+        chooser.value.set_files([path])
+        phone.until(f"top.querySelector('[data-code={code}]').innerText.includes('1 张照片')")
+    phone.screen.locator("#file").click()
+    phone.wait("#filed")
+    return phone.text("#filed")
+
+
+def test_an_inspector_files_a_checklist_with_two_failures_and_the_owner_sees_the_order(browser, served, client, make_shop,
+                                                                                      make_user, photos):
+    made = make_shop()
+    inspector_id = as_user(make_user("inspector", jurisdiction=["370811"], name="王执法"), "insp1")
+    phone = Phone(browser, served, "insp1", where=AT_THE_SHOP)
+    phone.tap("巡查")
+    phone.shot("patrol")
+    filed = inspect(phone, made.shop["name"], ["P3", "W2"], photos[:2])
+    assert "检查记录已提交" in filed and "已下达整改通知" in filed
+    phone.shot("inspection-filed")
+    phone.close()
+    inspections = client.get(f"/api/v1/shops/{made.shop_id}/inspections", headers=made.owner).get_json()["items"]
+    (inspection,) = inspections
+    failed = {i["code"]: i for i in inspection["items"] if i["result"] == "fail"}
+    assert set(failed) == {"P3", "W2"} and all(len(i["photos"]) == 1 for i in failed.values())
+    assert inspection["inspector_id"] == inspector_id and inspection["far_from_shop"] is False
+    (order,) = client.get(f"/api/v1/rectifications?shop_id={made.shop_id}", headers=made.owner).get_json()["items"]
+    assert sorted(order["items"]) == ["P3", "W2"] and order["status"] == "open"
+
+
+def test_inspections_made_offline_survive_a_reload_and_arrive_once(browser, served, client, make_shop, make_user, photos):
+    first, second = make_shop(), make_shop()
+    as_user(make_user("inspector", jurisdiction=["370811"], name="李执法"), "insp2")
+    phone = Phone(browser, served, "insp2", where=AT_THE_SHOP)
+    phone.tap("巡查")
+    phone.wait(".patrol-shop")
+    # Each checklist opened while online, then filled and filed with no network at all.
+    phone.screen.locator(".patrol-shop", has_text=first.shop["name"]).first.click()
+    phone.wait("#file")
+    phone.context.set_offline(True)
+    item = phone.screen.locator("[data-code=P1]")
+    item.locator("[data-result=fail]").click()
+    phone.screen.locator("#file").click()  # a failed item without a photo or a note is not filed
+    phone.until("top.innerText.includes('不合格项须附照片')")
+    item.locator("textarea").fill("净化器未开启")
+    with phone.page.expect_file_chooser() as chooser:
+        item.get_by_text("拍照").click()
+    chooser.value.set_files(photos[:2])
+    phone.until("top.querySelector('[data-code=P1]').innerText.includes('2 张照片')")
+    phone.screen.locator("#file").click()
+    phone.wait("#filed")
+    assert "已保存在手机上" in phone.text("#filed")
+    phone.shot("inspection-offline")
+    phone.context.set_offline(False)
+    phone.page.go_back()
+    phone.wait(".patrol-shop")
+    phone.screen.locator(".patrol-shop", has_text=second.shop["name"]).first.click()
+    phone.wait("#file")
+    phone.context.set_offline(True)
+    item = phone.screen.locator("[data-code=O1]")
+    item.locator("[data-result=fail]").click()
+    item.locator("textarea").fill("店外占道经营")
+    with phone.page.expect_file_chooser() as chooser:
+        item.get_by_text("拍照").click()
+    chooser.value.set_files(photos[2:3])
+    phone.until("top.querySelector('[data-code=O1]').innerText.includes('1 张照片')")
+    phone.screen.locator("#file").click()
+    phone.wait("#filed")
+    assert "已保存在手机上" in phone.text("#filed")
+    # The first photo upload's answer is lost on the way back once: the retry must not duplicate.
+    dropped = []
+
+    def lose_one_answer(route):
+        if not dropped:
+            dropped.append(route.request.url)
+            response = route.fetch()  # the server stores the photo...
+            assert response.status == 201
+            route.abort()  # ...and the phone never hears it
+        else:
+            route.continue_()
+
+    phone.page.route("**/api/v1/photos", lose_one_answer)
+    phone.context.set_offline(False)
+    phone.page.goto("/m/#/inspector/patrol/index")
+    phone.page.reload()  # nothing in memory: the drafts come back from IndexedDB
+    phone.wait(".patrol-shop")
+    phone.until("!top.querySelector('#drafts')", seconds=60)
+    refused = phone.screen.locator(".notice.refused")
+    assert not refused.count(), refused.first.inner_text()
+    phone.shot("patrol-after-upload")
+    phone.close()
+    assert dropped
+    for made, code, count in ((first, "P1", 2), (second, "O1", 1)):
+        (inspection,) = client.get(f"/api/v1/shops/{made.shop_id}/inspections", headers=made.owner).get_json()["items"]
+        failed = [i for i in inspection["items"] if i["result"] == "fail"]
+        assert len(failed) == 1, inspection["items"]
+        (item,) = failed
+        assert item["code"] == code and len(item["photos"]) == count
+    from server.models.photo import Photo
+    db.session.expire_all()
+    assert db.session.query(Photo).count() == 3  # not one more: the lost answer was replayed

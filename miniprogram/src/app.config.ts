@@ -5,6 +5,7 @@ export default defineAppConfig({
   subPackages: [
     { root: 'owner', pages: ['shop/index', 'claim/index', 'register/index', 'cleaning/index', 'handover/index', 'order/index', 'change/index', 'members/index', 'join/index'] },
     { root: 'collector', pages: ['slips/index', 'start/index'] },
+    { root: 'inspector', pages: ['patrol/index', 'inspect/index'] },
     { root: 'citizen', pages: ['complaint/index', 'complaints/index'] }
   ],
   window: {

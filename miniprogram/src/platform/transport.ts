@@ -6,7 +6,7 @@ import type { LocalPhoto, Uploaded } from '../core/uploads'
 
 export const transport: Transport = (request: HttpRequest) =>
   new Promise<HttpResponse>((resolve, reject) => {
-    Taro.request({
+    settled(Taro.request({
       url: request.url,
       method: request.method as 'GET' | 'POST' | 'PUT' | 'DELETE',
       header: request.headers,
@@ -15,8 +15,16 @@ export const transport: Transport = (request: HttpRequest) =>
       timeout: 20000,
       success: (answer) => resolve({ status: answer.statusCode, data: answer.data, headers: (answer.header || {}) as Record<string, string> }),
       fail: (error) => reject(error)
-    })
+    }))
   })
+
+/** Taro's APIs also return a promise that rejects beside the fail callback: handled there, not left
+ * unhandled (an "Uncaught (in promise)" in the browser for every offline request). */
+function settled<T>(task: T): T {
+  const thenable = task as unknown as { catch?: (f: () => void) => void }
+  if (thenable && typeof thenable.catch === 'function') thenable.catch(() => undefined)
+  return task
+}
 
 /** POST /photos (multipart) with its Idempotency-Key, reporting progress. */
 export function uploadPhoto(url: string, token: string | null, photo: LocalPhoto, key: string,
@@ -28,7 +36,7 @@ export function uploadPhoto(url: string, token: string | null, photo: LocalPhoto
       formData.lng = String(photo.lng)
     }
     if (photo.capturedAt) formData.captured_at = photo.capturedAt
-    const task = Taro.uploadFile({
+    const task = settled(Taro.uploadFile({
       url,
       filePath: photo.path,
       name: 'file',
@@ -45,7 +53,7 @@ export function uploadPhoto(url: string, token: string | null, photo: LocalPhoto
         else reject(fromResponse(answer.statusCode, body))
       },
       fail: () => reject(networkError())
-    })
+    }))
     if (task && typeof task.onProgressUpdate === 'function') task.onProgressUpdate((p) => progress(p.progress))
   })
 }

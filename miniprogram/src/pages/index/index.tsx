@@ -14,6 +14,7 @@ import { go, replace } from '../../platform/ui'
 import { api, whoAmI, words } from '../../session'
 
 const COLLECTORS = ['collector', 'collector_manager']
+const INSPECTORS = ['inspector', 'regulator', 'admin']
 
 interface Home {
   me: Me
@@ -71,6 +72,12 @@ export default function Index() {
               </View>
             )
           })}
+        </View>
+      )}
+      {INSPECTORS.includes(me.role) && (
+        <View className='card' id='inspector'>
+          <Text className='card-title'>执法巡查</Text>
+          <View className='entry' onClick={() => go('/inspector/patrol/index')}><Text>巡查（附近店铺，风险高的在前）</Text><Text className='muted'>›</Text></View>
         </View>
       )}
       {COLLECTORS.includes(me.role) && (

@@ -1,0 +1,1 @@
+export default definePageConfig({ navigationBarTitleText: '一店三查', enablePullDownRefresh: false })
