@@ -3,7 +3,7 @@
 import { Api, Session } from './core/api'
 import { ApiError } from './core/errors'
 import { LabelTable, Labels } from './core/labels'
-import { Me } from './core/models'
+import { Me, nowInJining } from './core/models'
 import { Item, UploadQueue } from './core/uploads'
 import { loginCode } from './platform/auth'
 import { load, save } from './platform/storage'
@@ -75,6 +75,5 @@ export function photoQueue(onChange: (items: Item[]) => void): UploadQueue {
 
 /** Today in Jining (YYYY-MM-DD), for deadlines. */
 export function today(): string {
-  const shifted = new Date(Date.now() + 8 * 3600 * 1000)
-  return shifted.toISOString().slice(0, 10)
+  return nowInJining().slice(0, 10)
 }

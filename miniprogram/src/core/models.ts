@@ -215,3 +215,8 @@ export function templatesFor(role: string, templates: Template[]): Template[] {
   const kinds = KINDS_BY_ROLE[role] || KINDS_BY_ROLE.user
   return templates.filter((t) => kinds.includes(t.kind)).slice(0, 3)
 }
+
+/** Now on Jining's wall clock as the API writes times: ``2026-12-07T18:30:05+08:00``. */
+export function nowInJining(at: number = Date.now()): string {
+  return new Date(at + 8 * 3600 * 1000).toISOString().slice(0, 19) + '+08:00'
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { claimCodeOf, claimCodeOfQuery } from '../../src/core/claim'
 import { uuid4 } from '../../src/core/ids'
 import { Labels } from '../../src/core/labels'
-import { Compliance, Handover, Rectification, Shop, daysUntil, gradeView, nextSteps, slipView, templatesFor, when } from '../../src/core/models'
+import { Compliance, Handover, Rectification, Shop, daysUntil, gradeView, nextSteps, slipView, templatesFor, when, nowInJining } from '../../src/core/models'
 import { checkChar, usccProblem } from '../../src/core/uscc'
 
 const labels = new Labels({ grade: { A: 'A 级', B: 'B 级', C: 'C 级' }, handover_status: { pending: '待确认', confirmed: '已确认' },
@@ -59,6 +59,7 @@ describe('view models', () => {
     expect(daysUntil('2026-12-09', '2026-12-07')).toBe(2)
     expect(daysUntil('2026-11-30', '2026-12-07')).toBe(-7)
     expect(daysUntil('2027-01-01', '2026-12-31')).toBe(1)
+    expect(nowInJining(Date.UTC(2026, 11, 7, 16, 30, 5))).toBe('2026-12-08T00:30:05+08:00') // past midnight there
   })
 })
 

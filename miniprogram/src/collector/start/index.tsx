@@ -7,7 +7,7 @@ import Screen from '../../components/Screen'
 import { useLoad } from '../../components/useLoad'
 import { useSubmit } from '../../components/useSubmit'
 import { Labels } from '../../core/labels'
-import { Handover, Me, Page, Shop } from '../../core/models'
+import { Handover, Me, Page, Shop, nowInJining } from '../../core/models'
 import { back, toast } from '../../platform/ui'
 import { api, whoAmI, words } from '../../session'
 
@@ -30,9 +30,8 @@ export default function CollectorStart() {
 
   async function submit() {
     if (photos.current?.busy()) return setError('照片还在上传，请稍候')
-    const now = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 16) + ':00+08:00'
     const slip = await run(() => api.post<Handover>(`/shops/${shops[shop].id}/handovers`, {
-      handed_over_at: now, waste_type: TYPES[type], collector_company_id: me.collector_company_id,
+      handed_over_at: nowInJining(), waste_type: TYPES[type], collector_company_id: me.collector_company_id,
       ...(kg ? { weighed_kg: Number(kg) } : {}), photo_ids: photos.current?.ids() || [] }))
     if (slip) {
       toast(`已开具联单 ${slip.serial}`, 'success')

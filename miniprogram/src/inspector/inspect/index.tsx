@@ -10,7 +10,7 @@ import { useLoad } from '../../components/useLoad'
 import { DraftPhoto } from '../../core/drafts'
 import { uuid4 } from '../../core/ids'
 import { Labels } from '../../core/labels'
-import { Page, Rectification, Shop } from '../../core/models'
+import { Page, Rectification, Shop, nowInJining } from '../../core/models'
 import { keep } from '../../platform/drafts'
 import { here } from '../../platform/location'
 import { choosePhotos } from '../../platform/media'
@@ -33,10 +33,6 @@ function distanceM(a: { lat: number; lng: number }, b: { lat: number; lng: numbe
   const dLng = (b.lng - a.lng) * rad
   const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLng / 2) ** 2
   return 2 * 6_371_008.8 * Math.asin(Math.sqrt(h))
-}
-
-function nowInJining(): string {
-  return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 19) + '+08:00'
 }
 
 interface Loaded {

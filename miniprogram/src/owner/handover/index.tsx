@@ -9,7 +9,7 @@ import Screen from '../../components/Screen'
 import { useLoad } from '../../components/useLoad'
 import { useSubmit } from '../../components/useSubmit'
 import { Labels } from '../../core/labels'
-import { Handover, Shop } from '../../core/models'
+import { Handover, Shop, nowInJining } from '../../core/models'
 import { back, toast } from '../../platform/ui'
 import { api, words } from '../../session'
 
@@ -21,11 +21,6 @@ interface Company {
 }
 
 const TYPES = ['kitchen_waste', 'waste_oil']
-
-function nowInJining(): string {
-  const shifted = new Date(Date.now() + 8 * 3600 * 1000).toISOString()
-  return `${shifted.slice(0, 16)}:00+08:00`
-}
 
 export default function StartSlip() {
   const shopId = Number(useRouter().params.shop)
