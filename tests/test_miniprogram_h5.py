@@ -79,7 +79,7 @@ class Phone:
         self.page.wait_for_selector("#citizen")
 
     def shot(self, name):
-        self.page.wait_for_timeout(300)  # the last render settled
+        self.page.wait_for_timeout(600)  # the last render settled, a page's slide-in over
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         width = self.page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{name}: the page is {width} px wide"
@@ -426,6 +426,7 @@ def test_an_inspector_files_a_checklist_with_two_failures_and_the_owner_sees_the
     inspector_id = as_user(make_user("inspector", jurisdiction=["370811"], name="王执法"), "insp1")
     phone = Phone(browser, served, "insp1", where=AT_THE_SHOP)
     phone.tap("巡查")
+    phone.wait(".patrol-shop")  # loaded, and the page's slide-in over (mid-animation it is wider)
     phone.shot("patrol")
     filed = inspect(phone, made.shop["name"], ["P3", "W2"], photos[:2])
     assert "检查记录已提交" in filed and "已下达整改通知" in filed
@@ -496,7 +497,19 @@ def test_inspections_made_offline_survive_a_reload_and_arrive_once(browser, serv
     phone.page.goto("/m/#/inspector/patrol/index")
     phone.page.reload()  # nothing in memory: the drafts come back from IndexedDB
     phone.wait(".patrol-shop")
-    phone.until("!top.querySelector('#drafts')", seconds=60)
+    # Delivered: read back through the API (the banner may not have shown yet when the list did).
+    deadline = time.monotonic() + 60
+
+    def arrived():
+        found = all(client.get(f"/api/v1/shops/{m.shop_id}/inspections", headers=m.owner).get_json()["items"]
+                    for m in (first, second))
+        db.session.remove()  # SQLite: no read left open between polls, or the server could not write
+        return found
+
+    while not arrived():
+        assert time.monotonic() < deadline, "the drafts did not arrive"
+        phone.page.wait_for_timeout(500)  # Playwright's own wait: the route handler above runs only inside its calls
+    phone.until("!top.querySelector('#drafts')", seconds=30)
     refused = phone.screen.locator(".notice.refused")
     assert not refused.count(), refused.first.inner_text()
     phone.shot("patrol-after-upload")

@@ -19,7 +19,10 @@ interface Near extends Shop {
 
 export default function Patrol() {
   const [waiting, setWaiting] = useState<Draft[]>([])
-  useEffect(() => follow(setWaiting), [])
+  useEffect(() => {
+    drafts.pending().then(setWaiting)  // what waits, shown at once; send() reports again when it has tried
+    return follow(setWaiting)
+  }, [])
   const load = useCallback(async (): Promise<{ shops: Near[]; labels: Labels }> => {
     send()  // what waits goes now that the screen shows (it reports back through follow)
     const [point, labels] = await Promise.all([here(), words()])
