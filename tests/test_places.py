@@ -277,3 +277,23 @@ def test_the_cli_refuses_a_bad_file_with_its_reason(app, tmp_path):
     gcj = app.test_cli_runner().invoke(args=["districts", "load", str(boundaries.SHIPPED), "--crs", "gcj02"])
     assert gcj.exit_code == 0 and "已更新 11 个区县的边界；0 家店铺" in gcj.output, gcj.output
     assert places.district_at(*KNOWN["古槐路（任城区）"][0]) == "370811"
+
+
+def test_held_boundaries_are_read_again_only_when_another_process_changed_them(app, monkeypatch, restore, tmp_path):
+    monkeypatch.setattr(places, "RECHECK_SECONDS", 0)  # check the stamp on every lookup
+    reads = []
+    real = places._read
+    monkeypatch.setattr(places, "_read", lambda connection: reads.append(1) or real(connection))
+    boundaries.clear(db.session, ["370871"])  # a clear stamps the districts too
+    db.session.commit()
+    places.held()
+    places.held()
+    places.held()
+    assert len(reads) == 1  # the stamp compared equal: nothing read again
+    boundaries.load(db.session, json.dumps(ZONE), "wgs84", "zone")
+    db.session.commit()
+    before = len(reads)
+    places._held.clear()  # as another process sees it: only the stamp tells
+    places.held()
+    places.held()
+    assert places.district_at(35.42, 116.63) == "370871" and len(reads) == before + 1

@@ -62,7 +62,7 @@ def _read(connection):
         shapely.prepare(geometry)
         west, south, east, north = geometry.bounds
         areas.append(Area(code, west, south, east, north, geometry))
-    stamp = max((row[3] for row in rows), default=None)
+    stamp = _stamp(connection)  # the same figure held() compares with (a cleared zone counts too)
     names = dict(connection.execute(select(District.code, District.name)).all())
     return Boundaries(tuple(areas), stamp, frozenset(row[0] for row in rows), names, time.monotonic())
 
@@ -73,12 +73,12 @@ def _stamp(connection):
 
 def held(connection=None):
     """This process's boundaries for the app's database (read again when another process changed them)."""
-    connection = connection if connection is not None else db.session.connection()
     key = current_app.config["SQLALCHEMY_DATABASE_URI"]
     with _lock:
         found = _held.get(key)
     if found is not None and time.monotonic() - found.read_at < RECHECK_SECONDS:
         return found
+    connection = connection if connection is not None else db.session.connection()
     if found is not None and _stamp(connection) == found.stamp:
         found = found._replace(read_at=time.monotonic())
     else:
